@@ -1,0 +1,21 @@
+"""The ``cronwright`` command line."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="cronwright",
+    help="Durable, exactly-once cron scheduling of workflows.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Durable, exactly-once cron scheduling of workflows."""
+
+
+def main() -> None:
+    app()
