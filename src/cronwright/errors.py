@@ -30,3 +30,92 @@ class CronSyntaxError(CronwrightError, ValueError):
         """The expression and a line with ``^`` under the offending token, for terminals."""
         width = max(1, len(self.token))
         return self.text, " " * (self.column - 1) + "^" * width
+
+
+class NotFound(CronwrightError, LookupError):  # noqa: N818 - the public names callers catch
+    """Something looked up by id does not exist, or belongs to another organization.
+
+    Another organization's row is reported exactly like a missing one, so ids reveal nothing.
+    """
+
+    kind = "object"
+
+    def __init__(self, object_id: object) -> None:
+        super().__init__(f"no {self.kind} with id {object_id!r}")
+        self.id = object_id
+
+
+class OrganizationNotFound(NotFound):
+    kind = "organization"
+
+
+class ApiKeyNotFound(NotFound):
+    kind = "API key"
+
+
+class WorkflowNotFound(NotFound):
+    kind = "workflow"
+
+
+class ScheduleNotFound(NotFound):
+    kind = "schedule"
+
+
+class RunNotFound(NotFound):
+    kind = "run"
+
+
+class ScheduleVersionNotFound(NotFound):
+    """A version number that the schedule never had; ``id`` is ``(schedule_id, version)``."""
+
+    kind = "schedule version"
+
+
+class InvalidInput(CronwrightError, ValueError):  # noqa: N818 - the public names callers catch
+    """Input that breaks a rule; ``field`` names the input at fault (dotted path for nesting)."""
+
+    def __init__(self, *, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class Conflict(CronwrightError):  # noqa: N818 - the public names callers catch
+    """The change would break a uniqueness rule or contradict the current state."""
+
+
+class ScheduleConflict(Conflict):
+    """An organization already has a schedule with this workflow, expression, zone and input."""
+
+    def __init__(self, existing_id: int) -> None:
+        super().__init__(
+            f"schedule {existing_id} already runs this workflow with the same expression, "
+            "time zone and input"
+        )
+        self.existing_id = existing_id
+
+
+class StaleVersion(Conflict):
+    """An update named the version it expected, and the row has moved on since."""
+
+    def __init__(self, object_id: object, *, expected: int, actual: int) -> None:
+        super().__init__(f"{object_id!r} is at version {actual}, not {expected}")
+        self.id = object_id
+        self.expected = expected
+        self.actual = actual
+
+
+class QuotaExceeded(CronwrightError):  # noqa: N818 - the public names callers catch
+    """An organization reached one of its limits."""
+
+    def __init__(self, *, quota: str, limit: int) -> None:
+        super().__init__(f"the organization's {quota} quota of {limit} is reached")
+        self.quota = quota
+        self.limit = limit
+
+
+class AuthenticationFailed(CronwrightError):  # noqa: N818 - the public names callers catch
+    """An API key that is malformed, unknown or revoked; the message never says which."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid API key")

@@ -1,0 +1,177 @@
+"""Schedules, their versions (full snapshots) and their audit trail.
+
+A :class:`ScheduleSpec` is everything a user sets; every change stores a new
+:class:`ScheduleVersion` holding the whole spec, so any two versions can be compared and any one
+restored. Identity (``id``, ``hash_key``) and bookkeeping (``next_fire_at``) are not in the spec.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from cronwright.domain.enums import (
+    CatchupPolicy,
+    DstFoldPolicy,
+    DstGapPolicy,
+    OverlapPolicy,
+    ScheduleEventKind,
+)
+from cronwright.domain.ids import OrganizationId, ScheduleId, ScheduleVersionId, WorkflowId
+from cronwright.domain.json_values import JsonObject, JsonValue
+
+DEFAULT_TIMEZONE = "UTC"
+DEFAULT_CATCHUP_WINDOW = timedelta(hours=24)
+DEFAULT_MISFIRE_GRACE = timedelta(minutes=10)
+DEFAULT_MAX_ATTEMPTS = 3
+DEFAULT_BACKOFF_INITIAL = timedelta(seconds=5)
+DEFAULT_BACKOFF_FACTOR = 2.0
+DEFAULT_BACKOFF_MAX = timedelta(minutes=10)
+DEFAULT_TIMEOUT = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleSpec:
+    """What a schedule does and when; defaults follow the design (catch up the latest slot,
+    3 attempts, 5 s initial backoff doubling each time)."""
+
+    workflow_id: WorkflowId
+    name: str
+    cron: str
+    timezone: str = DEFAULT_TIMEZONE
+    paused: bool = False
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    input: JsonObject = field(default_factory=dict)
+    dst_gap: DstGapPolicy = DstGapPolicy.AUTO
+    dst_fold: DstFoldPolicy = DstFoldPolicy.AUTO
+    catchup: CatchupPolicy = CatchupPolicy.LATEST
+    catchup_window: timedelta = DEFAULT_CATCHUP_WINDOW
+    misfire_grace: timedelta = DEFAULT_MISFIRE_GRACE
+    overlap: OverlapPolicy = OverlapPolicy.ALLOW
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    backoff_initial: timedelta = DEFAULT_BACKOFF_INITIAL
+    backoff_factor: float = DEFAULT_BACKOFF_FACTOR
+    backoff_max: timedelta = DEFAULT_BACKOFF_MAX
+    timeout: timedelta = DEFAULT_TIMEOUT
+    jitter: timedelta = timedelta(0)
+
+    def replace(self, **changes: Any) -> ScheduleSpec:
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> JsonObject:
+        """The snapshot stored with each version: JSON only, durations in whole microseconds."""
+        return {f.name: _to_json(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_json(cls, data: JsonObject) -> ScheduleSpec:
+        kwargs: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.name in data:
+                kwargs[f.name] = _SPEC_DECODERS.get(f.name, _identity)(data[f.name])
+        return cls(**kwargs)
+
+
+SPEC_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(ScheduleSpec))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Schedule:
+    id: ScheduleId
+    org_id: OrganizationId
+    hash_key: str  # stable seed for H fields: set at creation, survives renames and rollbacks
+    spec: ScheduleSpec
+    next_fire_at: datetime | None  # None while paused or once the schedule can never fire again
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleVersion:
+    id: ScheduleVersionId
+    schedule_id: ScheduleId
+    version: int
+    spec: ScheduleSpec
+    author: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleEvent:
+    id: int
+    schedule_id: ScheduleId
+    kind: ScheduleEventKind
+    version: int  # the schedule's version after the event
+    author: str
+    created_at: datetime
+    detail: JsonObject = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldChange:
+    field: str
+    old: JsonValue
+    new: JsonValue
+
+
+def diff_specs(old: ScheduleSpec, new: ScheduleSpec) -> tuple[FieldChange, ...]:
+    """Fields that differ, in declaration order, with JSON values (as snapshots store them)."""
+    before, after = old.to_json(), new.to_json()
+    return tuple(
+        FieldChange(field=name, old=before[name], new=after[name])
+        for name in SPEC_FIELDS
+        if before[name] != after[name]
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleFilter:
+    workflow_id: WorkflowId | None = None
+    paused: bool | None = None
+    name_contains: str | None = None  # case-insensitive substring
+
+
+def _to_json(value: object) -> JsonValue:
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, timedelta):
+        return value // timedelta(microseconds=1)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, str | int | float | bool | dict | list) or value is None:
+        return value
+    raise TypeError(f"cannot snapshot {value!r}")
+
+
+def _identity(value: JsonValue) -> JsonValue:
+    return value
+
+
+def _micros(value: JsonValue) -> timedelta:
+    assert isinstance(value, int)
+    return timedelta(microseconds=value)
+
+
+def _instant(value: JsonValue) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(str(value)).astimezone(UTC)
+
+
+_SPEC_DECODERS: dict[str, Any] = {
+    "start_at": _instant,
+    "end_at": _instant,
+    "dst_gap": DstGapPolicy,
+    "dst_fold": DstFoldPolicy,
+    "catchup": CatchupPolicy,
+    "overlap": OverlapPolicy,
+    "catchup_window": _micros,
+    "misfire_grace": _micros,
+    "backoff_initial": _micros,
+    "backoff_max": _micros,
+    "timeout": _micros,
+    "jitter": _micros,
+    "backoff_factor": float,
+}

@@ -1,0 +1,1 @@
+"""Durable storage: the ``Store`` contract and its SQL implementation for SQLite and PostgreSQL."""

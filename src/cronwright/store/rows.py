@@ -1,0 +1,159 @@
+"""Conversions between table rows and domain values, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cronwright import domain
+from cronwright.store import models
+
+
+def organization(row: models.OrganizationRow) -> domain.Organization:
+    return domain.Organization(
+        id=domain.OrganizationId(row.id),
+        name=row.name,
+        max_schedules=row.max_schedules,
+        max_concurrent_runs=row.max_concurrent_runs,
+        schedule_count=row.schedule_count,
+        created_at=row.created_at,
+    )
+
+
+def api_key(row: models.ApiKeyRow) -> domain.ApiKey:
+    return domain.ApiKey(
+        id=domain.ApiKeyId(row.id),
+        org_id=domain.OrganizationId(row.org_id),
+        name=row.name,
+        role=domain.Role(row.role),
+        prefix=row.prefix,
+        secret_hash=row.secret_hash,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def workflow(row: models.WorkflowRow) -> domain.Workflow:
+    return domain.Workflow(
+        id=domain.WorkflowId(row.id),
+        org_id=domain.OrganizationId(row.org_id),
+        name=row.name,
+        definition=domain.WorkflowDefinition.from_json(row.definition),
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def spec_columns(spec: domain.ScheduleSpec) -> dict[str, Any]:
+    """The schedule columns that hold ``spec``: one column per field, plus the input digest."""
+    values: dict[str, Any] = {name: getattr(spec, name) for name in domain.SPEC_FIELDS}
+    for name in ("dst_gap", "dst_fold", "catchup", "overlap"):
+        values[name] = str(values[name].value)
+    values["input_digest"] = domain.json_digest(spec.input)
+    return values
+
+
+def spec(row: models.ScheduleRow) -> domain.ScheduleSpec:
+    return domain.ScheduleSpec(
+        workflow_id=domain.WorkflowId(row.workflow_id),
+        name=row.name,
+        cron=row.cron,
+        timezone=row.timezone,
+        paused=row.paused,
+        start_at=row.start_at,
+        end_at=row.end_at,
+        input=row.input,
+        dst_gap=domain.DstGapPolicy(row.dst_gap),
+        dst_fold=domain.DstFoldPolicy(row.dst_fold),
+        catchup=domain.CatchupPolicy(row.catchup),
+        catchup_window=row.catchup_window,
+        misfire_grace=row.misfire_grace,
+        overlap=domain.OverlapPolicy(row.overlap),
+        max_attempts=row.max_attempts,
+        backoff_initial=row.backoff_initial,
+        backoff_factor=row.backoff_factor,
+        backoff_max=row.backoff_max,
+        timeout=row.timeout,
+        jitter=row.jitter,
+    )
+
+
+def schedule(row: models.ScheduleRow) -> domain.Schedule:
+    return domain.Schedule(
+        id=domain.ScheduleId(row.id),
+        org_id=domain.OrganizationId(row.org_id),
+        hash_key=row.hash_key,
+        spec=spec(row),
+        next_fire_at=row.next_fire_at,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def schedule_version(row: models.ScheduleVersionRow) -> domain.ScheduleVersion:
+    return domain.ScheduleVersion(
+        id=domain.ScheduleVersionId(row.id),
+        schedule_id=domain.ScheduleId(row.schedule_id),
+        version=row.version,
+        spec=domain.ScheduleSpec.from_json(row.snapshot),
+        author=row.author,
+        created_at=row.created_at,
+    )
+
+
+def schedule_event(row: models.ScheduleEventRow) -> domain.ScheduleEvent:
+    return domain.ScheduleEvent(
+        id=row.id,
+        schedule_id=domain.ScheduleId(row.schedule_id),
+        kind=domain.ScheduleEventKind(row.kind),
+        version=row.version,
+        author=row.author,
+        detail=row.detail,
+        created_at=row.created_at,
+    )
+
+
+def run(row: models.RunRow) -> domain.Run:
+    return domain.Run(
+        id=domain.RunId(row.id),
+        org_id=domain.OrganizationId(row.org_id),
+        workflow_id=domain.WorkflowId(row.workflow_id),
+        schedule_id=None if row.schedule_id is None else domain.ScheduleId(row.schedule_id),
+        schedule_version_id=(
+            None
+            if row.schedule_version_id is None
+            else domain.ScheduleVersionId(row.schedule_version_id)
+        ),
+        trigger=domain.Trigger(row.trigger),
+        scheduled_for=row.scheduled_for,
+        available_at=row.available_at,
+        state=domain.RunState(row.state),
+        reason=row.reason,
+        attempt=row.attempt,
+        max_attempts=row.max_attempts,
+        worker_id=row.worker_id,
+        lease_expires_at=row.lease_expires_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        input=row.input,
+        result=row.result,
+        error=row.error,
+        created_at=row.created_at,
+    )
+
+
+def run_step(row: models.RunStepRow) -> domain.RunStep:
+    return domain.RunStep(
+        id=domain.RunStepId(row.id),
+        run_id=domain.RunId(row.run_id),
+        name=row.name,
+        kind=row.kind,
+        attempt=row.attempt,
+        state=domain.RunState(row.state),
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        output=row.output,
+        error=row.error,
+    )

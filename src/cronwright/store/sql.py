@@ -1,0 +1,696 @@
+"""``SqlStore``: the :class:`~cronwright.store.base.Store` on SQLAlchemy, for SQLite and PostgreSQL.
+
+Each public method runs in exactly one transaction. Transactions that write are opened with the
+``WRITE`` execution option, which makes SQLite take its write lock up front (``BEGIN IMMEDIATE``);
+on PostgreSQL, rows about to change are locked with ``SELECT ... FOR UPDATE`` first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from cronwright import domain, errors
+from cronwright.store import dialect, rows
+from cronwright.store.models import (
+    ApiKeyRow,
+    OrganizationRow,
+    RunRow,
+    RunStepRow,
+    ScheduleEventRow,
+    ScheduleRow,
+    ScheduleVersionRow,
+    WorkflowRow,
+)
+
+_TERMINAL = sorted(state.value for state in domain.TERMINAL_RUN_STATES)
+
+
+class SqlStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+
+    @classmethod
+    def from_url(cls, url: str, **engine_options: Any) -> SqlStore:
+        return cls(dialect.create_engine(url, **engine_options))
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with Session(self._engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with self._engine.connect() as connection:
+            connection.execution_options(**dialect.WRITE)
+            with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+                yield session
+
+    # -- organizations and API keys -------------------------------------------------------------
+
+    def create_organization(
+        self, *, name: str, max_schedules: int, max_concurrent_runs: int, now: datetime
+    ) -> domain.Organization:
+        row = OrganizationRow(
+            name=name,
+            max_schedules=max_schedules,
+            max_concurrent_runs=max_concurrent_runs,
+            schedule_count=0,
+            created_at=now,
+        )
+        try:
+            with self._write() as session:
+                session.add(row)
+        except sa.exc.IntegrityError as exc:
+            if dialect.is_unique_violation(exc):
+                raise errors.Conflict(f"an organization named {name!r} exists") from None
+            raise
+        return rows.organization(row)
+
+    def get_organization(self, org_id: domain.OrganizationId) -> domain.Organization:
+        with self._read() as session:
+            return rows.organization(self._organization_row(session, org_id))
+
+    def list_organizations(self) -> list[domain.Organization]:
+        with self._read() as session:
+            found = session.scalars(sa.select(OrganizationRow).order_by(OrganizationRow.id))
+            return [rows.organization(row) for row in found]
+
+    def set_organization_quotas(
+        self, org_id: domain.OrganizationId, *, max_schedules: int, max_concurrent_runs: int
+    ) -> domain.Organization:
+        with self._write() as session:
+            row = self._organization_row(session, org_id)
+            row.max_schedules = max_schedules
+            row.max_concurrent_runs = max_concurrent_runs
+        return rows.organization(row)
+
+    def add_api_key(
+        self,
+        *,
+        org_id: domain.OrganizationId,
+        name: str,
+        role: domain.Role,
+        prefix: str,
+        secret_hash: str,
+        now: datetime,
+    ) -> domain.ApiKey:
+        row = ApiKeyRow(
+            org_id=org_id,
+            name=name,
+            role=role.value,
+            prefix=prefix,
+            secret_hash=secret_hash,
+            created_at=now,
+        )
+        with self._write() as session:
+            self._organization_row(session, org_id)
+            session.add(row)
+        return rows.api_key(row)
+
+    def find_api_key(self, prefix: str) -> domain.ApiKey | None:
+        with self._read() as session:
+            row = session.scalar(sa.select(ApiKeyRow).where(ApiKeyRow.prefix == prefix))
+            return None if row is None else rows.api_key(row)
+
+    def list_api_keys(self, org_id: domain.OrganizationId) -> list[domain.ApiKey]:
+        with self._read() as session:
+            found = session.scalars(
+                sa.select(ApiKeyRow).where(ApiKeyRow.org_id == org_id).order_by(ApiKeyRow.id)
+            )
+            return [rows.api_key(row) for row in found]
+
+    def revoke_api_key(
+        self, org_id: domain.OrganizationId, key_id: domain.ApiKeyId, *, now: datetime
+    ) -> domain.ApiKey:
+        with self._write() as session:
+            row = session.scalar(
+                sa.select(ApiKeyRow)
+                .where(ApiKeyRow.id == key_id, ApiKeyRow.org_id == org_id)
+                .with_for_update()
+            )
+            if row is None:
+                raise errors.ApiKeyNotFound(key_id)
+            if row.revoked_at is None:
+                row.revoked_at = now
+        return rows.api_key(row)
+
+    def touch_api_key(self, key_id: domain.ApiKeyId, *, now: datetime) -> None:
+        with self._write() as session:
+            session.execute(
+                sa.update(ApiKeyRow).where(ApiKeyRow.id == key_id).values(last_used_at=now)
+            )
+
+    # -- workflows --------------------------------------------------------------------------------
+
+    def add_workflow(
+        self,
+        *,
+        org_id: domain.OrganizationId,
+        name: str,
+        definition: domain.WorkflowDefinition,
+        now: datetime,
+    ) -> domain.Workflow:
+        row = WorkflowRow(
+            org_id=org_id,
+            name=name,
+            definition=definition.to_json(),
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        with self._write() as session:
+            self._organization_row(session, org_id)
+            session.add(row)
+        return rows.workflow(row)
+
+    def get_workflow(
+        self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId
+    ) -> domain.Workflow:
+        with self._read() as session:
+            return rows.workflow(self._workflow_row(session, org_id, workflow_id))
+
+    def list_workflows(
+        self, org_id: domain.OrganizationId, *, after_id: int | None, limit: int
+    ) -> list[domain.Workflow]:
+        query = sa.select(WorkflowRow).where(
+            WorkflowRow.org_id == org_id, WorkflowRow.deleted_at.is_(None)
+        )
+        if after_id is not None:
+            query = query.where(WorkflowRow.id > after_id)
+        with self._read() as session:
+            found = session.scalars(query.order_by(WorkflowRow.id).limit(limit))
+            return [rows.workflow(row) for row in found]
+
+    def update_workflow(
+        self,
+        org_id: domain.OrganizationId,
+        workflow_id: domain.WorkflowId,
+        *,
+        name: str,
+        definition: domain.WorkflowDefinition,
+        now: datetime,
+        expected_version: int | None = None,
+    ) -> domain.Workflow:
+        with self._write() as session:
+            row = self._workflow_row(session, org_id, workflow_id, lock=True)
+            if expected_version is not None and row.version != expected_version:
+                raise errors.StaleVersion(
+                    workflow_id, expected=expected_version, actual=row.version
+                )
+            row.name = name
+            row.definition = definition.to_json()
+            row.version += 1
+            row.updated_at = now
+        return rows.workflow(row)
+
+    def delete_workflow(
+        self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId, *, now: datetime
+    ) -> None:
+        with self._write() as session:
+            row = self._workflow_row(session, org_id, workflow_id, lock=True)
+            user = session.scalar(
+                sa.select(ScheduleRow.id)
+                .where(
+                    ScheduleRow.org_id == org_id,
+                    ScheduleRow.workflow_id == workflow_id,
+                    ScheduleRow.deleted_at.is_(None),
+                )
+                .limit(1)
+            )
+            if user is not None:
+                raise errors.Conflict(f"workflow {workflow_id} is used by schedule {user}")
+            row.deleted_at = now
+
+    # -- schedules --------------------------------------------------------------------------------
+
+    def add_schedule(
+        self,
+        *,
+        org_id: domain.OrganizationId,
+        spec: domain.ScheduleSpec,
+        hash_key: str,
+        next_fire_at: datetime | None,
+        author: str,
+        now: datetime,
+    ) -> domain.Schedule:
+        try:
+            with self._write() as session:
+                existing = self._conflict(session, org_id, spec, exclude=None)
+                if existing is not None:
+                    raise errors.ScheduleConflict(existing)
+                self._workflow_row(session, org_id, spec.workflow_id)
+                self._take_schedule_quota(session, org_id)
+                row = ScheduleRow(
+                    org_id=org_id,
+                    hash_key=hash_key,
+                    next_fire_at=next_fire_at,
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                    **rows.spec_columns(spec),
+                )
+                session.add(row)
+                session.flush()
+                self._record(session, row, domain.ScheduleEventKind.CREATED, author, now, None)
+        except sa.exc.IntegrityError as exc:
+            self._raise_conflict_instead(exc, org_id, spec, exclude=None)
+        return rows.schedule(row)
+
+    def get_schedule(
+        self, org_id: domain.OrganizationId, schedule_id: domain.ScheduleId
+    ) -> domain.Schedule:
+        with self._read() as session:
+            return rows.schedule(self._schedule_row(session, org_id, schedule_id))
+
+    def find_conflicting_schedule(
+        self,
+        org_id: domain.OrganizationId,
+        spec: domain.ScheduleSpec,
+        *,
+        exclude: domain.ScheduleId | None = None,
+    ) -> domain.ScheduleId | None:
+        with self._read() as session:
+            return self._conflict(session, org_id, spec, exclude=exclude)
+
+    def list_schedules(
+        self,
+        org_id: domain.OrganizationId,
+        where: domain.ScheduleFilter,
+        *,
+        after_id: int | None,
+        limit: int,
+    ) -> list[domain.Schedule]:
+        query = sa.select(ScheduleRow).where(
+            ScheduleRow.org_id == org_id, ScheduleRow.deleted_at.is_(None)
+        )
+        if where.workflow_id is not None:
+            query = query.where(ScheduleRow.workflow_id == where.workflow_id)
+        if where.paused is not None:
+            query = query.where(ScheduleRow.paused == where.paused)
+        if where.name_contains:
+            query = query.where(ScheduleRow.name.icontains(where.name_contains, autoescape=True))
+        if after_id is not None:
+            query = query.where(ScheduleRow.id > after_id)
+        with self._read() as session:
+            found = session.scalars(query.order_by(ScheduleRow.id).limit(limit))
+            return [rows.schedule(row) for row in found]
+
+    def update_schedule(
+        self,
+        org_id: domain.OrganizationId,
+        schedule_id: domain.ScheduleId,
+        *,
+        spec: domain.ScheduleSpec,
+        next_fire_at: datetime | None,
+        event: domain.ScheduleEventKind,
+        author: str,
+        now: datetime,
+        expected_version: int,
+        detail: domain.JsonObject | None = None,
+    ) -> domain.Schedule:
+        try:
+            with self._write() as session:
+                row = self._schedule_row(session, org_id, schedule_id, lock=True)
+                if row.version != expected_version:
+                    raise errors.StaleVersion(
+                        schedule_id, expected=expected_version, actual=row.version
+                    )
+                existing = self._conflict(session, org_id, spec, exclude=schedule_id)
+                if existing is not None:
+                    raise errors.ScheduleConflict(existing)
+                self._workflow_row(session, org_id, spec.workflow_id)
+                for column, value in rows.spec_columns(spec).items():
+                    setattr(row, column, value)
+                row.next_fire_at = next_fire_at
+                row.version += 1
+                row.updated_at = now
+                session.flush()
+                self._record(session, row, event, author, now, detail)
+        except sa.exc.IntegrityError as exc:
+            self._raise_conflict_instead(exc, org_id, spec, exclude=schedule_id)
+        return rows.schedule(row)
+
+    def delete_schedule(
+        self,
+        org_id: domain.OrganizationId,
+        schedule_id: domain.ScheduleId,
+        *,
+        author: str,
+        now: datetime,
+    ) -> None:
+        with self._write() as session:
+            row = self._schedule_row(session, org_id, schedule_id, lock=True)
+            row.deleted_at = now
+            row.next_fire_at = None
+            row.updated_at = now
+            session.execute(
+                sa.update(OrganizationRow)
+                .where(OrganizationRow.id == org_id)
+                .values(schedule_count=OrganizationRow.schedule_count - 1)
+            )
+            session.add(self._event_row(row, domain.ScheduleEventKind.DELETED, author, now, None))
+
+    def list_schedule_versions(
+        self, org_id: domain.OrganizationId, schedule_id: domain.ScheduleId
+    ) -> list[domain.ScheduleVersion]:
+        with self._read() as session:
+            self._schedule_row(session, org_id, schedule_id)
+            found = session.scalars(
+                sa.select(ScheduleVersionRow)
+                .where(ScheduleVersionRow.schedule_id == schedule_id)
+                .order_by(ScheduleVersionRow.version)
+            )
+            return [rows.schedule_version(row) for row in found]
+
+    def get_schedule_version(
+        self, org_id: domain.OrganizationId, schedule_id: domain.ScheduleId, version: int
+    ) -> domain.ScheduleVersion:
+        with self._read() as session:
+            self._schedule_row(session, org_id, schedule_id)
+            row = session.scalar(
+                sa.select(ScheduleVersionRow).where(
+                    ScheduleVersionRow.schedule_id == schedule_id,
+                    ScheduleVersionRow.version == version,
+                )
+            )
+            if row is None:
+                raise errors.ScheduleVersionNotFound((schedule_id, version))
+            return rows.schedule_version(row)
+
+    def list_schedule_events(
+        self, org_id: domain.OrganizationId, schedule_id: domain.ScheduleId
+    ) -> list[domain.ScheduleEvent]:
+        with self._read() as session:
+            found = list(
+                session.scalars(
+                    sa.select(ScheduleEventRow)
+                    .where(
+                        ScheduleEventRow.org_id == org_id,
+                        ScheduleEventRow.schedule_id == schedule_id,
+                    )
+                    .order_by(ScheduleEventRow.id)
+                )
+            )
+            if not found:
+                raise errors.ScheduleNotFound(schedule_id)
+            return [rows.schedule_event(row) for row in found]
+
+    # -- runs -------------------------------------------------------------------------------------
+
+    def add_run(self, run: domain.NewRun) -> domain.Run | None:
+        values = {
+            "org_id": run.org_id,
+            "workflow_id": run.workflow_id,
+            "schedule_id": run.schedule_id,
+            "schedule_version_id": run.schedule_version_id,
+            "trigger": run.trigger.value,
+            "scheduled_for": run.scheduled_for,
+            "available_at": run.available_at,
+            "state": run.state.value,
+            "reason": run.reason,
+            "attempt": 0,
+            "max_attempts": run.max_attempts,
+            "finished_at": run.finished_at,
+            "input": run.input,
+            "result": None,
+            "created_at": run.created_at,
+        }
+        statement = (
+            dialect.insert(RunRow, self._dialect)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["schedule_id", "scheduled_for"])
+            .returning(RunRow.id)
+        )
+        with self._write() as session:
+            run_id = session.execute(statement).scalar_one_or_none()
+            if run_id is None:
+                return None
+            row = session.get_one(RunRow, run_id)
+            return rows.run(row)
+
+    def get_run(self, org_id: domain.OrganizationId, run_id: domain.RunId) -> domain.Run:
+        with self._read() as session:
+            return rows.run(self._run_row(session, org_id, run_id))
+
+    def list_runs(
+        self,
+        org_id: domain.OrganizationId,
+        where: domain.RunFilter,
+        *,
+        before_id: int | None,
+        limit: int,
+    ) -> list[domain.Run]:
+        query = sa.select(RunRow).where(RunRow.org_id == org_id)
+        if where.schedule_id is not None:
+            query = query.where(RunRow.schedule_id == where.schedule_id)
+        if where.states is not None:
+            query = query.where(RunRow.state.in_(sorted(s.value for s in where.states)))
+        if where.triggers is not None:
+            query = query.where(RunRow.trigger.in_(sorted(t.value for t in where.triggers)))
+        if where.since is not None:
+            query = query.where(RunRow.scheduled_for >= where.since)
+        if where.until is not None:
+            query = query.where(RunRow.scheduled_for < where.until)
+        if before_id is not None:
+            query = query.where(RunRow.id < before_id)
+        with self._read() as session:
+            found = session.scalars(query.order_by(RunRow.id.desc()).limit(limit))
+            return [rows.run(row) for row in found]
+
+    def add_run_step(
+        self,
+        *,
+        run_id: domain.RunId,
+        name: str,
+        kind: str,
+        attempt: int,
+        state: domain.RunState,
+        started_at: datetime | None = None,
+        finished_at: datetime | None = None,
+        output: domain.JsonValue = None,
+        error: str | None = None,
+    ) -> domain.RunStep:
+        row = RunStepRow(
+            run_id=run_id,
+            name=name,
+            kind=kind,
+            attempt=attempt,
+            state=state.value,
+            started_at=started_at,
+            finished_at=finished_at,
+            output=output,
+            error=error,
+        )
+        with self._write() as session:
+            session.add(row)
+        return rows.run_step(row)
+
+    def list_run_steps(
+        self, org_id: domain.OrganizationId, run_id: domain.RunId
+    ) -> list[domain.RunStep]:
+        with self._read() as session:
+            self._run_row(session, org_id, run_id)
+            found = session.scalars(
+                sa.select(RunStepRow).where(RunStepRow.run_id == run_id).order_by(RunStepRow.id)
+            )
+            return [rows.run_step(row) for row in found]
+
+    def prune_runs(self, *, finished_before: datetime | None, keep_per_schedule: int | None) -> int:
+        finished = RunRow.state.in_(_TERMINAL)
+        deleted = 0
+        with self._write() as session:
+            if finished_before is not None:
+                aged = sa.func.coalesce(RunRow.finished_at, RunRow.scheduled_for)
+                result = session.execute(
+                    sa.delete(RunRow).where(finished, aged < finished_before),
+                    execution_options={"synchronize_session": False},
+                )
+                deleted += _rowcount(result)
+            if keep_per_schedule is not None:
+                rank = (
+                    sa.func.row_number()
+                    .over(
+                        partition_by=RunRow.schedule_id,
+                        order_by=(RunRow.scheduled_for.desc(), RunRow.id.desc()),
+                    )
+                    .label("rank")
+                )
+                ranked = (
+                    sa.select(RunRow.id, rank)
+                    .where(finished, RunRow.schedule_id.is_not(None))
+                    .subquery()
+                )
+                surplus = sa.select(ranked.c.id).where(ranked.c.rank > keep_per_schedule)
+                result = session.execute(
+                    sa.delete(RunRow).where(RunRow.id.in_(surplus)),
+                    execution_options={"synchronize_session": False},
+                )
+                deleted += _rowcount(result)
+        return deleted
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _organization_row(self, session: Session, org_id: domain.OrganizationId) -> OrganizationRow:
+        row = session.get(OrganizationRow, org_id)
+        if row is None:
+            raise errors.OrganizationNotFound(org_id)
+        return row
+
+    def _workflow_row(
+        self,
+        session: Session,
+        org_id: domain.OrganizationId,
+        workflow_id: domain.WorkflowId,
+        *,
+        lock: bool = False,
+    ) -> WorkflowRow:
+        query = sa.select(WorkflowRow).where(
+            WorkflowRow.id == workflow_id,
+            WorkflowRow.org_id == org_id,
+            WorkflowRow.deleted_at.is_(None),
+        )
+        row = session.scalar(query.with_for_update() if lock else query)
+        if row is None:
+            raise errors.WorkflowNotFound(workflow_id)
+        return row
+
+    def _schedule_row(
+        self,
+        session: Session,
+        org_id: domain.OrganizationId,
+        schedule_id: domain.ScheduleId,
+        *,
+        lock: bool = False,
+    ) -> ScheduleRow:
+        query = sa.select(ScheduleRow).where(
+            ScheduleRow.id == schedule_id,
+            ScheduleRow.org_id == org_id,
+            ScheduleRow.deleted_at.is_(None),
+        )
+        row = session.scalar(query.with_for_update() if lock else query)
+        if row is None:
+            raise errors.ScheduleNotFound(schedule_id)
+        return row
+
+    def _run_row(
+        self, session: Session, org_id: domain.OrganizationId, run_id: domain.RunId
+    ) -> RunRow:
+        row = session.scalar(sa.select(RunRow).where(RunRow.id == run_id, RunRow.org_id == org_id))
+        if row is None:
+            raise errors.RunNotFound(run_id)
+        return row
+
+    def _take_schedule_quota(self, session: Session, org_id: domain.OrganizationId) -> None:
+        # A conditional UPDATE both checks and counts, and its row lock makes concurrent creates
+        # in one organization take turns, so the quota cannot be overshot.
+        taken = session.execute(
+            sa.update(OrganizationRow)
+            .where(
+                OrganizationRow.id == org_id,
+                OrganizationRow.schedule_count < OrganizationRow.max_schedules,
+            )
+            .values(schedule_count=OrganizationRow.schedule_count + 1)
+            .returning(OrganizationRow.id)
+        ).first()
+        if taken is None:
+            organization = self._organization_row(session, org_id)
+            raise errors.QuotaExceeded(quota="max_schedules", limit=organization.max_schedules)
+
+    def _conflict(
+        self,
+        session: Session,
+        org_id: domain.OrganizationId,
+        spec: domain.ScheduleSpec,
+        *,
+        exclude: domain.ScheduleId | None,
+    ) -> domain.ScheduleId | None:
+        query = sa.select(ScheduleRow.id).where(
+            ScheduleRow.org_id == org_id,
+            ScheduleRow.workflow_id == spec.workflow_id,
+            ScheduleRow.cron == spec.cron,
+            ScheduleRow.timezone == spec.timezone,
+            ScheduleRow.input_digest == domain.json_digest(spec.input),
+            ScheduleRow.deleted_at.is_(None),
+        )
+        if exclude is not None:
+            query = query.where(ScheduleRow.id != exclude)
+        found = session.scalar(query.limit(1))
+        return None if found is None else domain.ScheduleId(found)
+
+    def _raise_conflict_instead(
+        self,
+        exc: sa.exc.IntegrityError,
+        org_id: domain.OrganizationId,
+        spec: domain.ScheduleSpec,
+        *,
+        exclude: domain.ScheduleId | None,
+    ) -> None:
+        """A concurrent writer won the race to the identity index: report whom we collided with."""
+        existing = (
+            self.find_conflicting_schedule(org_id, spec, exclude=exclude)
+            if dialect.is_unique_violation(exc)
+            else None
+        )
+        if existing is None:
+            raise exc
+        raise errors.ScheduleConflict(existing) from None
+
+    def _record(
+        self,
+        session: Session,
+        row: ScheduleRow,
+        event: domain.ScheduleEventKind,
+        author: str,
+        now: datetime,
+        detail: domain.JsonObject | None,
+    ) -> None:
+        """Snapshot the row's current version and log the event that produced it."""
+        session.add(
+            ScheduleVersionRow(
+                org_id=row.org_id,
+                schedule_id=row.id,
+                version=row.version,
+                snapshot=rows.spec(row).to_json(),
+                author=author,
+                created_at=now,
+            )
+        )
+        session.add(self._event_row(row, event, author, now, detail))
+
+    @staticmethod
+    def _event_row(
+        row: ScheduleRow,
+        event: domain.ScheduleEventKind,
+        author: str,
+        now: datetime,
+        detail: domain.JsonObject | None,
+    ) -> ScheduleEventRow:
+        return ScheduleEventRow(
+            org_id=row.org_id,
+            schedule_id=row.id,
+            kind=event.value,
+            version=row.version,
+            author=author,
+            detail=detail or {},
+            created_at=now,
+        )
+
+
+def _rowcount(result: sa.Result[Any]) -> int:
+    count = getattr(result, "rowcount", 0)
+    return int(count) if count and count > 0 else 0

@@ -1,0 +1,1 @@
+"""Helpers for cronwright's own tests and benchmarks (outside the layer ladder)."""
