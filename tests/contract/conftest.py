@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from cronwright import domain
+from cronwright.store import sql
+
+DEFINITION = domain.parse_definition({"steps": [{"name": "call", "kind": "http"}]})
+
+
+@pytest.fixture
+def org(store: sql.SqlStore, t0: datetime) -> domain.Organization:
+    return store.create_organization(name="acme", max_schedules=10, max_concurrent_runs=5, now=t0)
+
+
+@pytest.fixture
+def other_org(store: sql.SqlStore, t0: datetime) -> domain.Organization:
+    return store.create_organization(name="other", max_schedules=10, max_concurrent_runs=5, now=t0)
+
+
+@pytest.fixture
+def workflow(store: sql.SqlStore, org: domain.Organization, t0: datetime) -> domain.Workflow:
+    return store.add_workflow(org_id=org.id, name="ping", definition=DEFINITION, now=t0)
+
+
+def spec_for(workflow: domain.Workflow, **changes: object) -> domain.ScheduleSpec:
+    base = domain.ScheduleSpec(workflow_id=workflow.id, name="every five", cron="*/5 * * * *")
+    return base.replace(**changes)
