@@ -1,0 +1,81 @@
+"""Workflows CRUD, scoped to one organization; definitions are validated on every save."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from cronwright import clock, domain
+from cronwright.service import paging
+from cronwright.service.organizations import check_name
+from cronwright.store import base as store_base
+
+
+class Workflows:
+    def __init__(
+        self,
+        store: store_base.Store,
+        clock: clock.Clock,
+        *,
+        kinds: Collection[str] = domain.ACTION_KINDS,
+        check_config: domain.ConfigCheck | None = None,
+    ) -> None:
+        """``kinds`` and ``check_config`` come from the actions registry when there is one."""
+        self._store = store
+        self._clock = clock
+        self._kinds = kinds
+        self._check_config = check_config
+
+    def parse(self, definition: object) -> domain.WorkflowDefinition:
+        return domain.parse_definition(
+            definition, kinds=self._kinds, check_config=self._check_config
+        )
+
+    def create(
+        self, org_id: domain.OrganizationId, *, name: str, definition: object
+    ) -> domain.Workflow:
+        return self._store.add_workflow(
+            org_id=org_id,
+            name=check_name(name),
+            definition=self.parse(definition),
+            now=self._clock.now(),
+        )
+
+    def get(self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId) -> domain.Workflow:
+        return self._store.get_workflow(org_id, workflow_id)
+
+    def list(
+        self,
+        org_id: domain.OrganizationId,
+        *,
+        cursor: str | None = None,
+        limit: int = domain.DEFAULT_PAGE_SIZE,
+    ) -> domain.Page[domain.Workflow]:
+        paging.check_limit(limit)
+        found = self._store.list_workflows(
+            org_id, after_id=paging.decode_cursor(cursor), limit=limit + 1
+        )
+        return paging.page_of(found, limit, lambda workflow: workflow.id)
+
+    def update(
+        self,
+        org_id: domain.OrganizationId,
+        workflow_id: domain.WorkflowId,
+        *,
+        name: str | None = None,
+        definition: object | None = None,
+        expected_version: int | None = None,
+    ) -> domain.Workflow:
+        current = self._store.get_workflow(org_id, workflow_id)
+        return self._store.update_workflow(
+            org_id,
+            workflow_id,
+            name=current.name if name is None else check_name(name),
+            definition=current.definition if definition is None else self.parse(definition),
+            now=self._clock.now(),
+            # Without an expected version, still refuse to overwrite a change made meanwhile.
+            expected_version=current.version if expected_version is None else expected_version,
+        )
+
+    def delete(self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId) -> None:
+        """``Conflict`` while a schedule still runs it."""
+        self._store.delete_workflow(org_id, workflow_id, now=self._clock.now())
