@@ -1,0 +1,1 @@
+"""Actions: what a workflow step does (``python``, ``http``, ``shell``, ``trigger``)."""

@@ -1,0 +1,1 @@
+"""The running system: scheduler loop, worker pool, reaper, and their statistics."""
