@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import typer
 
+from cronwright.cli import db
+
 app = typer.Typer(
     name="cronwright",
     help="Durable, exactly-once cron scheduling of workflows.",
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(db.app, name="db")
 
 
 @app.callback()
