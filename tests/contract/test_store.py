@@ -433,3 +433,21 @@ def test_instants_come_back_in_utc(
     assert loaded.next_fire_at is not None
     assert loaded.next_fire_at.tzinfo is UTC
     assert loaded.next_fire_at.isoformat() == "2026-10-25T01:30:00.000001+00:00"
+
+
+def test_a_batch_insert_is_all_or_nothing(
+    store: Store, org: domain.Organization, workflow: domain.Workflow, t0: datetime
+) -> None:
+    first = add(store, org, spec_for(workflow), t0)
+    batch = [
+        domain.NewSchedule(spec=spec_for(workflow, cron=c), hash_key=c, next_fire_at=t0)
+        for c in ("0 * * * *", "*/5 * * * *")  # the second clashes with ``first``
+    ]
+    with pytest.raises(errors.ScheduleConflict) as caught:
+        store.add_schedules(org_id=org.id, schedules=batch, author="a", now=t0)
+    assert caught.value.existing_id == first.id
+    assert store.list_schedules(org.id, domain.ScheduleFilter(), after_id=None, limit=10) == [first]
+    assert store.get_organization(org.id).schedule_count == 1
+    made = store.add_schedules(org_id=org.id, schedules=batch[:1], author="a", now=t0)
+    assert [store.get_schedule(org.id, s.id) for s in made] == made
+    assert [v.version for v in store.list_schedule_versions(org.id, made[0].id)] == [1]

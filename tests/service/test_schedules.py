@@ -232,3 +232,35 @@ def test_preview_stops_at_the_end_and_refuses_silly_counts(
     with pytest.raises(errors.InvalidInput) as caught:
         svc.schedules.preview(org.id, schedule.id, count=101)
     assert (caught.value.field, caught.value.message) == ("count", "must be between 1 and 100")
+
+
+def test_an_import_creates_all_or_nothing(
+    svc: service.Service, org: domain.Organization, workflow: domain.Workflow
+) -> None:
+    specs = [spec_for(workflow, cron=f"{n} 3 * * *", name=f"job {n}") for n in range(3)]
+    made = svc.schedules.create_many(org.id, specs, author="importer")
+    assert [s.spec for s in made] == specs
+    assert made == [svc.schedules.get(org.id, s.id) for s in made]
+    assert [e.kind for e in svc.schedules.events(org.id, made[2].id)] == ["created"]
+    assert svc.organizations.get(org.id).schedule_count == 3
+
+    clash = [spec_for(workflow, cron="0 9 * * *"), spec_for(workflow, cron="1 3 * * *")]
+    with pytest.raises(errors.ScheduleConflict) as conflict:
+        svc.schedules.create_many(org.id, clash, author="importer")
+    assert conflict.value.existing_id == made[1].id
+    twice = [spec_for(workflow, cron="0 9 * * *"), spec_for(workflow, cron="0  9 * * *")]
+    with pytest.raises(errors.InvalidInput) as invalid:
+        svc.schedules.create_many(org.id, twice, author="importer")
+    assert (invalid.value.field, invalid.value.message) == (
+        "schedules[1]",
+        "same workflow, expression, time zone and input as schedules[0]",
+    )
+    bad = [spec_for(workflow, cron="0 9 * * *"), spec_for(workflow, timezone="Mars/Base")]
+    with pytest.raises(errors.InvalidInput) as invalid:
+        svc.schedules.create_many(org.id, bad, author="importer")
+    assert invalid.value.field == "schedules[1].timezone"
+    too_many = [spec_for(workflow, cron=f"{n} 9 * * *") for n in range(3)]
+    with pytest.raises(errors.QuotaExceeded):
+        svc.schedules.create_many(org.id, too_many, author="importer")
+    assert len(svc.schedules.list(org.id).items) == 3
+    assert svc.organizations.get(org.id).schedule_count == 3

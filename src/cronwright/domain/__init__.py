@@ -32,6 +32,7 @@ from cronwright.domain.run import NewRun, Run, RunFilter, RunStep
 from cronwright.domain.schedule import (
     SPEC_FIELDS,
     FieldChange,
+    NewSchedule,
     Schedule,
     ScheduleEvent,
     ScheduleFilter,
@@ -68,6 +69,7 @@ __all__ = [
     "JsonObject",
     "JsonValue",
     "NewRun",
+    "NewSchedule",
     "Organization",
     "OrganizationId",
     "OverlapPolicy",

@@ -91,6 +91,15 @@ class Schedule:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NewSchedule:
+    """A validated schedule to insert; the store assigns the id and starts it at version 1."""
+
+    spec: ScheduleSpec
+    hash_key: str
+    next_fire_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ScheduleVersion:
     id: ScheduleVersionId
     schedule_id: ScheduleId

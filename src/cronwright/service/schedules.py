@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 import secrets
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
@@ -127,7 +127,7 @@ class Schedules:
         hash_key = new_hash_key()
         now = self._clock.now()
         timing = self._validate(org_id, spec, hash_key=hash_key, now=now)
-        with _workflow_as_field(spec.workflow_id):
+        with _workflow_as_field():
             return self._store.add_schedule(
                 org_id=org_id,
                 spec=spec,
@@ -136,6 +136,42 @@ class Schedules:
                 author=author,
                 now=now,
             )
+
+    def create_many(
+        self,
+        org_id: domain.OrganizationId,
+        specs: Sequence[domain.ScheduleSpec],
+        *,
+        author: str,
+    ) -> builtins.list[domain.Schedule]:
+        """Create all of ``specs`` in one transaction, or none: an import. Errors are those of
+        :meth:`create`, with fields prefixed by the position, e.g. ``schedules[3].cron``."""
+        now = self._clock.now()
+        news: builtins.list[domain.NewSchedule] = []
+        seen: dict[tuple[object, ...], int] = {}
+        for index, raw in enumerate(specs):
+            spec = validation.normalize(raw)
+            hash_key = new_hash_key()
+            try:
+                timing = validation.validate(spec, hash_key=hash_key, now=now)
+            except errors.InvalidInput as exc:
+                field = f"schedules[{index}].{exc.field}"
+                raise errors.InvalidInput(field=field, message=exc.message) from exc
+            identity = (spec.workflow_id, spec.cron, spec.timezone, domain.json_digest(spec.input))
+            if identity in seen:
+                raise errors.InvalidInput(
+                    field=f"schedules[{index}]",
+                    message=f"same workflow, expression, time zone and input as "
+                    f"schedules[{seen[identity]}]",
+                )
+            seen[identity] = index
+            news.append(
+                domain.NewSchedule(
+                    spec=spec, hash_key=hash_key, next_fire_at=_next_fire(spec, timing, now)
+                )
+            )
+        with _workflow_as_field():
+            return self._store.add_schedules(org_id=org_id, schedules=news, author=author, now=now)
 
     def update(
         self,
@@ -252,7 +288,7 @@ class Schedules:
             now = self._clock.now()
             timing = self._validate(org_id, spec, hash_key=current.hash_key, now=now)
             try:
-                with _workflow_as_field(spec.workflow_id):
+                with _workflow_as_field():
                     return self._store.update_schedule(
                         org_id,
                         schedule_id,
@@ -278,7 +314,7 @@ class Schedules:
         now: datetime,
     ) -> Timing:
         timing = validation.validate(spec, hash_key=hash_key, now=now)
-        with _workflow_as_field(spec.workflow_id):
+        with _workflow_as_field():
             self._store.get_workflow(org_id, spec.workflow_id)
         return timing
 
@@ -288,14 +324,14 @@ def _next_fire(spec: domain.ScheduleSpec, timing: Timing, now: datetime) -> date
 
 
 @contextmanager
-def _workflow_as_field(workflow_id: domain.WorkflowId) -> Iterator[None]:
+def _workflow_as_field() -> Iterator[None]:
     """Report a workflow missing from the organization as bad input on ``workflow_id``: for a
     schedule it is a field that points nowhere, not a missing schedule."""
     try:
         yield
     except errors.WorkflowNotFound as exc:
         raise errors.InvalidInput(
-            field="workflow_id", message=f"no workflow with id {workflow_id} in this organization"
+            field="workflow_id", message=f"no workflow with id {exc.id} in this organization"
         ) from exc
 
 

@@ -14,6 +14,7 @@ descending) and ask for ``limit`` rows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -139,6 +140,18 @@ class Store(Protocol):
         ``created`` event. ``ScheduleConflict`` (with the existing id) if a live schedule of the
         organization has the same workflow, cron text, time zone and input. ``WorkflowNotFound``
         if ``spec.workflow_id`` is not a live workflow of the organization."""
+        ...
+
+    def add_schedules(
+        self,
+        *,
+        org_id: domain.OrganizationId,
+        schedules: Sequence[domain.NewSchedule],
+        author: str,
+        now: datetime,
+    ) -> list[domain.Schedule]:
+        """:meth:`add_schedule` for many at once, all or nothing, in the order given: the quota
+        must hold them all, and a conflict with any (or between two) inserts none."""
         ...
 
     def get_schedule(

@@ -7,10 +7,10 @@ on PostgreSQL, rows about to change are locked with ``SELECT ... FOR UPDATE`` fi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -20,6 +20,7 @@ from cronwright import domain, errors
 from cronwright.store import dialect, rows
 from cronwright.store.models import (
     ApiKeyRow,
+    Base,
     OrganizationRow,
     RunRow,
     RunStepRow,
@@ -248,28 +249,90 @@ class SqlStore:
         author: str,
         now: datetime,
     ) -> domain.Schedule:
+        new = domain.NewSchedule(spec=spec, hash_key=hash_key, next_fire_at=next_fire_at)
+        [added] = self.add_schedules(org_id=org_id, schedules=[new], author=author, now=now)
+        return added
+
+    def add_schedules(
+        self,
+        *,
+        org_id: domain.OrganizationId,
+        schedules: Sequence[domain.NewSchedule],
+        author: str,
+        now: datetime,
+    ) -> list[domain.Schedule]:
+        if not schedules:
+            return []
         try:
             with self._write() as session:
-                existing = self._conflict(session, org_id, spec, exclude=None)
-                if existing is not None:
-                    raise errors.ScheduleConflict(existing)
-                self._workflow_row(session, org_id, spec.workflow_id)
-                self._take_schedule_quota(session, org_id)
-                row = ScheduleRow(
-                    org_id=org_id,
-                    hash_key=hash_key,
-                    next_fire_at=next_fire_at,
-                    version=1,
-                    created_at=now,
-                    updated_at=now,
-                    **rows.spec_columns(spec),
+                for workflow_id in sorted({new.spec.workflow_id for new in schedules}):
+                    self._workflow_row(session, org_id, workflow_id)
+                self._take_schedule_quota(session, org_id, len(schedules))
+                # Core statements on the session's connection: bulk inserts without ORM overhead.
+                # The identity index refuses duplicates; the except clause below says which.
+                connection = session.connection()
+                schedules_table = Base.metadata.tables[ScheduleRow.__tablename__]
+                ids = connection.scalars(
+                    sa.insert(schedules_table).returning(
+                        schedules_table.c.id, sort_by_parameter_order=True
+                    ),
+                    [
+                        {
+                            "org_id": org_id,
+                            "hash_key": new.hash_key,
+                            "next_fire_at": new.next_fire_at,
+                            "version": 1,
+                            "created_at": now,
+                            "updated_at": now,
+                            **rows.spec_columns(new.spec),
+                        }
+                        for new in schedules
+                    ],
+                ).all()
+                connection.execute(
+                    sa.insert(Base.metadata.tables[ScheduleVersionRow.__tablename__]),
+                    [
+                        {
+                            "org_id": org_id,
+                            "schedule_id": schedule_id,
+                            "version": 1,
+                            "snapshot": new.spec.to_json(),
+                            "author": author,
+                            "created_at": now,
+                        }
+                        for schedule_id, new in zip(ids, schedules, strict=True)
+                    ],
                 )
-                session.add(row)
-                session.flush()
-                self._record(session, row, domain.ScheduleEventKind.CREATED, author, now, None)
+                connection.execute(
+                    sa.insert(Base.metadata.tables[ScheduleEventRow.__tablename__]),
+                    [
+                        {
+                            "org_id": org_id,
+                            "schedule_id": schedule_id,
+                            "kind": domain.ScheduleEventKind.CREATED.value,
+                            "version": 1,
+                            "author": author,
+                            "detail": {},
+                            "created_at": now,
+                        }
+                        for schedule_id in ids
+                    ],
+                )
         except sa.exc.IntegrityError as exc:
-            self._raise_conflict_instead(exc, org_id, spec, exclude=None)
-        return rows.schedule(row)
+            self._raise_conflict_instead(exc, org_id, [new.spec for new in schedules])
+        return [
+            domain.Schedule(
+                id=domain.ScheduleId(schedule_id),
+                org_id=org_id,
+                hash_key=new.hash_key,
+                spec=new.spec,
+                next_fire_at=new.next_fire_at,
+                version=1,
+                created_at=now,
+                updated_at=now,
+            )
+            for schedule_id, new in zip(ids, schedules, strict=True)
+        ]
 
     def get_schedule(
         self, org_id: domain.OrganizationId, schedule_id: domain.ScheduleId
@@ -342,7 +405,7 @@ class SqlStore:
                 session.flush()
                 self._record(session, row, event, author, now, detail)
         except sa.exc.IntegrityError as exc:
-            self._raise_conflict_instead(exc, org_id, spec, exclude=schedule_id)
+            self._raise_conflict_instead(exc, org_id, [spec], exclude=schedule_id)
         return rows.schedule(row)
 
     def delete_schedule(
@@ -595,16 +658,18 @@ class SqlStore:
             raise errors.RunNotFound(run_id)
         return row
 
-    def _take_schedule_quota(self, session: Session, org_id: domain.OrganizationId) -> None:
+    def _take_schedule_quota(
+        self, session: Session, org_id: domain.OrganizationId, count: int
+    ) -> None:
         # A conditional UPDATE both checks and counts, and its row lock makes concurrent creates
         # in one organization take turns, so the quota cannot be overshot.
         taken = session.execute(
             sa.update(OrganizationRow)
             .where(
                 OrganizationRow.id == org_id,
-                OrganizationRow.schedule_count < OrganizationRow.max_schedules,
+                OrganizationRow.schedule_count + count <= OrganizationRow.max_schedules,
             )
-            .values(schedule_count=OrganizationRow.schedule_count + 1)
+            .values(schedule_count=OrganizationRow.schedule_count + count)
             .returning(OrganizationRow.id)
         ).first()
         if taken is None:
@@ -636,19 +701,17 @@ class SqlStore:
         self,
         exc: sa.exc.IntegrityError,
         org_id: domain.OrganizationId,
-        spec: domain.ScheduleSpec,
+        specs: Sequence[domain.ScheduleSpec],
         *,
-        exclude: domain.ScheduleId | None,
-    ) -> None:
-        """A concurrent writer won the race to the identity index: report whom we collided with."""
-        existing = (
-            self.find_conflicting_schedule(org_id, spec, exclude=exclude)
-            if dialect.is_unique_violation(exc)
-            else None
-        )
-        if existing is None:
-            raise exc
-        raise errors.ScheduleConflict(existing) from None
+        exclude: domain.ScheduleId | None = None,
+    ) -> NoReturn:
+        """The identity index refused a write: report the live schedule we collided with."""
+        if dialect.is_unique_violation(exc):
+            for spec in specs:
+                existing = self.find_conflicting_schedule(org_id, spec, exclude=exclude)
+                if existing is not None:
+                    raise errors.ScheduleConflict(existing) from None
+        raise exc
 
     def _record(
         self,
