@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cronwright.cli import db
+from cronwright.cli import cron, db
 
 app = typer.Typer(
     name="cronwright",
@@ -13,6 +13,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db.app, name="db")
+app.command(name="cron")(cron.command)
 
 
 @app.callback()
