@@ -1,0 +1,326 @@
+"""Materialising slots into runs: the scheduler's side of the ``runs`` table.
+
+Schedulers write ``pending`` runs (and born-finished ``missed`` ones, with a reason); workers claim
+and finish them. Exactly once per slot comes from the database, not from a leader: the
+``UNIQUE(schedule_id, scheduled_for)`` constraint plus one transaction that writes a schedule's
+runs together with its new ``next_fire_at``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from cronwright import domain, errors
+from cronwright.planning import materialize as planning
+from cronwright.store import dialect, rows
+from cronwright.store.models import RunRow, ScheduleRow, ScheduleVersionRow
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH = 500
+RUNS_CHANNEL = "cronwright_runs"  # PostgreSQL NOTIFY channel: "pending runs were written"
+# Rows per INSERT statement: keeps SQLite under its limit of bound parameters per statement.
+_INSERT_CHUNK = 500
+
+
+class PlanSlots(Protocol):
+    def __call__(
+        self, schedule: domain.Schedule, *, now: datetime, until: datetime
+    ) -> planning.SchedulePlan:
+        """The runs to write for ``schedule``'s slots from its ``next_fire_at`` up to ``until``,
+        and its new ``next_fire_at``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Materialized:
+    """What one :meth:`SlotStore.materialize` call did."""
+
+    schedules: int = 0  # schedules locked and planned
+    pending: int = 0  # runs inserted as pending
+    missed: int = 0  # runs inserted as missed
+    existing: int = 0  # slots that already had a run (a replay, or a backfill got there first)
+    failed: int = 0  # schedules whose plan raised; left as they were and logged
+    more: bool = False  # a full batch, or a schedule capped: more is due right now
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InsertedRuns:
+    """Which of the offered runs were written; the others' slots already had a run."""
+
+    runs: tuple[domain.Run, ...] = ()
+    existing: tuple[datetime, ...] = field(default=())
+
+
+class SlotStore(Protocol):
+    """The scheduler's store.
+
+    Invariants every implementation keeps:
+
+    - **One run per slot.** A ``(schedule_id, scheduled_for)`` pair has at most one run, however
+      many schedulers offer it and however often; offering it again inserts nothing.
+    - **All or nothing.** :meth:`materialize` writes a schedule's runs and its new
+      ``next_fire_at`` in one transaction: killed half-way, it leaves neither, so no slot is lost
+      (the old ``next_fire_at`` still points at it) and none is written twice (the constraint).
+    - **No two schedulers plan one schedule at once.** Schedules being materialised are locked;
+      other schedulers skip them (PostgreSQL ``FOR UPDATE SKIP LOCKED``) or wait (SQLite's single
+      writer), so many schedulers share the work with no leader.
+    - Only live (not deleted), unpaused schedules are materialised.
+    """
+
+    def materialize(
+        self,
+        *,
+        now: datetime,
+        lookahead: timedelta,
+        batch: int = DEFAULT_BATCH,
+        plan: PlanSlots | None = None,
+    ) -> Materialized:
+        """In one transaction: lock up to ``batch`` live, unpaused schedules with
+        ``next_fire_at <= now + lookahead`` (oldest first), plan each with ``plan`` (default
+        :class:`~cronwright.planning.materialize.SlotPlanner`) up to ``now + lookahead``, insert
+        the planned runs (``trigger = schedule``, the schedule's current version, its input and
+        ``max_attempts``; a missed run is finished at ``now``), skipping slots that have a run
+        already, and set each ``next_fire_at`` to the plan's. Signals workers if pending runs
+        were written."""
+        ...
+
+    def earliest_next_fire_at(self) -> datetime | None:
+        """The earliest ``next_fire_at`` of a live, unpaused schedule, or None."""
+        ...
+
+    def add_runs(self, runs: Sequence[domain.NewRun]) -> InsertedRuns:
+        """Insert ``runs`` in one transaction; a scheduled slot that already has a run is
+        skipped and reported in ``existing``. Runs without a schedule are always inserted.
+        Signals workers if pending runs were written."""
+        ...
+
+    def existing_slots(
+        self, schedule_id: domain.ScheduleId, slots: Collection[datetime]
+    ) -> dict[datetime, domain.RunState]:
+        """The state of the run of each slot in ``slots`` that has one."""
+        ...
+
+
+class SqlSlotStore:
+    """:class:`SlotStore` over the SQL schema, for SQLite and PostgreSQL.
+
+    ``on_pending`` is called after a commit that wrote pending runs: the in-process wake-up for
+    workers sharing this process (SQLite); on PostgreSQL a ``NOTIFY`` on :data:`RUNS_CHANNEL`
+    reaches the other processes too. Either only cuts latency; polling stays the guarantee.
+    """
+
+    def __init__(self, engine: Engine, *, on_pending: Callable[[], None] | None = None) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+        self._on_pending = on_pending
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with self._engine.connect() as connection:
+            connection.execution_options(**dialect.WRITE)  # SQLite: BEGIN IMMEDIATE
+            with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+                yield session
+
+    def materialize(
+        self,
+        *,
+        now: datetime,
+        lookahead: timedelta,
+        batch: int = DEFAULT_BATCH,
+        plan: PlanSlots | None = None,
+    ) -> Materialized:
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
+        planner: PlanSlots = plan or planning.SlotPlanner()
+        until = now + lookahead
+        due = (
+            sa.select(ScheduleRow, ScheduleVersionRow.id)
+            .join(
+                ScheduleVersionRow,
+                sa.and_(
+                    ScheduleVersionRow.schedule_id == ScheduleRow.id,
+                    ScheduleVersionRow.version == ScheduleRow.version,
+                ),
+            )
+            .where(
+                ScheduleRow.next_fire_at <= until,
+                ScheduleRow.paused.is_(False),
+                ScheduleRow.deleted_at.is_(None),
+            )
+            .order_by(ScheduleRow.next_fire_at, ScheduleRow.id)
+            .limit(batch)
+            .with_for_update(of=ScheduleRow, skip_locked=True)  # SQLite: BEGIN IMMEDIATE instead
+        )
+        pending = missed = existing = failed = capped = 0
+        with self._write() as session:
+            found = session.execute(due).all()
+            for row, version_id in found:
+                schedule = rows.schedule(row)
+                try:
+                    planned = planner(schedule, now=now, until=until)
+                except (errors.CronwrightError, ValueError, LookupError):
+                    # A row that cannot be planned (it was valid when saved) must not hold up
+                    # every other schedule: leave it due and say so.
+                    log.exception("cannot plan schedule %s; left as it is", schedule.id)
+                    failed += 1
+                    continue
+                values = [_scheduled_run(row, version_id, run, now) for run in planned.runs]
+                written = self._insert(session, values)
+                pending += sum(1 for state in written if state == domain.RunState.PENDING)
+                missed += sum(1 for state in written if state == domain.RunState.MISSED)
+                existing += len(values) - len(written)
+                row.next_fire_at = planned.next_fire_at
+                capped += planned.capped
+            if pending:
+                self._notify(session)
+        if pending:
+            self._signal()
+        return Materialized(
+            schedules=len(found),
+            pending=pending,
+            missed=missed,
+            existing=existing,
+            failed=failed,
+            more=len(found) == batch or capped > 0,
+        )
+
+    def earliest_next_fire_at(self) -> datetime | None:
+        query = sa.select(sa.func.min(ScheduleRow.next_fire_at)).where(
+            ScheduleRow.paused.is_(False), ScheduleRow.deleted_at.is_(None)
+        )
+        with self._engine.connect() as connection:
+            found: datetime | None = connection.execute(query).scalar()
+            return found
+
+    def add_runs(self, runs: Sequence[domain.NewRun]) -> InsertedRuns:
+        values = [_new_run(run) for run in runs]
+        with self._write() as session:
+            ids = self._insert_returning_ids(session, values)
+            found = session.scalars(sa.select(RunRow).where(RunRow.id.in_(ids)).order_by(RunRow.id))
+            inserted = tuple(rows.run(row) for row in found)
+            has_pending = any(run.state is domain.RunState.PENDING for run in inserted)
+            if has_pending:
+                self._notify(session)
+        if has_pending:
+            self._signal()
+        written = {(run.schedule_id, run.scheduled_for) for run in inserted}
+        existing = tuple(
+            run.scheduled_for
+            for run in runs
+            if run.schedule_id is not None and (run.schedule_id, run.scheduled_for) not in written
+        )
+        return InsertedRuns(runs=inserted, existing=existing)
+
+    def existing_slots(
+        self, schedule_id: domain.ScheduleId, slots: Collection[datetime]
+    ) -> dict[datetime, domain.RunState]:
+        if not slots:
+            return {}
+        query = sa.select(RunRow.scheduled_for, RunRow.state).where(
+            RunRow.schedule_id == schedule_id,
+            RunRow.scheduled_for >= min(slots),
+            RunRow.scheduled_for <= max(slots),
+        )
+        wanted = set(slots)
+        with self._engine.connect() as connection:
+            return {
+                at: domain.RunState(state)
+                for at, state in connection.execute(query)
+                if at in wanted
+            }
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _insert(self, session: Session, values: list[dict[str, Any]]) -> list[str]:
+        """Insert, skipping slots that have a run; the states of the rows actually written."""
+        states: list[str] = []
+        for start in range(0, len(values), _INSERT_CHUNK):
+            statement = (
+                dialect.insert(RunRow, self._dialect)
+                .values(values[start : start + _INSERT_CHUNK])
+                .on_conflict_do_nothing(index_elements=["schedule_id", "scheduled_for"])
+                .returning(RunRow.state)
+            )
+            states.extend(session.execute(statement).scalars())
+        return states
+
+    def _insert_returning_ids(self, session: Session, values: list[dict[str, Any]]) -> list[int]:
+        ids: list[int] = []
+        for start in range(0, len(values), _INSERT_CHUNK):
+            statement = (
+                dialect.insert(RunRow, self._dialect)
+                .values(values[start : start + _INSERT_CHUNK])
+                .on_conflict_do_nothing(index_elements=["schedule_id", "scheduled_for"])
+                .returning(RunRow.id)
+            )
+            ids.extend(session.execute(statement).scalars())
+        return ids
+
+    def _notify(self, session: Session) -> None:
+        if self._dialect == "postgresql":
+            # Delivered at commit, and only if the transaction commits.
+            session.execute(sa.text(f"NOTIFY {RUNS_CHANNEL}"))
+
+    def _signal(self) -> None:
+        if self._on_pending is not None:
+            try:
+                self._on_pending()
+            except Exception:  # a wake-up is an optimisation: never fail a commit over one
+                log.exception("the pending-runs callback failed")
+
+
+def _scheduled_run(
+    row: ScheduleRow, version_id: int, run: planning.PlannedRun, now: datetime
+) -> dict[str, Any]:
+    missed = run.state is domain.RunState.MISSED
+    return {
+        "org_id": row.org_id,
+        "workflow_id": row.workflow_id,
+        "schedule_id": row.id,
+        "schedule_version_id": version_id,
+        "trigger": domain.Trigger.SCHEDULE.value,
+        "scheduled_for": run.scheduled_for,
+        "available_at": run.available_at,
+        "state": run.state.value,
+        "reason": run.reason,
+        "attempt": 0,
+        "max_attempts": row.max_attempts,
+        "finished_at": now if missed else None,
+        "input": row.input,
+        "result": None,
+        "created_at": now,
+    }
+
+
+def _new_run(run: domain.NewRun) -> dict[str, Any]:
+    return {
+        "org_id": run.org_id,
+        "workflow_id": run.workflow_id,
+        "schedule_id": run.schedule_id,
+        "schedule_version_id": run.schedule_version_id,
+        "trigger": run.trigger.value,
+        "scheduled_for": run.scheduled_for,
+        "available_at": run.available_at,
+        "state": run.state.value,
+        "reason": run.reason,
+        "attempt": 0,
+        "max_attempts": run.max_attempts,
+        "finished_at": run.finished_at,
+        "input": run.input,
+        "result": None,
+        "created_at": run.created_at,
+    }
