@@ -104,8 +104,21 @@ class ScheduleRow(Base):
             sqlite_where=LIVE,
             postgresql_where=LIVE,
         ),
-        sa.Index("ix_schedules_org_id_workflow_id_id", "org_id", "workflow_id", "id"),
-        sa.Index("ix_schedules_org_id_paused_id", "org_id", "paused", "id"),
+        # Pages of live schedules, in id order, unfiltered or by workflow or paused. Partial, so
+        # that the planner prefers them even before statistics exist.
+        *(
+            sa.Index(
+                f"ix_schedules_live_{'_'.join(columns)}",
+                *columns,
+                sqlite_where=LIVE,
+                postgresql_where=LIVE,
+            )
+            for columns in (
+                ("org_id", "id"),
+                ("org_id", "workflow_id", "id"),
+                ("org_id", "paused", "id"),
+            )
+        ),
         one_of("dst_gap", domain.DstGapPolicy),
         one_of("dst_fold", domain.DstFoldPolicy),
         one_of("catchup", domain.CatchupPolicy),

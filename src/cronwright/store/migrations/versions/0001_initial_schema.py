@@ -161,15 +161,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("org_id", "id", name=op.f("uq_schedules_org_id_id")),
     )
     op.create_index(op.f("ix_schedules_next_fire_at"), "schedules", ["next_fire_at"], unique=False)
-    op.create_index(
-        "ix_schedules_org_id_paused_id", "schedules", ["org_id", "paused", "id"], unique=False
-    )
-    op.create_index(
-        "ix_schedules_org_id_workflow_id_id",
-        "schedules",
-        ["org_id", "workflow_id", "id"],
-        unique=False,
-    )
+    live = sa.text("deleted_at IS NULL")
+    for name, columns in (
+        ("ix_schedules_live_org_id_id", ["org_id", "id"]),
+        ("ix_schedules_live_org_id_workflow_id_id", ["org_id", "workflow_id", "id"]),
+        ("ix_schedules_live_org_id_paused_id", ["org_id", "paused", "id"]),
+    ):
+        op.create_index(
+            name, "schedules", columns, unique=False, sqlite_where=live, postgresql_where=live
+        )
     op.create_index(
         "uq_schedules_identity",
         "schedules",
