@@ -168,7 +168,7 @@ def _print_preview(
     table.add_column("Local", no_wrap=True)
     table.add_column("UTC", no_wrap=True)
     if marked:
-        table.add_column("DST", no_wrap=True)
+        table.add_column("DST")  # the only column that may wrap
     for number, fire in enumerate(fires, start=1):
         row = [str(number), _stamp(fire.local, with_seconds), _utc(fire.at, with_seconds)]
         if marked:
