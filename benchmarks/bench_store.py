@@ -108,7 +108,7 @@ def run(url: str, count: int, batch: int, sqlite_file: Path | None) -> None:
     if sqlite_file is not None:
         size = sum(p.stat().st_size for p in sqlite_file.parent.glob(sqlite_file.name + "*"))
         print(f"SQLite file: {size / 1e6:.1f} MB ({size / count:,.0f} bytes per schedule)")
-    print(f"target: {count:,} in < 30 s on SQLite -> {'met' if elapsed < 30 else 'missed'}")
+        print(f"target: {count:,} in < 30 s on SQLite -> {'met' if elapsed < 30 else 'missed'}")
 
 
 def main() -> None:
