@@ -324,6 +324,42 @@ def test_concurrent_schedulers_write_each_slot_exactly_once(
     assert set(per_slot.values()) == {1}
 
 
+SCHEDULER_PROCESS = """
+import sys
+from datetime import datetime, timedelta
+from cronwright.store import dialect, scheduling
+
+slots = scheduling.SqlSlotStore(dialect.create_engine(sys.argv[1]))
+now = datetime.fromisoformat(sys.argv[2])
+while slots.materialize(now=now, lookahead=timedelta(seconds=10), batch=2).more:
+    pass
+"""
+
+
+def test_scheduler_processes_racing_write_each_slot_exactly_once(
+    store: sql.SqlStore, database_url: str, workflow: domain.Workflow, start: datetime
+) -> None:
+    made = [
+        add(store, workflow, now=start, name=f"s{n}", cron="* * * * * *", catchup=policy)
+        for n, policy in enumerate(domain.CatchupPolicy)
+    ]
+    now = start + 5 * MINUTE
+    processes = [
+        subprocess.Popen([sys.executable, "-c", SCHEDULER_PROCESS, database_url, now.isoformat()])
+        for _ in range(3)
+    ]
+    assert [process.wait(timeout=120) for process in processes] == [0, 0, 0]
+
+    per_slot = Counter((row.schedule_id, row.scheduled_for) for row in runs_of(store))
+    expected = {
+        (schedule.id, at)
+        for schedule in made
+        for at in Cadence.of_schedule(schedule).slots_from(start, until=now + LOOKAHEAD)
+    }
+    assert set(per_slot) == expected
+    assert set(per_slot.values()) == {1}
+
+
 CRASHING_SCHEDULER = """
 import os, signal, sys
 from datetime import datetime, timedelta

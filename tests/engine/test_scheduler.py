@@ -121,7 +121,7 @@ def test_run_forever_sleeps_until_lookahead_before_each_slot_and_writes_each_onc
     ]
 
 
-def test_every_slot_ends_as_exactly_one_run_across_outages_and_edits(
+def test_every_slot_ends_as_exactly_one_run_across_outages(
     store: sql.SqlStore, slots: scheduling.SqlSlotStore, workflow: domain.Workflow, start: datetime
 ) -> None:
     schedules = [
