@@ -1,0 +1,604 @@
+"""The workers' side of the ``runs`` table: claim, heartbeat, finish, reap, cancel, release.
+
+Schedulers write ``pending`` runs; workers claim them here, run them with no transaction open, and
+finish them. Every method is one short transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from cronwright import domain, errors
+from cronwright.domain import schedule as schedule_defaults
+from cronwright.planning import backoff
+from cronwright.store import claiming, dialect, rows, wakeups
+from cronwright.store.models import (
+    RunRow,
+    RunStepRow,
+    ScheduleRow,
+    WorkerRow,
+    WorkflowRow,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LEASE = timedelta(seconds=30)
+LEASE_STEP = "_lease"  # the run_steps name under which a reaped attempt records its lease expiry
+_RUNNING = domain.RunState.RUNNING.value
+_PENDING = domain.RunState.PENDING.value
+_ATTEMPT_FAILURES = frozenset({domain.RunState.FAILED, domain.RunState.TIMED_OUT})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimedRun:
+    """A run now ``running`` for the claiming worker, with what it needs to execute it."""
+
+    run: domain.Run
+    definition: domain.WorkflowDefinition
+    timeout: timedelta  # for the whole attempt; the schedule's, or the default for manual runs
+
+    @property
+    def id(self) -> domain.RunId:
+        return self.run.id
+
+    @property
+    def attempt(self) -> int:
+        return self.run.attempt
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOutcome:
+    """How one attempt ended: ``succeeded``, ``failed`` or ``timed_out``."""
+
+    state: domain.RunState
+    result: domain.JsonValue = None
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.state not in _ATTEMPT_FAILURES | {domain.RunState.SUCCEEDED}:
+            raise ValueError(f"an attempt cannot end as {self.state.value}")
+
+    @classmethod
+    def succeeded(cls, result: domain.JsonValue = None) -> RunOutcome:
+        return cls(state=domain.RunState.SUCCEEDED, result=result)
+
+    @classmethod
+    def failed(cls, error: str) -> RunOutcome:
+        return cls(state=domain.RunState.FAILED, error=error)
+
+    @classmethod
+    def timed_out(cls, error: str) -> RunOutcome:
+        return cls(state=domain.RunState.TIMED_OUT, error=error)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepRecord:
+    run_id: domain.RunId
+    attempt: int
+    name: str
+    kind: str
+    state: domain.RunState
+    started_at: datetime | None
+    finished_at: datetime | None
+    output: domain.JsonValue = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueSnapshot:
+    """Counts for :class:`~cronwright.engine.stats.EngineStats`, read in one transaction."""
+
+    runs_by_state: dict[domain.RunState, int]
+    queue_depth: int  # pending and available now
+    active_runs: int  # running
+    dispatch_lags: tuple[timedelta, ...] = field(default=())  # first starts since ``since``
+
+
+class RunQueue(Protocol):
+    """The runs a worker may execute, with exactness guarantees across any number of processes.
+
+    Invariants every implementation keeps:
+
+    - **One owner per attempt.** A run is claimed by at most one worker at a time; claiming sets
+      ``state = running``, ``worker_id``, ``attempt + 1``, ``started_at = now`` and
+      ``lease_expires_at = now + lease``.
+    - **Limits hold exactly, cluster-wide.** A claim never makes the number of ``running`` runs
+      exceed an organization's ``max_concurrent_runs``, the global limit, or ``process_capacity``
+      for the claiming worker; the schedule's overlap policy decides about its own siblings. The
+      counts come from the ``runs`` table itself, under the ``limit_locks`` rows involved (locked
+      in key order, so two claimers never deadlock).
+    - **Fenced writes.** Heartbeat, finish and release only touch rows still ``running`` for
+      that worker at that attempt: a worker that lost its lease (reaped, cancelled) changes
+      nothing. A failed attempt with attempts left goes back to ``pending`` after a backoff;
+      the last one ends ``failed`` or ``timed_out``.
+    - **Nothing is lost to a dead worker.** A run whose lease expired is reaped by any process
+      into a retry or a final failure, exactly as if the attempt had failed.
+    - Each method is one transaction; none stays open while an action runs.
+    """
+
+    def register_worker(self, worker_id: str, *, host: str, pid: int, now: datetime) -> None:
+        """Insert or refresh the worker's row in the registry."""
+        ...
+
+    def unregister_worker(self, worker_id: str) -> None: ...
+
+    def claim(
+        self,
+        worker_id: str,
+        *,
+        now: datetime,
+        lease: timedelta = DEFAULT_LEASE,
+        limit: int,
+        process_capacity: int | None = None,
+    ) -> list[ClaimedRun]:
+        """Claim up to ``limit`` pending runs with ``available_at <= now``, oldest first.
+
+        Candidates are first judged: overlap (see :mod:`cronwright.planning.overlap`) may skip
+        them, keep them waiting or cancel running siblings; misfire (see
+        :mod:`cronwright.planning.misfire`) may mark them ``missed``. A run that would break a
+        limit stays pending for a later claim. ``process_capacity`` caps this worker's own
+        running runs, counted from the table.
+        """
+        ...
+
+    def heartbeat(
+        self,
+        worker_id: str,
+        run_ids: Collection[domain.RunId],
+        *,
+        now: datetime,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> set[domain.RunId]:
+        """Extend the leases of the runs still running for ``worker_id``, refresh its registry
+        row, and return the ids it has lost (cancelled, reaped): their actions must stop."""
+        ...
+
+    def record_step(self, step: StepRecord) -> None:
+        """Record one step of one attempt (idempotent per run, name and attempt)."""
+        ...
+
+    def finish(
+        self,
+        run_id: domain.RunId,
+        *,
+        worker_id: str,
+        attempt: int,
+        outcome: RunOutcome,
+        now: datetime,
+    ) -> domain.Run | None:
+        """End an attempt, fenced on ``(worker_id, attempt, state = running)``; None if fenced
+        out (the worker lost the run). Failure with attempts left: back to ``pending`` at
+        ``now + backoff``, the error kept; after the last attempt: ``failed``/``timed_out``."""
+        ...
+
+    def release(
+        self, worker_id: str, run_ids: Collection[domain.RunId], *, now: datetime
+    ) -> list[domain.RunId]:
+        """Give runs back (shutdown): ``pending`` again, available now, the attempt not
+        consumed. Only rows still running for ``worker_id``; returns those released."""
+        ...
+
+    def reap_expired(self, *, now: datetime, limit: int = 100) -> list[domain.Run]:
+        """Treat each running run whose lease expired before ``now`` as a failed attempt (its
+        steps get a ``_lease`` record saying so): a retry, or the final failure."""
+        ...
+
+    def cancel(
+        self,
+        org_id: domain.OrganizationId,
+        run_id: domain.RunId,
+        *,
+        now: datetime,
+        reason: str = "cancelled",
+    ) -> domain.Run:
+        """Cancel a pending or running run of the organization (a running one's worker learns
+        at its next heartbeat and stops the action). ``RunNotFound`` if not the organization's;
+        ``Conflict`` if the run already ended."""
+        ...
+
+    def snapshot(self, *, now: datetime, since: datetime) -> QueueSnapshot: ...
+
+
+class SqlRunQueue:
+    """:class:`RunQueue` over the SQL schema, for SQLite and PostgreSQL.
+
+    PostgreSQL: candidates are locked with ``FOR UPDATE SKIP LOCKED`` (claimers never wait for
+    each other's candidates), then the ``limit_locks`` rows they touch are locked in key order and
+    the running runs counted. SQLite: every write transaction is ``BEGIN IMMEDIATE``, so claims
+    are serialised by the database's single writer and the same code is exact.
+
+    ``global_max_concurrent_runs`` (None: no global limit) caps running runs across every
+    organization; ``unit_random`` is the random source of the retry backoff jitter.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        global_max_concurrent_runs: int | None = None,
+        unit_random: backoff.UnitRandom = random.random,
+        on_pending: Callable[[], None] | None = None,
+    ) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+        self._global_limit = global_max_concurrent_runs
+        self._unit_random = unit_random
+        self._on_pending = on_pending
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._engine.connect() as connection:
+            connection.execution_options(**dialect.WRITE)
+            with connection.begin():
+                yield connection
+
+    # -- worker registry --------------------------------------------------------------------------
+
+    def register_worker(self, worker_id: str, *, host: str, pid: int, now: datetime) -> None:
+        values = {"id": worker_id, "host": host, "pid": pid, "started_at": now, "heartbeat_at": now}
+        statement = dialect.insert(WorkerRow, self._dialect).values(values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["id"], set_={"host": host, "pid": pid, "heartbeat_at": now}
+        )
+        with self._write() as connection:
+            connection.execute(statement)
+
+    def unregister_worker(self, worker_id: str) -> None:
+        with self._write() as connection:
+            connection.execute(sa.delete(WorkerRow).where(WorkerRow.id == worker_id))
+
+    # -- claiming ---------------------------------------------------------------------------------
+
+    def claim(
+        self,
+        worker_id: str,
+        *,
+        now: datetime,
+        lease: timedelta = DEFAULT_LEASE,
+        limit: int,
+        process_capacity: int | None = None,
+    ) -> list[ClaimedRun]:
+        if limit <= 0:
+            return []
+        with self._write() as connection:
+            claimed_ids = claiming.claim_runs(
+                connection,
+                global_limit=self._global_limit,
+                worker_id=worker_id,
+                now=now,
+                lease=lease,
+                limit=limit,
+                process_capacity=process_capacity,
+            )
+            if not claimed_ids:
+                return []
+            return self._claimed(connection, claimed_ids)
+
+    def _claimed(self, connection: Connection, run_ids: Sequence[int]) -> list[ClaimedRun]:
+        found = {
+            row.id: row
+            for row in connection.execute(sa.select(RunRow.__table__).where(RunRow.id.in_(run_ids)))
+        }
+        workflow_ids = {row.workflow_id for row in found.values()}
+        definitions = {
+            row.id: domain.WorkflowDefinition.from_json(row.definition)
+            for row in connection.execute(
+                sa.select(WorkflowRow.id, WorkflowRow.definition).where(
+                    WorkflowRow.id.in_(workflow_ids)
+                )
+            )
+        }
+        schedule_ids = {row.schedule_id for row in found.values() if row.schedule_id is not None}
+        timeouts = dict(
+            connection.execute(
+                sa.select(ScheduleRow.id, ScheduleRow.timeout).where(
+                    ScheduleRow.id.in_(schedule_ids)
+                )
+            ).all()
+        )
+        return [
+            ClaimedRun(
+                run=_run(found[run_id]),
+                definition=definitions[found[run_id].workflow_id],
+                timeout=timeouts.get(found[run_id].schedule_id, schedule_defaults.DEFAULT_TIMEOUT),
+            )
+            for run_id in run_ids
+        ]
+
+    # -- while running ----------------------------------------------------------------------------
+
+    def heartbeat(
+        self,
+        worker_id: str,
+        run_ids: Collection[domain.RunId],
+        *,
+        now: datetime,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> set[domain.RunId]:
+        with self._write() as connection:
+            connection.execute(
+                sa.update(WorkerRow).where(WorkerRow.id == worker_id).values(heartbeat_at=now)
+            )
+            if not run_ids:
+                return set()
+            kept = connection.execute(
+                sa.update(RunRow)
+                .where(
+                    RunRow.id.in_(sorted(run_ids)),
+                    RunRow.worker_id == worker_id,
+                    RunRow.state == _RUNNING,
+                )
+                .values(lease_expires_at=now + lease)
+                .returning(RunRow.id)
+            ).scalars()
+            return set(run_ids) - {domain.RunId(run_id) for run_id in kept}
+
+    def record_step(self, step: StepRecord) -> None:
+        values = {
+            "run_id": step.run_id,
+            "name": step.name,
+            "kind": step.kind,
+            "attempt": step.attempt,
+            "state": step.state.value,
+            "started_at": step.started_at,
+            "finished_at": step.finished_at,
+            "output": step.output,
+            "error": step.error,
+        }
+        statement = dialect.insert(RunStepRow, self._dialect).values(values)
+        statement = statement.on_conflict_do_nothing(index_elements=["run_id", "name", "attempt"])
+        with self._write() as connection:
+            connection.execute(statement)
+
+    # -- ending an attempt ------------------------------------------------------------------------
+
+    def finish(
+        self,
+        run_id: domain.RunId,
+        *,
+        worker_id: str,
+        attempt: int,
+        outcome: RunOutcome,
+        now: datetime,
+    ) -> domain.Run | None:
+        with self._write() as connection:
+            row = connection.execute(
+                sa.select(RunRow.__table__)
+                .where(
+                    RunRow.id == run_id,
+                    RunRow.worker_id == worker_id,
+                    RunRow.attempt == attempt,
+                    RunRow.state == _RUNNING,
+                )
+                .with_for_update()
+            ).one_or_none()
+            if row is None:
+                return None
+            if outcome.state is domain.RunState.SUCCEEDED:
+                values: dict[str, Any] = {
+                    "state": outcome.state.value,
+                    "result": outcome.result,
+                    "error": None,
+                    "reason": None,
+                    "finished_at": now,
+                    "lease_expires_at": None,
+                }
+            else:
+                assert outcome.error is not None
+                values = self._after_failed_attempt(
+                    connection, row, outcome.state, outcome.error, now
+                )
+            finished = self._update(connection, row.id, values)
+        if finished.state is domain.RunState.PENDING:
+            self._signal()
+        return finished
+
+    def _after_failed_attempt(
+        self,
+        connection: Connection,
+        row: sa.Row[Any],
+        state: domain.RunState,
+        error: str,
+        now: datetime,
+    ) -> dict[str, Any]:
+        """The column values after attempt ``row.attempt`` ended in ``state``: a retry after the
+        schedule's backoff while attempts are left, else the final ``state``."""
+        policy = self._backoff_policy(connection, row)
+        what = "timed out" if state is domain.RunState.TIMED_OUT else "failed"
+        common = {"error": error, "lease_expires_at": None}
+        if policy.attempts_left(row.attempt):
+            retry_at = now + policy.delay(row.attempt, self._unit_random)
+            return common | {
+                "state": _PENDING,
+                "available_at": retry_at,
+                "worker_id": None,
+                "reason": (
+                    f"attempt {row.attempt} of {policy.max_attempts} {what}; "
+                    f"retrying at {retry_at.isoformat()}"
+                ),
+            }
+        return common | {
+            "state": state.value,
+            "finished_at": now,
+            "reason": f"{what} after {row.attempt} attempt{'s' if row.attempt > 1 else ''}",
+        }
+
+    def _backoff_policy(self, connection: Connection, row: sa.Row[Any]) -> backoff.BackoffPolicy:
+        # The run keeps its own max_attempts (the schedule may have been edited since); the
+        # delays follow the schedule's current policy, or the defaults for runs without one.
+        found = None
+        if row.schedule_id is not None:
+            found = connection.execute(
+                sa.select(
+                    ScheduleRow.backoff_initial, ScheduleRow.backoff_factor, ScheduleRow.backoff_max
+                ).where(ScheduleRow.id == row.schedule_id)
+            ).one_or_none()
+        if found is None:
+            return backoff.BackoffPolicy(max_attempts=row.max_attempts)
+        return backoff.BackoffPolicy(
+            max_attempts=row.max_attempts,
+            initial=found.backoff_initial,
+            factor=found.backoff_factor,
+            maximum=found.backoff_max,
+        )
+
+    def release(
+        self, worker_id: str, run_ids: Collection[domain.RunId], *, now: datetime
+    ) -> list[domain.RunId]:
+        if not run_ids:
+            return []
+        with self._write() as connection:
+            released = connection.execute(
+                sa.update(RunRow)
+                .where(
+                    RunRow.id.in_(sorted(run_ids)),
+                    RunRow.worker_id == worker_id,
+                    RunRow.state == _RUNNING,
+                )
+                .values(
+                    state=_PENDING,
+                    attempt=RunRow.attempt - 1,
+                    available_at=now,
+                    worker_id=None,
+                    started_at=None,
+                    lease_expires_at=None,
+                    reason=f"released by worker {worker_id} at shutdown",
+                )
+                .returning(RunRow.id)
+            ).scalars()
+            result = sorted(domain.RunId(run_id) for run_id in released)
+            if result:
+                self._notify(connection)
+        if result:
+            self._signal()
+        return result
+
+    def reap_expired(self, *, now: datetime, limit: int = 100) -> list[domain.Run]:
+        with self._write() as connection:
+            expired = connection.execute(
+                sa.select(RunRow.__table__)
+                .where(RunRow.state == _RUNNING, RunRow.lease_expires_at < now)
+                .order_by(RunRow.lease_expires_at, RunRow.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            reaped = []
+            for row in expired:
+                error = (
+                    f"lease expired at {row.lease_expires_at.isoformat()}: "
+                    f"worker {row.worker_id} stopped renewing it"
+                )
+                connection.execute(
+                    dialect.insert(RunStepRow, self._dialect)
+                    .values(
+                        run_id=row.id,
+                        name=LEASE_STEP,
+                        kind="lease",
+                        attempt=row.attempt,
+                        state=domain.RunState.FAILED.value,
+                        started_at=row.started_at,
+                        finished_at=now,
+                        output=None,
+                        error=error,
+                    )
+                    .on_conflict_do_nothing(index_elements=["run_id", "name", "attempt"])
+                )
+                values = self._after_failed_attempt(
+                    connection, row, domain.RunState.FAILED, error, now
+                )
+                reaped.append(self._update(connection, row.id, values))
+        if any(run.state is domain.RunState.PENDING for run in reaped):
+            self._signal()
+        return reaped
+
+    def cancel(
+        self,
+        org_id: domain.OrganizationId,
+        run_id: domain.RunId,
+        *,
+        now: datetime,
+        reason: str = "cancelled",
+    ) -> domain.Run:
+        with self._write() as connection:
+            row = connection.execute(
+                sa.select(RunRow.__table__)
+                .where(RunRow.id == run_id, RunRow.org_id == org_id)
+                .with_for_update()
+            ).one_or_none()
+            if row is None:
+                raise errors.RunNotFound(run_id)
+            if domain.RunState(row.state).is_terminal:
+                raise errors.Conflict(f"run {run_id} already ended: {row.state}")
+            return self._update(connection, row.id, claiming.cancelled_values(reason, now))
+
+    # -- statistics -------------------------------------------------------------------------------
+
+    def snapshot(self, *, now: datetime, since: datetime) -> QueueSnapshot:
+        with self._engine.connect() as connection, connection.begin():
+            by_state = {
+                domain.RunState(state): count
+                for state, count in connection.execute(
+                    sa.select(RunRow.state, sa.func.count()).group_by(RunRow.state)
+                )
+            }
+            depth = connection.execute(
+                sa.select(sa.func.count()).where(
+                    RunRow.state == _PENDING, RunRow.available_at <= now
+                )
+            ).scalar_one()
+            starts = connection.execute(
+                sa.select(RunRow.started_at, RunRow.scheduled_for).where(
+                    RunRow.started_at >= since,
+                    RunRow.attempt == 1,
+                    RunRow.trigger == domain.Trigger.SCHEDULE.value,
+                )
+            )
+            lags = tuple(
+                started - scheduled for started, scheduled in starts if started is not None
+            )
+        return QueueSnapshot(
+            runs_by_state=by_state,
+            queue_depth=int(depth),
+            active_runs=by_state.get(domain.RunState.RUNNING, 0),
+            dispatch_lags=lags,
+        )
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _update(self, connection: Connection, run_id: int, values: dict[str, Any]) -> domain.Run:
+        row = connection.execute(
+            sa.update(RunRow)
+            .where(RunRow.id == run_id)
+            .values(values)
+            .returning(*RunRow.__table__.columns)
+        ).one()
+        return _run(row)
+
+    def _notify(self, connection: Connection) -> None:
+        if self._dialect == "postgresql":
+            connection.execute(sa.text(f"NOTIFY {wakeups.RUNS_CHANNEL}"))  # sent at commit
+
+    def _signal(self) -> None:
+        if self._on_pending is not None:
+            try:
+                self._on_pending()
+            except Exception:  # a wake-up only cuts latency: never fail a commit over one
+                log.exception("the pending-runs callback failed")
+
+
+def _run(row: Any) -> domain.Run:
+    """A domain run from a Core row of ``runs`` (the same columns as the ORM row)."""
+    return rows.run(row)
