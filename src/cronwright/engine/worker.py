@@ -1,0 +1,220 @@
+"""The worker: claims runs as slots free up, executes them on a thread pool, keeps their leases.
+
+Three kinds of threads: one claim loop (claims only as many runs as it has free slots, then
+sleeps until a slot frees, a wake-up arrives or the poll interval passes), one heartbeat thread
+(extends the leases of the runs in flight and stops those the worker lost: cancelled or reaped),
+and ``concurrency`` executor threads.
+
+Shutdown (:meth:`Worker.stop`): stop claiming, let the runs in flight finish within the grace
+period, then release the rest (back to ``pending``, the attempt not consumed) and stop their
+actions, unregister, return.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from cronwright import clock, domain
+from cronwright.engine.executor import Executor
+from cronwright.engine.stats import Counters
+from cronwright.store import queue
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONCURRENCY = 5
+DEFAULT_HEARTBEAT = timedelta(seconds=10)
+DEFAULT_POLL_INTERVAL = timedelta(seconds=1)
+DEFAULT_SHUTDOWN_GRACE = timedelta(seconds=30)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class _InFlight:
+    claimed: queue.ClaimedRun
+    interrupt: threading.Event = field(default_factory=threading.Event)
+    released: bool = False
+
+
+class Worker:
+    def __init__(
+        self,
+        runs: queue.RunQueue,
+        executor: Executor,
+        clock: clock.Clock,
+        *,
+        worker_id: str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        lease: timedelta = queue.DEFAULT_LEASE,
+        heartbeat: timedelta = DEFAULT_HEARTBEAT,
+        poll_interval: timedelta = DEFAULT_POLL_INTERVAL,
+        shutdown_grace: timedelta = DEFAULT_SHUTDOWN_GRACE,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if heartbeat >= lease:
+            raise ValueError("the heartbeat must come more often than the lease expires")
+        self.worker_id = worker_id or new_worker_id()
+        self.counters = Counters()
+        self._runs = runs
+        self._executor = executor
+        self._clock = clock
+        self._concurrency = concurrency
+        self._lease = lease
+        self._heartbeat = heartbeat
+        self._poll_interval = poll_interval
+        self._shutdown_grace = shutdown_grace
+        self._in_flight: dict[domain.RunId, _InFlight] = {}
+        self._changed = threading.Condition()
+        self._stopping = threading.Event()
+        self._pool: ThreadPoolExecutor | None = None
+        self._threads: list[threading.Thread] = []
+
+    # -- one step at a time (the loops below, and tests) -----------------------------------------
+
+    @property
+    def active(self) -> int:
+        with self._changed:
+            return len(self._in_flight)
+
+    def claim_once(self) -> list[queue.ClaimedRun]:
+        """Claim as many runs as there are free slots and start executing them."""
+        free = self._concurrency - self.active
+        if free <= 0 or self._stopping.is_set():
+            return []
+        claimed = self._runs.claim(
+            self.worker_id,
+            now=self._clock.now(),
+            lease=self._lease,
+            limit=free,
+            process_capacity=self._concurrency,
+        )
+        self.counters.claimed(len(claimed))
+        for run in claimed:
+            entry = _InFlight(run)
+            with self._changed:
+                self._in_flight[run.id] = entry
+            self._pool_or_start().submit(self._execute, entry)
+        return claimed
+
+    def beat(self) -> set[domain.RunId]:
+        """Extend the leases of the runs in flight; stop the ones this worker lost."""
+        with self._changed:
+            ids = set(self._in_flight)
+        lost = self._runs.heartbeat(self.worker_id, ids, now=self._clock.now(), lease=self._lease)
+        with self._changed:
+            for run_id in lost:
+                entry = self._in_flight.get(run_id)
+                if entry is not None:
+                    log.info("run %s was taken from this worker; stopping it", run_id)
+                    entry.interrupt.set()
+        return lost
+
+    def wake(self) -> None:
+        """Look for work now (a wake-up arrived)."""
+        self._clock.wake()
+
+    # -- threads ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._runs.register_worker(
+            self.worker_id, host=socket.gethostname(), pid=os.getpid(), now=self._clock.now()
+        )
+        self._pool_or_start()
+        for target, name in ((self._claim_loop, "claim"), (self._heartbeat_loop, "heartbeat")):
+            thread = threading.Thread(target=target, name=f"cronwright-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, grace: timedelta | None = None) -> None:
+        """Stop claiming, wait up to ``grace`` for the runs in flight, release the rest."""
+        grace = self._shutdown_grace if grace is None else grace
+        self._stopping.set()
+        self._clock.wake()
+        for thread in self._threads:
+            thread.join()
+        self._threads.clear()
+        deadline = self._clock.now() + grace
+        with self._changed:
+            while self._in_flight:
+                remaining = (deadline - self._clock.now()).total_seconds()
+                if remaining <= 0:
+                    break
+                self._changed.wait(remaining)
+            leftovers = list(self._in_flight.values())
+            for entry in leftovers:
+                entry.released = True
+                entry.interrupt.set()
+        if leftovers:
+            released = self._runs.release(
+                self.worker_id, [entry.claimed.id for entry in leftovers], now=self._clock.now()
+            )
+            log.info("released %d run(s) at shutdown: %s", len(released), released)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        try:
+            self._runs.unregister_worker(self.worker_id)
+        except Exception:
+            log.exception("could not unregister worker %s", self.worker_id)
+
+    def _claim_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.claim_once()
+            except Exception:  # the database may be restarting: try again after the interval
+                log.exception("claiming failed")
+            if not self._stopping.is_set():
+                self._clock.sleep_until(self._clock.now() + self._poll_interval)
+
+    def _heartbeat_loop(self) -> None:
+        next_beat_at = self._clock.now() + self._heartbeat
+        while not self._stopping.is_set():
+            # Waiting on the stop event (not the clock) keeps the claim loop's wake-ups its own.
+            self._stopping.wait(max(0.0, (next_beat_at - self._clock.now()).total_seconds()))
+            if self._stopping.is_set():
+                return
+            next_beat_at = self._clock.now() + self._heartbeat
+            try:
+                self.beat()
+            except Exception:  # missed beats are fine while the lease lasts
+                log.exception("heartbeat failed")
+
+    def _pool_or_start(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="cronwright-run")
+        return self._pool
+
+    def _execute(self, entry: _InFlight) -> None:
+        claimed = entry.claimed
+        try:
+            outcome = self._executor.execute(claimed, interrupt=entry.interrupt)
+            if outcome is not None and not entry.released:
+                finished = self._runs.finish(
+                    claimed.id,
+                    worker_id=self.worker_id,
+                    attempt=claimed.attempt,
+                    outcome=outcome,
+                    now=self._clock.now(),
+                )
+                if finished is None:
+                    log.info("run %s attempt %s was fenced out", claimed.id, claimed.attempt)
+                else:
+                    self.counters.finished()
+        except Exception:  # the lease will expire and the reaper retries the run
+            log.exception("run %s attempt %s could not be finished", claimed.id, claimed.attempt)
+        finally:
+            with self._changed:
+                self._in_flight.pop(claimed.id, None)
+                self._changed.notify_all()
+            self._clock.wake()  # a slot is free: claim again now
