@@ -119,3 +119,16 @@ class AuthenticationFailed(CronwrightError):  # noqa: N818 - the public names ca
 
     def __init__(self) -> None:
         super().__init__("invalid API key")
+
+
+class PermissionDenied(CronwrightError):  # noqa: N818 - the public names callers catch
+    """A valid API key whose role is too low for the request (never about another org's rows)."""
+
+    def __init__(self, *, required: str, role: str) -> None:
+        super().__init__(f"this needs the {required} role; the API key has the {role} role")
+        self.required = required
+        self.role = role
+
+
+class AlertChannelNotFound(NotFound):
+    kind = "alert channel"

@@ -1,0 +1,73 @@
+"""``create_app(container)``: the FastAPI application over a container of services.
+
+Resources live under ``/api/v1``; ``/healthz``, ``/readyz`` and ``/metrics`` sit at the root for
+orchestrators. Nothing here is a module global: two apps in one process are independent.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+import cronwright
+from cronwright.api.container import Container
+from cronwright.api.errors import install_error_handlers
+from cronwright.api.limits import BodyLimitMiddleware
+from cronwright.api.metrics import Metrics, MetricsMiddleware
+from cronwright.api.openapi import install_openapi
+from cronwright.api.paths import API_PREFIX
+from cronwright.api.routes import (
+    alert_channels,
+    api_keys,
+    cron,
+    health,
+    organization,
+    runs,
+    schedules,
+    workflows,
+)
+
+ROUTERS = (
+    health.router,
+    schedules.router,
+    cron.router,
+    workflows.router,
+    runs.router,
+    alert_channels.router,
+    api_keys.router,
+    organization.router,
+)
+
+DESCRIPTION = """\
+Durable, exactly-once cron scheduling of workflows for many organizations.
+
+Authenticate with `Authorization: Bearer <API key>`. A key belongs to one organization and has a
+role: `viewer` reads, `editor` also changes schedules, workflows and runs, `admin` also manages
+API keys, alert channels and quotas. Errors are `application/problem+json` (RFC 9457).
+"""
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(
+        title="cronwright",
+        version=cronwright.__version__,
+        description=DESCRIPTION,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
+    app.state.container = container
+    app.state.metrics = metrics = Metrics()
+    for router in ROUTERS:
+        app.include_router(router)
+    install_error_handlers(app)
+    install_openapi(app, route_table())
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(BodyLimitMiddleware)
+    return app
+
+
+def route_table() -> list[APIRoute]:
+    """Every route the app serves (not FastAPI's own docs pages), in declaration order."""
+    return [route for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]

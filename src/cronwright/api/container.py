@@ -1,0 +1,47 @@
+"""Everything the API needs, built once per process and handed to :func:`create_app`.
+
+Routes reach it through ``app.state`` (see :mod:`cronwright.api.deps`), never through module
+globals, so a test builds an app over a SQLite file and a ``FakeClock`` without patching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from cronwright import clock as clock_module
+from cronwright import service
+from cronwright.service import alert_channels
+from cronwright.store import alert_channels as store_alert_channels
+from cronwright.store import sql
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Container:
+    service: service.Service
+    alert_channels: alert_channels.AlertChannels
+    clock: clock_module.Clock
+    check_database: Callable[[], None]  # raises when the database cannot answer
+    close: Callable[[], None] = lambda: None
+
+    @classmethod
+    def from_url(cls, url: str, *, clock: clock_module.Clock | None = None) -> Container:
+        """The API over the database at ``url`` (already migrated to the newest schema)."""
+        store = sql.SqlStore.from_url(url)
+        chosen = clock or clock_module.SystemClock()
+
+        def check_database() -> None:
+            with store.engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+
+        return cls(
+            service=service.Service.build(store, chosen),
+            alert_channels=alert_channels.AlertChannels(
+                store_alert_channels.SqlAlertChannels(store.engine), chosen
+            ),
+            clock=chosen,
+            check_database=check_database,
+            close=store.close,
+        )

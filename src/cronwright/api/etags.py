@@ -1,0 +1,28 @@
+"""ETags are a resource's version number (``"3"``); ``If-Match`` sends one back on changes, so
+two editors cannot silently overwrite each other: the second gets 412 and re-reads."""
+
+from __future__ import annotations
+
+import re
+
+from cronwright.api.errors import ApiProblem
+
+_ETAG = re.compile(r'\s*(?:W/)?"(\d{1,9})"\s*')
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None, *, required: bool) -> int | None:
+    """The version ``If-Match`` names; None for ``*`` or (when optional) no header at all."""
+    if if_match is None:
+        if required:
+            raise ApiProblem(428, "send the ETag of the version you are changing", field="If-Match")
+        return None
+    if if_match.strip() == "*":
+        return None
+    match = _ETAG.fullmatch(if_match)
+    if match is None:
+        raise ApiProblem(400, 'must be an ETag such as "3", or *', field="If-Match")
+    return int(match.group(1))

@@ -1,0 +1,60 @@
+"""Path and query parameters shared by several routes, bounded like the request bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Query
+
+from cronwright import domain, errors
+from cronwright.api.schemas.common import MAX_ID, Cursor, Instant, PageSize, Text
+from cronwright.service import paging
+
+ScheduleIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A schedule's id.")]
+WorkflowIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A workflow's id.")]
+RunIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A run's id.")]
+ApiKeyIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="An API key's id.")]
+ChannelIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="An alert channel's id.")]
+VersionPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version number.")]
+
+Limit = Annotated[PageSize, Query(description="Page size.")]
+IfMatch = Annotated[
+    Text | None,
+    Header(max_length=40, description='The ETag of the version being changed, e.g. "3".'),
+]
+
+
+def _cursor(
+    cursor: Annotated[
+        Cursor | None, Query(description="`next_cursor` of the previous page.")
+    ] = None,
+) -> str | None:
+    # Decode now so a forged cursor is refused here, not as a database overflow later.
+    after = paging.decode_cursor(cursor)
+    if after is not None and after > MAX_ID:
+        raise errors.InvalidInput(field="cursor", message="not a cursor from this list")
+    return cursor
+
+
+CursorDep = Annotated[str | None, Depends(_cursor)]
+
+
+def _run_filter(
+    state: Annotated[
+        list[domain.RunState] | None, Query(max_length=8, description="Any of these states.")
+    ] = None,
+    trigger: Annotated[
+        list[domain.Trigger] | None, Query(max_length=5, description="Any of these triggers.")
+    ] = None,
+    since: Annotated[Instant | None, Query(description="scheduled_for >= since")] = None,
+    until: Annotated[Instant | None, Query(description="scheduled_for < until")] = None,
+) -> domain.RunFilter:
+    return domain.RunFilter(
+        states=frozenset(state) if state else None,
+        triggers=frozenset(trigger) if trigger else None,
+        since=since,
+        until=until,
+    )
+
+
+RunFilterDep = Annotated[domain.RunFilter, Depends(_run_filter)]

@@ -1,0 +1,107 @@
+"""Workflows CRUD. A workflow still used by a live schedule cannot be deleted (409)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from cronwright import domain
+from cronwright.api import etags
+from cronwright.api.auth import Editor, Viewer
+from cronwright.api.deps import ServiceDep
+from cronwright.api.openapi import problems
+from cronwright.api.params import CursorDep, IfMatch, Limit, WorkflowIdPath
+from cronwright.api.paths import API_PREFIX
+from cronwright.api.schemas import workflows as schemas
+
+router = APIRouter(prefix=f"{API_PREFIX}/workflows", tags=["workflows"])
+
+ETAG_HEADER = {"ETag": {"description": "The workflow's version.", "schema": {"type": "string"}}}
+
+
+def _with_etag(response: Response, workflow: domain.Workflow) -> schemas.WorkflowOut:
+    response.headers["ETag"] = etags.etag(workflow.version)
+    return schemas.WorkflowOut.of(workflow)
+
+
+@router.post(
+    "",
+    operation_id="createWorkflow",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        201: {
+            "headers": {
+                **ETAG_HEADER,
+                "Location": {"description": "The workflow's URL.", "schema": {"type": "string"}},
+            }
+        },
+        **problems(400, 401, 403, 422),
+    },
+)
+def create_workflow(
+    caller: Editor,
+    body: schemas.WorkflowCreate,
+    service: ServiceDep,
+    request: Request,
+    response: Response,
+) -> schemas.WorkflowOut:
+    workflow = service.workflows.create(
+        caller.org_id, name=body.name, definition=body.definition.to_json()
+    )
+    response.headers["Location"] = str(request.url_for("get_workflow", workflow_id=workflow.id))
+    return _with_etag(response, workflow)
+
+
+@router.get("", operation_id="listWorkflows", responses=problems(400, 401, 422))
+def list_workflows(
+    caller: Viewer, service: ServiceDep, cursor: CursorDep, limit: Limit = domain.DEFAULT_PAGE_SIZE
+) -> schemas.WorkflowPage:
+    page = service.workflows.list(caller.org_id, cursor=cursor, limit=limit)
+    return schemas.WorkflowPage(
+        items=[schemas.WorkflowOut.of(item) for item in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get(
+    "/{workflow_id}",
+    operation_id="getWorkflow",
+    responses={200: {"headers": ETAG_HEADER}, **problems(400, 401, 404)},
+)
+def get_workflow(
+    caller: Viewer, workflow_id: WorkflowIdPath, service: ServiceDep, response: Response
+) -> schemas.WorkflowOut:
+    found = service.workflows.get(caller.org_id, domain.WorkflowId(workflow_id))
+    return _with_etag(response, found)
+
+
+@router.patch(
+    "/{workflow_id}",
+    operation_id="updateWorkflow",
+    responses={200: {"headers": ETAG_HEADER}, **problems(400, 401, 403, 404, 412, 422)},
+)
+def update_workflow(
+    caller: Editor,
+    workflow_id: WorkflowIdPath,
+    body: schemas.WorkflowChanges,
+    service: ServiceDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> schemas.WorkflowOut:
+    """Replace the name and/or the definition (`If-Match` optional: 412 if it is stale)."""
+    workflow = service.workflows.update(
+        caller.org_id,
+        domain.WorkflowId(workflow_id),
+        name=body.name,
+        definition=None if body.definition is None else body.definition.to_json(),
+        expected_version=etags.expected_version(if_match, required=False),
+    )
+    return _with_etag(response, workflow)
+
+
+@router.delete(
+    "/{workflow_id}",
+    operation_id="deleteWorkflow",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(400, 401, 403, 404, 409),
+)
+def delete_workflow(caller: Editor, workflow_id: WorkflowIdPath, service: ServiceDep) -> None:
+    service.workflows.delete(caller.org_id, domain.WorkflowId(workflow_id))

@@ -1,0 +1,1 @@
+"""Request and response models: unknown fields refused, every size bounded."""

@@ -1,0 +1,109 @@
+"""Bounded field types shared by every request and response model, and the problem document.
+
+Every string is checked for NUL characters and lone surrogates (PostgreSQL and UTF-8 refuse them),
+every JSON document for size, and every instant for a range the database and the cron engine
+handle, so nothing malformed gets past the edge to fail deeper down as a 500.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+
+from cronwright import domain
+
+MAX_ID = 2**63 - 1
+MAX_JSON_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+class Strict(BaseModel):
+    """Requests: unknown fields are refused, not ignored; no NaN or infinity."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def clean_text(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode (no lone surrogates)") from None
+    return value
+
+
+def _walk_json(value: object, depth: int) -> None:
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError(f"must be nested at most {MAX_JSON_DEPTH} levels deep")
+    if isinstance(value, str):
+        clean_text(value)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must not contain NaN or infinity")
+    elif isinstance(value, list):
+        for item in value:
+            _walk_json(item, depth + 1)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            clean_text(key)
+            _walk_json(item, depth + 1)
+
+
+def bounded_json(value: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    _walk_json(value, 0)
+    size = len(domain.canonical_json(value).encode())
+    if size > MAX_JSON_BYTES:
+        raise ValueError(f"must be at most {MAX_JSON_BYTES} bytes as JSON, not {size}")
+    return value
+
+
+def in_range(value: datetime) -> datetime:
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range") from None
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError("must be between 1970 and 2199")
+    return utc
+
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Text = Annotated[str, AfterValidator(clean_text)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(clean_text)]
+Instant = Annotated[AwareDatetime, AfterValidator(in_range)]
+JsonDocument = Annotated[dict[str, JsonValue], AfterValidator(bounded_json)]
+Cursor = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(clean_text)]
+PageSize = Annotated[int, Field(ge=1, le=domain.MAX_PAGE_SIZE)]
+
+
+class FieldError(Out):
+    field: str = Field(examples=["cron"])
+    message: str = Field(examples=["minute: 60 is out of range 0-59 (column 1)"])
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document; ``errors`` names each field at fault."""
+
+    model_config = ConfigDict(extra="allow")  # some problems add members (e.g. existing_id)
+
+    type: str = Field(examples=["urn:cronwright:problem:invalid-input"])
+    title: str = Field(examples=["Unprocessable Content"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["cron: minute: 60 is out of range 0-59 (column 1)"])
+    instance: str = Field(examples=["/api/v1/schedules"])
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+def as_json_object(value: dict[str, JsonValue]) -> domain.JsonObject:
+    """Pydantic's JSON value type and ours describe the same values."""
+    result: Any = value
+    return dict(result)

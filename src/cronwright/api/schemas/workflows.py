@@ -1,0 +1,92 @@
+"""Workflows: a name and a DAG of steps. Shape and sizes are checked here (400); kinds, configs,
+dangling dependencies and cycles by the service (422)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, JsonValue
+
+from cronwright import domain
+from cronwright.api.schemas.common import JsonDocument, Name, Out, Strict, clean_text
+
+StepName = Annotated[
+    str, Field(min_length=1, max_length=64, examples=["fetch"]), AfterValidator(clean_text)
+]
+
+
+class StepIn(Strict):
+    name: StepName
+    kind: Annotated[
+        str, Field(min_length=1, max_length=32, examples=["http"]), AfterValidator(clean_text)
+    ]
+    config: JsonDocument = Field(
+        default_factory=dict, examples=[{"url": "https://example.org/report"}]
+    )
+    depends_on: list[StepName] = Field(default_factory=list, max_length=domain.workflow.MAX_STEPS)
+
+
+class DefinitionIn(Strict):
+    steps: list[StepIn] = Field(min_length=1, max_length=domain.workflow.MAX_STEPS)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class WorkflowCreate(Strict):
+    name: Name = Field(examples=["send report"])
+    definition: DefinitionIn
+
+
+class WorkflowChanges(Strict):
+    """A PATCH: the fields present are replaced."""
+
+    name: Name | None = None
+    definition: DefinitionIn | None = None
+
+
+class StepOut(Out):
+    name: str
+    kind: str
+    config: dict[str, JsonValue]
+    depends_on: list[str]
+
+
+class DefinitionOut(Out):
+    steps: list[StepOut]
+
+
+class WorkflowOut(Out):
+    id: int
+    name: str
+    definition: DefinitionOut
+    version: int = Field(description="Also the workflow's ETag.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, workflow: domain.Workflow) -> WorkflowOut:
+        return cls(
+            id=workflow.id,
+            name=workflow.name,
+            definition=DefinitionOut(
+                steps=[
+                    StepOut(
+                        name=step.name,
+                        kind=step.kind,
+                        config=dict(step.config),
+                        depends_on=list(step.depends_on),
+                    )
+                    for step in workflow.definition.steps
+                ]
+            ),
+            version=workflow.version,
+            created_at=workflow.created_at,
+            updated_at=workflow.updated_at,
+        )
+
+
+class WorkflowPage(Out):
+    items: list[WorkflowOut]
+    next_cursor: str | None
