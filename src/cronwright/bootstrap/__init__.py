@@ -1,0 +1,1 @@
+"""Assembly: the only place that names concrete classes and wires them together."""

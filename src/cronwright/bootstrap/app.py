@@ -1,0 +1,262 @@
+"""``cronwright.App``: the embeddable form. Register Python functions, schedule them, run.
+
+    app = App("sqlite:///app.db")
+
+    @app.action("report")
+    def report(ctx): ...
+
+    app.schedule("nightly report", "0 2 * * *", action="report", timezone="Europe/Paris")
+    app.run()  # scheduler + workers + reaper until SIGINT/SIGTERM
+
+Schedules live in the database in a default organization, as one-step ``python`` workflows;
+:meth:`App.schedule` is an idempotent upsert, so running the same script again changes nothing,
+and editing a call edits the schedule (a new version). Several processes may run the same app
+against one PostgreSQL database: each slot still runs once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from enum import StrEnum
+from types import FrameType
+from typing import Any, TypeVar
+
+from cronwright import actions, clock, domain, errors, service
+from cronwright.engine import executor, reaper, scheduler, worker
+from cronwright.store import dialect, migrations, queue, scheduling, sql, wakeups
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ORGANIZATION = "default"
+AUTHOR = "app"
+_STEP_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+_POLICY_ENUMS: dict[str, type[StrEnum]] = {
+    "overlap": domain.OverlapPolicy,
+    "catchup": domain.CatchupPolicy,
+    "dst_gap": domain.DstGapPolicy,
+    "dst_fold": domain.DstFoldPolicy,
+}
+_NOT_POLICIES = frozenset({"workflow_id", "name", "cron", "timezone", "input"})
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class App:
+    def __init__(
+        self,
+        database_url: str = dialect.DEFAULT_URL,
+        *,
+        organization: str = DEFAULT_ORGANIZATION,
+        concurrency: int = worker.DEFAULT_CONCURRENCY,
+        global_max_concurrent_runs: int | None = None,
+        lease: timedelta = queue.DEFAULT_LEASE,
+        heartbeat: timedelta = worker.DEFAULT_HEARTBEAT,
+        poll_interval: timedelta = worker.DEFAULT_POLL_INTERVAL,
+        shutdown_grace: timedelta = worker.DEFAULT_SHUTDOWN_GRACE,
+        clock: clock.Clock | None = None,
+        migrate: bool = True,
+    ) -> None:
+        """``clock``: one clock for every loop (tests); by default each loop gets its own
+        system clock, so a wake-up meant for the workers never cuts the scheduler's sleep."""
+        if migrate:
+            migrations.upgrade(database_url)
+        self._engine = dialect.create_engine(database_url)
+        self._clock_override = clock
+        self.functions = actions.PythonFunctions()
+        self.registry = actions.default_registry(self.functions)
+        self.store = sql.SqlStore(self._engine)
+        self.service = service.Service.build(
+            self.store, self._clock(), check_config=self.registry.check_config
+        )
+        self.organization = self._organization(organization)
+        self.queue = queue.SqlRunQueue(
+            self._engine,
+            global_max_concurrent_runs=global_max_concurrent_runs,
+            on_pending=self._wake_workers,
+        )
+        self.scheduler = scheduler.Scheduler(
+            scheduling.SqlSlotStore(self._engine, on_pending=self._wake_workers), self._clock()
+        )
+        worker_clock = self._clock()
+        self.worker = worker.Worker(
+            self.queue,
+            executor.Executor(self.registry, worker_clock, self.queue),
+            worker_clock,
+            concurrency=concurrency,
+            lease=lease,
+            heartbeat=heartbeat,
+            poll_interval=poll_interval,
+            shutdown_grace=shutdown_grace,
+        )
+        self.reaper = reaper.Reaper(self.queue, self._clock())
+        self._stop_requested = threading.Event()
+        self._scheduler_thread: threading.Thread | None = None
+        self._listener: wakeups.PostgresListener | None = None
+
+    # -- declaring --------------------------------------------------------------------------------
+
+    def action(self, name: str) -> Callable[[F], F]:
+        """Register the decorated function (sync or ``async``) as the python action ``name``.
+        It is called with a :class:`~cronwright.actions.StepContext` and returns JSON."""
+
+        def register(function: F) -> F:
+            self.functions.register(name, function)
+            return function
+
+        return register
+
+    def schedule(
+        self,
+        name: str,
+        cron: str,
+        *,
+        action: str,
+        timezone: str = domain.schedule.DEFAULT_TIMEZONE,
+        input: domain.JsonObject | None = None,
+        **policies: Any,
+    ) -> domain.Schedule:
+        """Create the schedule ``name``, or bring the existing one in line with these arguments
+        (no new version when nothing changed). ``policies`` are schedule fields: ``overlap``,
+        ``max_attempts``, ``timeout``, ``misfire_grace``, ``catchup``, ``jitter``..."""
+        unknown = sorted(set(policies) - (set(domain.SPEC_FIELDS) - _NOT_POLICIES))
+        if unknown:
+            raise errors.InvalidInput(field=unknown[0], message="is not a schedule policy")
+        org_id = self.organization.id
+        workflow = self._upsert_workflow(name, action)
+        wanted: dict[str, Any] = {
+            "workflow_id": workflow.id,
+            "cron": cron,
+            "timezone": timezone,
+            "input": dict(input or {}),
+            **_coerce(policies),
+        }
+        existing = self._find_schedule(name)
+        if existing is None:
+            spec = domain.ScheduleSpec(name=name, **wanted)
+            created = self.service.schedules.create(org_id, spec, author=AUTHOR)
+            self.scheduler.wake()
+            return created
+        updated = self.service.schedules.update(org_id, existing.id, wanted, author=AUTHOR)
+        if updated.version != existing.version:
+            self.scheduler.wake()
+        return updated
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the scheduler, the workers and the reaper in background threads."""
+        self._stop_requested.clear()
+        self.worker.start()
+        self.reaper.start()
+        self._scheduler_thread = threading.Thread(
+            target=self.scheduler.run_forever, name="cronwright-scheduler", daemon=True
+        )
+        self._scheduler_thread.start()
+        if self._engine.dialect.name == "postgresql":
+            self._listener = wakeups.PostgresListener(self._engine, self._wake_workers).start()
+
+    def stop(self, grace: timedelta | None = None) -> None:
+        """Stop scheduling and claiming; let runs in flight finish within ``grace`` (default:
+        the shutdown grace), release the rest."""
+        self.scheduler.stop()
+        if self._scheduler_thread is not None:
+            self._scheduler_thread.join()
+            self._scheduler_thread = None
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
+        self.worker.stop(grace)
+        self.reaper.stop()
+
+    def run(self) -> None:
+        """Start, block until SIGINT or SIGTERM (or :meth:`request_stop`), stop gracefully."""
+        previous = {
+            signum: signal.signal(signum, self._on_signal)
+            for signum in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            self.start()
+            self._stop_requested.wait()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            self.stop()
+
+    def request_stop(self) -> None:
+        self._stop_requested.set()
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _clock(self) -> clock.Clock:
+        return self._clock_override or clock.SystemClock()
+
+    def _wake_workers(self) -> None:
+        self.worker.wake()
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s: shutting down", signal.Signals(signum).name)
+        self._stop_requested.set()
+
+    def _organization(self, name: str) -> domain.Organization:
+        for found in self.store.list_organizations():
+            if found.name == name:
+                return found
+        try:
+            return self.service.organizations.create(name)
+        except errors.Conflict:  # another process created it first
+            return next(o for o in self.store.list_organizations() if o.name == name)
+
+    def _upsert_workflow(self, name: str, action: str) -> domain.Workflow:
+        step = _STEP_NAME_UNSAFE.sub("_", action)[:64]
+        definition = {"steps": [{"name": step, "kind": "python", "config": {"function": action}}]}
+        org_id = self.organization.id
+        for workflow in _all(lambda cursor: self.service.workflows.list(org_id, cursor=cursor)):
+            if workflow.name == name:
+                if (
+                    workflow.definition.to_json()
+                    == self.service.workflows.parse(definition).to_json()
+                ):
+                    return workflow
+                return self.service.workflows.update(org_id, workflow.id, definition=definition)
+        return self.service.workflows.create(org_id, name=name, definition=definition)
+
+    def _find_schedule(self, name: str) -> domain.Schedule | None:
+        where = domain.ScheduleFilter(name_contains=name)
+        org_id = self.organization.id
+        pages = _all(lambda cursor: self.service.schedules.list(org_id, where, cursor=cursor))
+        return next((s for s in pages if s.spec.name == name.strip()), None)
+
+
+T = TypeVar("T")
+
+
+def _all(page: Callable[[str | None], domain.Page[T]]) -> Iterator[T]:
+    cursor: str | None = None
+    while True:
+        found = page(cursor)
+        yield from found.items
+        if found.next_cursor is None:
+            return
+        cursor = found.next_cursor
+
+
+def _coerce(policies: dict[str, Any]) -> dict[str, Any]:
+    coerced = dict(policies)
+    for name, enum in _POLICY_ENUMS.items():
+        if name in coerced:
+            try:
+                coerced[name] = enum(coerced[name])
+            except ValueError:
+                allowed = ", ".join(member.value for member in enum)
+                raise errors.InvalidInput(
+                    field=name, message=f"{coerced[name]!r} is not one of {allowed}"
+                ) from None
+    return coerced

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cronwright import App, domain, errors
+from cronwright.actions import StepContext
+from cronwright.clock import FakeClock
+
+
+@pytest.fixture
+def clock(t0: datetime) -> FakeClock:
+    return FakeClock(t0)
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: FakeClock) -> Iterator[App]:
+    built = App(f"sqlite:///{tmp_path / 'app.db'}", clock=clock)
+    yield built
+    built.close()
+
+
+def test_scheduling_the_same_thing_twice_changes_nothing(app: App) -> None:
+    first = app.schedule("nightly", "0 2 * * *", action="report", overlap="skip")
+    again = app.schedule("nightly", "0 2 * * *", action="report", overlap="skip")
+    assert (again.id, again.version) == (first.id, 1)
+    assert first.spec.overlap is domain.OverlapPolicy.SKIP
+
+
+def test_changing_a_schedule_call_edits_the_schedule(app: App) -> None:
+    first = app.schedule("nightly", "0 2 * * *", action="report")
+    edited = app.schedule(
+        "nightly", "0 3 * * *", action="report", timeout=timedelta(minutes=5), max_attempts=5
+    )
+    assert (edited.id, edited.version) == (first.id, 2)
+    assert (edited.spec.cron, edited.spec.timeout, edited.spec.max_attempts) == (
+        "0 3 * * *",
+        timedelta(minutes=5),
+        5,
+    )
+
+
+def test_unknown_policies_are_refused_by_name(app: App) -> None:
+    with pytest.raises(errors.InvalidInput, match="colour: is not a schedule policy"):
+        app.schedule("x", "* * * * *", action="a", colour="red")
+    with pytest.raises(errors.InvalidInput, match="overlap: 'never'"):
+        app.schedule("x", "* * * * *", action="a", overlap="never")
+
+
+def test_a_scheduled_action_runs_through_scheduler_worker_and_queue(
+    app: App, clock: FakeClock
+) -> None:
+    """One pass of each loop by hand, with the fake clock: no threads, no sleeping."""
+    seen: list[object] = []
+
+    @app.action("greet")
+    def greet(ctx: StepContext) -> str:
+        seen.append(ctx.input["name"])
+        return "hi"
+
+    app.schedule("greet", "* * * * *", action="greet", input={"name": "ada"})
+    assert app.scheduler.tick().pending == 0  # the first slot is a minute away
+    clock.advance(timedelta(minutes=1))
+    assert app.scheduler.tick().pending == 1
+    [claimed] = app.worker.claim_once()
+    app.worker.stop(timedelta(seconds=30))
+    run = app.store.get_run(app.organization.id, claimed.id)
+    assert (run.state, run.result, seen) == (domain.RunState.SUCCEEDED, {"greet": "hi"}, ["ada"])
+
+
+def test_importing_the_cron_engine_does_not_load_the_app() -> None:
+    probe = "import sys, cronwright.cron; print('sqlalchemy' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
