@@ -214,25 +214,30 @@ class CronExpression:
     def _next(
         self, after: datetime, zone: tzinfo, policy: _Policy
     ) -> tuple[datetime, DstMark | None] | None:
-        if zone is UTC or type(zone) is timezone:  # a fixed offset: no DST to think about
-            offset = zone.utcoffset(None)
-            local = after if after.tzinfo is zone else after.astimezone(zone)
-            found = self.matcher.next_from(
-                local.year, local.month, local.day, local.hour, local.minute, local.second + 1
-            )
-            if found is None:
-                return None
-            at = datetime(*found, tzinfo=UTC)
-            return (at - offset if offset else at), None
+        # Near the edge of datetime's range (year 1 or 9999) converting between UTC and local
+        # time overflows; a fire time that cannot be represented counts as none.
         try:
+            if zone is UTC or type(zone) is timezone:  # a fixed offset: no DST to think about
+                offset = zone.utcoffset(None)
+                local = after if after.tzinfo is zone else after.astimezone(zone)
+                found = self.matcher.next_from(
+                    local.year, local.month, local.day, local.hour, local.minute, local.second + 1
+                )
+                if found is None:
+                    return None
+                at = datetime(*found, tzinfo=UTC)
+                return (at - offset if offset else at), None
             return self._next_in_zone(after, zone, policy)
-        except OverflowError:  # searching at the edge of datetime's range (year 1 or 9999)
+        except OverflowError:
             return None
 
     def _next_in_zone(
         self, after: datetime, zone: tzinfo, policy: _Policy
     ) -> tuple[datetime, DstMark | None] | None:
         next_from = self.matcher.next_from
+        # Through UTC: ``astimezone`` returns an ``after`` already in ``zone`` unchanged, with a
+        # ``fold`` or a wall time in a gap as the caller wrote it; the round trip normalises it.
+        after = after.astimezone(UTC)
         local = after.astimezone(zone)
         start: Wall = (
             local.year,
@@ -244,7 +249,6 @@ class CronExpression:
         )
         if local.fold or local.utcoffset() != local.replace(fold=1).utcoffset():
             # ``after`` falls inside a fold: its wall times come round twice.
-            after = after.astimezone(UTC)
             wall = local.replace(tzinfo=None, fold=0, microsecond=0)
             offset0, offset1 = zones.offsets(wall, zone)
             instant, before, later = zones.transition_around(wall, zone, offset0, offset1)
@@ -268,7 +272,7 @@ class CronExpression:
                     return instant, DstMark.SHIFTED
                 start = _wall((instant + later).replace(tzinfo=None))
                 continue
-            found = self._next_in_fold(after.astimezone(UTC), instant, before, later, policy)
+            found = self._next_in_fold(after, instant, before, later, policy)
             if found is not None:
                 return found
             start = _wall((instant + before).replace(tzinfo=None))
@@ -303,15 +307,15 @@ class CronExpression:
     def _prev(
         self, before: datetime, zone: tzinfo, policy: _Policy
     ) -> tuple[datetime, DstMark | None] | None:
-        if isinstance(zone, timezone):
-            offset = zone.utcoffset(None)
-            local = (before.astimezone(UTC) + offset).replace(tzinfo=None)
-            last = _last_whole_second_before(local)
-            found = self.matcher.prev_from(*_wall(last))
-            if found is None:
-                return None
-            return (datetime(*found, tzinfo=UTC) - offset), None
-        try:
+        try:  # see _next about OverflowError
+            if isinstance(zone, timezone):
+                offset = zone.utcoffset(None)
+                local = (before.astimezone(UTC) + offset).replace(tzinfo=None)
+                last = _last_whole_second_before(local)
+                found = self.matcher.prev_from(*_wall(last))
+                if found is None:
+                    return None
+                return (datetime(*found, tzinfo=UTC) - offset), None
             return self._prev_in_zone(before, zone, policy)
         except OverflowError:
             return None

@@ -182,6 +182,12 @@ class _FieldParser:
         self.key = key
 
     def error(self, reason: str, offset: int, token: str) -> CronSyntaxError:
+        # Items are read upper-cased (names and letters match in any case); report the token
+        # as written, so that it is what stands at ``column`` in the text.
+        written = self.field_text[offset : offset + len(token)]
+        if written != token and written.upper() == token:
+            reason = reason.replace(repr(token), repr(written))
+            token = written
         return CronSyntaxError(
             reason,
             field=self.spec.label,
@@ -206,8 +212,9 @@ class _FieldParser:
         items: list[Item] = []
         offset = 0
         for part in field_text.split(","):
-            if not part:
-                raise self.error("empty list item (two commas, or a comma at an end)", offset, ",")
+            if not part:  # point at the comma before the empty item (or the leading one)
+                at = offset - 1 if offset else 0
+                raise self.error("empty list item (two commas, or a comma at an end)", at, ",")
             items.append(self.item(part, offset))
             offset += len(part) + 1
         if len(items) > 1 and "?" in field_text:
@@ -272,8 +279,9 @@ class _FieldParser:
 
     def value(self, token: str, offset: int) -> int:
         spec = self.spec
-        if not token:
-            raise self.error("a value is missing", max(offset - 1, 0), token or "-")
+        if not token:  # point at the separator next to the gap: "-5", "5-", "#2"
+            at = offset if offset < len(self.field_text) else offset - 1
+            raise self.error("a value is missing", at, self.field_text[at])
         if token.isdigit():
             number = int(token)
         elif token in spec.names:
@@ -317,8 +325,9 @@ class _FieldParser:
         for word in _WORD.findall(base):
             if word.isdigit() or word in self.spec.names:
                 continue
+            rest = word.replace("L", "").replace("W", "")
             for char, where in (("L", "day of month and day of week"), ("W", "day of month")):
-                if char in word and word.replace(char, "").isdigit():
+                if char in word and (not rest or rest.isdigit()):
                     at = offset + base.index(word) + word.index(char)
                     raise self.error(f"'{char}' is only allowed in {where}", at, char)
         if "#" in base:
@@ -360,7 +369,7 @@ class _FieldParser:
             if not nth_text.isdigit() or not 1 <= int(nth_text) <= 5:
                 raise self.error(
                     f"#{nth_text}: the occurrence must be a number from 1 to 5",
-                    nth_offset,
+                    nth_offset if nth_text else nth_offset - 1,
                     nth_text or "#",
                 )
             return NthOfWeekday(weekday, int(nth_text))
