@@ -6,10 +6,11 @@ orchestrators. Nothing here is a module global: two apps in one process are inde
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 
 import cronwright
+from cronwright.api import params
 from cronwright.api.container import Container
 from cronwright.api.errors import install_error_handlers
 from cronwright.api.limits import BodyLimitMiddleware
@@ -60,7 +61,8 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.state.metrics = metrics = Metrics()
     for router in ROUTERS:
-        app.include_router(router)
+        guards = [] if router is health.router else [Depends(params.reject_unknown_query)]
+        app.include_router(router, dependencies=guards)
     install_error_handlers(app)
     install_openapi(app, route_table())
     app.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Path, Query
+from fastapi import Depends, Header, Path, Query, Request
+from fastapi.routing import APIRoute
 
 from cronwright import domain, errors
+from cronwright.api.errors import ApiProblem
 from cronwright.api.schemas.common import MAX_ID, Cursor, Instant, PageSize, Text
 from cronwright.service import paging
 
@@ -58,3 +60,30 @@ def _run_filter(
 
 
 RunFilterDep = Annotated[domain.RunFilter, Depends(_run_filter)]
+
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}  # by id(route): routes live as long as the process
+
+
+def _query_names(route: APIRoute) -> frozenset[str]:
+    if id(route) in _QUERY_NAMES:
+        return _QUERY_NAMES[id(route)]
+    names: set[str] = set()
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        names.update(param.alias for param in dependant.query_params)
+        pending.extend(dependant.dependencies)
+    _QUERY_NAMES[id(route)] = frozenset(names)
+    return _QUERY_NAMES[id(route)]
+
+
+def reject_unknown_query(request: Request) -> None:
+    """Unknown query parameters are refused like unknown body fields: a typo in a filter must not
+    silently widen a list."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = sorted(set(request.query_params) - _query_names(route))
+    if unknown:
+        raise ApiProblem(400, "is not a known query parameter", field=unknown[0] or "(empty)")

@@ -30,7 +30,7 @@ def create_api_key(
     )
 
 
-@router.get("", operation_id="listApiKeys", responses=problems(401, 403))
+@router.get("", operation_id="listApiKeys", responses=problems(400, 401, 403))
 def list_api_keys(caller: Admin, service: ServiceDep) -> list[schemas.ApiKeyOut]:
     """Every key of the organization, revoked ones included; never a secret."""
     return [schemas.ApiKeyOut.of(key) for key in service.organizations.list_api_keys(caller.org_id)]

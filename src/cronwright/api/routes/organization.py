@@ -13,7 +13,7 @@ from cronwright.api.schemas import organization as schemas
 router = APIRouter(prefix=f"{API_PREFIX}/organization", tags=["organization"])
 
 
-@router.get("", operation_id="getOrganization", responses=problems(401))
+@router.get("", operation_id="getOrganization", responses=problems(400, 401))
 def get_organization(caller: Viewer, service: ServiceDep) -> schemas.OrganizationOut:
     return schemas.OrganizationOut.of(service.organizations.get(caller.org_id))
 
