@@ -50,7 +50,7 @@ def _workflow(api: Api, tenant: Tenant) -> int:
     return int(api.service.workflows.create(tenant.org.id, name="w", definition=STEPS).id)
 
 
-def _run(api: Api, tenant: Tenant) -> int:
+def _run(api: Api, tenant: Tenant, state: domain.RunState = domain.RunState.PENDING) -> int:
     now = api.clock.now()
     run = api.service.runs._store.add_run(
         domain.NewRun(
@@ -63,6 +63,7 @@ def _run(api: Api, tenant: Tenant) -> int:
             available_at=now,
             max_attempts=1,
             created_at=now,
+            state=state,
         )
     )
     assert run is not None
@@ -115,6 +116,17 @@ REQUESTS: dict[tuple[str, str], Build] = {
     ("GET", f"{V1}/schedules/{{schedule_id}}/diff"): _s("/diff?from=1&to=1"),
     ("POST", f"{V1}/schedules/{{schedule_id}}/rollback"): _s("/rollback", json={"version": 1}),
     ("GET", f"{V1}/schedules/{{schedule_id}}/events"): _s("/events"),
+    ("POST", f"{V1}/schedules/{{schedule_id}}/trigger"): _s("/trigger", json={"input": {"x": 1}}),
+    ("POST", f"{V1}/schedules/{{schedule_id}}/backfill"): _s(
+        "/backfill",
+        json={"since": "2026-02-27T00:00:00Z", "until": "2026-03-02T00:00:00Z", "dry_run": True},
+    ),
+    ("POST", f"{V1}/runs/{{run_id}}/cancel"): lambda api, t: Request(
+        f"{V1}/runs/{_run(api, t)}/cancel"
+    ),
+    ("POST", f"{V1}/runs/{{run_id}}/retry"): lambda api, t: Request(
+        f"{V1}/runs/{_run(api, t, domain.RunState.FAILED)}/retry"
+    ),
     ("POST", f"{V1}/cron/validate"): lambda api, t: Request(
         f"{V1}/cron/validate", json={"expression": "@daily"}
     ),

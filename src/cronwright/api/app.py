@@ -24,6 +24,7 @@ from cronwright.api.routes import (
     health,
     organization,
     runs,
+    schedule_runs,
     schedules,
     workflows,
 )
@@ -31,6 +32,7 @@ from cronwright.api.routes import (
 ROUTERS = (
     health.router,
     schedules.router,
+    schedule_runs.router,
     cron.router,
     workflows.router,
     runs.router,

@@ -13,15 +13,17 @@ import sqlalchemy as sa
 
 from cronwright import clock as clock_module
 from cronwright import service
-from cronwright.service import alert_channels
+from cronwright.service import alert_channels, triggers
 from cronwright.store import alert_channels as store_alert_channels
-from cronwright.store import sql
+from cronwright.store import queue, scheduling, sql
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Container:
     service: service.Service
     alert_channels: alert_channels.AlertChannels
+    triggers: triggers.Triggers
+    queue: queue.RunQueue
     clock: clock_module.Clock
     check_database: Callable[[], None]  # raises when the database cannot answer
     close: Callable[[], None] = lambda: None
@@ -41,6 +43,8 @@ class Container:
             alert_channels=alert_channels.AlertChannels(
                 store_alert_channels.SqlAlertChannels(store.engine), chosen
             ),
+            triggers=triggers.Triggers(store, scheduling.SqlSlotStore(store.engine), chosen),
+            queue=queue.SqlRunQueue(store.engine),
             clock=chosen,
             check_database=check_database,
             close=store.close,

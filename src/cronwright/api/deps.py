@@ -8,7 +8,8 @@ from fastapi import Depends, Request
 
 from cronwright import service
 from cronwright.api.container import Container
-from cronwright.service import alert_channels
+from cronwright.service import alert_channels, triggers
+from cronwright.store import queue
 
 
 def get_container(request: Request) -> Container:
@@ -23,6 +24,16 @@ def get_alert_channels(request: Request) -> alert_channels.AlertChannels:
     return get_container(request).alert_channels
 
 
+def get_triggers(request: Request) -> triggers.Triggers:
+    return get_container(request).triggers
+
+
+def get_queue(request: Request) -> queue.RunQueue:
+    return get_container(request).queue
+
+
 ContainerDep = Annotated[Container, Depends(get_container)]
 ServiceDep = Annotated[service.Service, Depends(get_service)]
 AlertChannelsDep = Annotated[alert_channels.AlertChannels, Depends(get_alert_channels)]
+TriggersDep = Annotated[triggers.Triggers, Depends(get_triggers)]
+QueueDep = Annotated[queue.RunQueue, Depends(get_queue)]

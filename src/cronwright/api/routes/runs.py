@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 
 from cronwright import domain
-from cronwright.api.auth import Viewer
-from cronwright.api.deps import ServiceDep
+from cronwright.api.auth import Editor, Viewer
+from cronwright.api.deps import ContainerDep, QueueDep, ServiceDep, TriggersDep
 from cronwright.api.openapi import problems
 from cronwright.api.params import CursorDep, Limit, RunFilterDep, RunIdPath
 from cronwright.api.paths import API_PREFIX
@@ -50,3 +50,31 @@ def get_run(caller: Viewer, run_id: RunIdPath, service: ServiceDep) -> schemas.R
         **schemas.RunOut.of(run).model_dump(),
         steps=[schemas.RunStepOut.of(step) for step in steps],
     )
+
+
+@router.post(
+    "/{run_id}/cancel", operation_id="cancelRun", responses=problems(400, 401, 403, 404, 409)
+)
+def cancel_run(
+    caller: Editor, run_id: RunIdPath, queue: QueueDep, container: ContainerDep
+) -> schemas.RunOut:
+    """Cancel a pending or running run (a running one stops at its next heartbeat); 409 if it
+    already ended."""
+    run = queue.cancel(
+        caller.org_id,
+        domain.RunId(run_id),
+        now=container.clock.now(),
+        reason=f"cancelled by {caller.author}",
+    )
+    return schemas.RunOut.of(run)
+
+
+@router.post(
+    "/{run_id}/retry",
+    operation_id="retryRun",
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(400, 401, 403, 404, 409),
+)
+def retry_run(caller: Editor, run_id: RunIdPath, triggers: TriggersDep) -> schemas.RunOut:
+    """A new `retry` run of a failed, timed out or cancelled run (409 for any other state)."""
+    return schemas.RunOut.of(triggers.retry_run(caller.org_id, domain.RunId(run_id)))

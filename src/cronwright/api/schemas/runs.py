@@ -7,7 +7,9 @@ from datetime import datetime
 from pydantic import Field, JsonValue
 
 from cronwright import domain
-from cronwright.api.schemas.common import JsonDocument, Out, Strict
+from cronwright.api.schemas.common import Instant, JsonDocument, Out, Strict
+from cronwright.service import triggers
+from cronwright.service.triggers import BackfillOutcome
 
 
 class RunStepOut(Out):
@@ -95,3 +97,46 @@ class TriggerRequest(Strict):
     input: JsonDocument | None = Field(
         default=None, description="The run's input; the schedule's own input when absent."
     )
+
+
+class BackfillRequest(Strict):
+    since: Instant = Field(description="First instant of the range (inclusive).")
+    until: Instant = Field(description="End of the range (exclusive); not in the future.")
+    dry_run: bool = Field(default=False, description="Only say what would happen.")
+
+
+class BackfillSlotOut(Out):
+    scheduled_for: datetime
+    outcome: BackfillOutcome
+    state: domain.RunState | None
+    run_id: int | None
+    reason: str | None
+
+
+class BackfillOut(Out):
+    schedule_id: int
+    since: datetime
+    until: datetime
+    dry_run: bool
+    counts: dict[BackfillOutcome, int]
+    slots: list[BackfillSlotOut]
+
+    @classmethod
+    def of(cls, backfill: triggers.Backfill) -> BackfillOut:
+        return cls(
+            schedule_id=backfill.schedule_id,
+            since=backfill.since,
+            until=backfill.until,
+            dry_run=backfill.dry_run,
+            counts={outcome: backfill.count(outcome) for outcome in BackfillOutcome},
+            slots=[
+                BackfillSlotOut(
+                    scheduled_for=slot.scheduled_for,
+                    outcome=slot.outcome,
+                    state=slot.state,
+                    run_id=slot.run_id,
+                    reason=slot.reason,
+                )
+                for slot in backfill.slots
+            ],
+        )
