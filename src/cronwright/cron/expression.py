@@ -157,8 +157,10 @@ class CronExpression:
         dst_fold: DstFold = DstFold.AUTO,
     ) -> Iterator[datetime]:
         """Successive fire instants strictly after ``after``; ends where the expression does."""
-        _aware(after, "after")
-        zone, policy = _zone(tz), self._policy(dst_gap, dst_fold)
+        _aware(after, "after")  # checked now, not when the first value is asked for
+        return self._iter(after, _zone(tz), self._policy(dst_gap, dst_fold))
+
+    def _iter(self, after: datetime, zone: tzinfo, policy: _Policy) -> Iterator[datetime]:
         current = after
         while (found := self._next(current, zone, policy)) is not None:
             current = found[0]

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cronwright.cron import CronExpression, DstFold, DstGap, DstMark
+from cronwright.cron import CronExpression, DstFold, DstGap
 
 AUTO_GAP, SHIFT, SKIP = DstGap.AUTO, DstGap.SHIFT, DstGap.SKIP
 AUTO_FOLD, FIRST, LAST, BOTH = DstFold.AUTO, DstFold.FIRST, DstFold.LAST, DstFold.BOTH
@@ -421,4 +421,3 @@ def test_marks_are_absent_in_utc() -> None:
         datetime.fromisoformat("2025-11-02T00:00:00+00:00"), "UTC", 4
     )
     assert [f.mark for f in fires] == [None] * 4
-    assert DstMark.SHIFTED == "shifted"
