@@ -69,7 +69,7 @@ def test_async_functions_run_to_completion(bench: Bench) -> None:
     )
 
 
-def test_a_failing_step_fails_the_attempt_and_stops_the_workflow(bench: Bench) -> None:
+def test_a_failing_step_fails_the_attempt_and_skips_its_dependants(bench: Bench) -> None:
     def broken(ctx: StepContext) -> None:
         raise RuntimeError("disk full")
 
@@ -79,7 +79,8 @@ def test_a_failing_step_fails_the_attempt_and_stops_the_workflow(bench: Bench) -
     outcome = bench.executor.execute(bench.claim(run))
     assert outcome == queue.RunOutcome.failed("step 'first': RuntimeError: disk full")
     assert [(s.name, s.state, s.error) for s in bench.steps(run)] == [
-        ("first", State.FAILED, "RuntimeError: disk full")
+        ("first", State.FAILED, "RuntimeError: disk full"),
+        ("then", State.SKIPPED, "not run: step 'first' failed"),
     ]
 
 

@@ -24,7 +24,8 @@ class StepContext:
     step: str
     input: domain.JsonObject  # the run's input
     upstream: Mapping[str, domain.JsonValue]  # outputs of the steps this one depends on
-    timeout: timedelta  # what is left of the run's time budget when the step starts
+    timeout: timedelta  # the step's timeout, or what is left of the run's time if that is less
+    org_id: domain.OrganizationId | None = None  # of the run; what ``trigger`` steps start in
     # Set when the step must stop: the run timed out, was cancelled, or its lease was lost.
     # Long actions should check it; async ones are cancelled when it is set.
     stop: threading.Event = field(default_factory=threading.Event)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from cronwright import errors
@@ -20,7 +20,9 @@ from cronwright.domain.json_values import JsonObject, JsonValue, canonical_json
 ACTION_KINDS = frozenset({"http", "python", "shell", "trigger"})
 STEP_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_STEPS = 100
-_STEP_KEYS = frozenset({"name", "kind", "config", "depends_on"})
+MAX_STEP_TIMEOUT = timedelta(days=1)
+MAX_STEP_RETRIES = 10
+_STEP_KEYS = frozenset({"name", "kind", "config", "depends_on", "timeout", "retries"})
 
 
 class ConfigCheck(Protocol):
@@ -34,6 +36,22 @@ class Step:
     kind: str
     config: JsonObject = field(default_factory=dict)
     depends_on: tuple[str, ...] = ()
+    timeout: timedelta | None = None  # per try; the run's remaining budget caps it anyway
+    retries: int = 0  # more tries of this step within one attempt of the run
+
+    def to_json(self) -> JsonObject:
+        raw: JsonObject = {
+            "name": self.name,
+            "kind": self.kind,
+            "config": self.config,
+            "depends_on": list(self.depends_on),
+        }
+        # Only when set, so definitions saved before these fields existed compare equal.
+        if self.timeout is not None:
+            raw["timeout"] = self.timeout.total_seconds()
+        if self.retries:
+            raw["retries"] = self.retries
+        return raw
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,17 +61,7 @@ class WorkflowDefinition:
     steps: tuple[Step, ...]
 
     def to_json(self) -> JsonObject:
-        return {
-            "steps": [
-                {
-                    "name": step.name,
-                    "kind": step.kind,
-                    "config": step.config,
-                    "depends_on": list(step.depends_on),
-                }
-                for step in self.steps
-            ]
-        }
+        return {"steps": [step.to_json() for step in self.steps]}
 
     @classmethod
     def from_json(cls, data: JsonObject) -> WorkflowDefinition:
@@ -67,12 +75,17 @@ class WorkflowDefinition:
             config, depends_on = raw.get("config", {}), raw.get("depends_on", [])
             assert isinstance(config, dict)
             assert isinstance(depends_on, list)
+            timeout, retries = raw.get("timeout"), raw.get("retries", 0)
+            assert timeout is None or isinstance(timeout, int | float)
+            assert isinstance(retries, int)
             steps.append(
                 Step(
                     name=str(raw["name"]),
                     kind=str(raw["kind"]),
                     config=config,
                     depends_on=tuple(str(name) for name in depends_on),
+                    timeout=None if timeout is None else timedelta(seconds=timeout),
+                    retries=retries,
                 )
             )
         return cls(steps=tuple(steps))
@@ -182,7 +195,34 @@ def _parse_step(
         )
     if len(set(depends_on)) != len(depends_on):
         raise errors.InvalidInput(field=f"{where}.depends_on", message="lists a step twice")
-    return Step(name=name, kind=kind, config=config, depends_on=tuple(depends_on))
+    return Step(
+        name=name,
+        kind=kind,
+        config=config,
+        depends_on=tuple(depends_on),
+        timeout=_parse_timeout(raw.get("timeout"), f"{where}.timeout"),
+        retries=_parse_retries(raw.get("retries", 0), f"{where}.retries"),
+    )
+
+
+def _parse_timeout(raw: object, where: str) -> timedelta | None:
+    """Seconds, a positive number up to :data:`MAX_STEP_TIMEOUT`; None (absent) means the run's."""
+    if raw is None:
+        return None
+    limit = MAX_STEP_TIMEOUT.total_seconds()
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 < raw <= limit:
+        raise errors.InvalidInput(
+            field=where, message=f"must be seconds, more than 0, up to {limit:g}"
+        )
+    return timedelta(seconds=raw)
+
+
+def _parse_retries(raw: object, where: str) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_STEP_RETRIES:
+        raise errors.InvalidInput(
+            field=where, message=f"must be a whole number from 0 to {MAX_STEP_RETRIES}"
+        )
+    return raw
 
 
 def find_cycle(steps: Collection[Step]) -> list[str] | None:

@@ -76,9 +76,9 @@ def test_an_edge_back_to_an_ancestor_is_reported_as_a_cycle(
         ({"steps": []}, "definition.steps", "a workflow needs at least one step"),
         ({"steps": ["a"]}, "definition.steps[0]", "must be a JSON object"),
         (
-            {"steps": [{"name": "a", "kind": "http", "retries": 3}]},
+            {"steps": [{"name": "a", "kind": "http", "retry": 3}]},
             "definition.steps[0]",
-            "unknown key 'retries'",
+            "unknown key 'retry'",
         ),
         (
             {"steps": [{"name": "a b", "kind": "http"}]},
