@@ -85,6 +85,7 @@ def describe_errors(exc: pydantic.ValidationError) -> str:
     """Pydantic's errors as one line: ``function: Field required; timeout: ...``."""
     parts = []
     for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"]) or "config"
-        parts.append(f"{where}: {error['msg']}")
+        where = ".".join(str(part) for part in error["loc"])
+        # An error about the whole config (no location) is already placed by the caller.
+        parts.append(f"{where}: {error['msg']}" if where else error["msg"])
     return "; ".join(parts)

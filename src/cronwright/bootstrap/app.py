@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from cronwright import actions, clock, domain, errors, service
 from cronwright.engine import executor, reaper, scheduler, worker
+from cronwright.service import chains
 from cronwright.store import dialect, migrations, queue, scheduling, sql, wakeups
 
 log = logging.getLogger(__name__)
@@ -60,9 +61,11 @@ class App:
         shutdown_grace: timedelta = worker.DEFAULT_SHUTDOWN_GRACE,
         clock: clock.Clock | None = None,
         migrate: bool = True,
+        allow_shell: bool = False,
     ) -> None:
         """``clock``: one clock for every loop (tests); by default each loop gets its own
-        system clock, so a wake-up meant for the workers never cuts the scheduler's sleep."""
+        system clock, so a wake-up meant for the workers never cuts the scheduler's sleep.
+        ``allow_shell``: let workflows run ``shell`` steps on this process's host."""
         if migrate:
             migrations.upgrade(database_url)
         self._engine = dialect.create_engine(database_url)
@@ -70,6 +73,12 @@ class App:
         self.functions = actions.PythonFunctions()
         self.registry = actions.default_registry(self.functions)
         self.store = sql.SqlStore(self._engine)
+        slots = scheduling.SqlSlotStore(self._engine, on_pending=self._wake_workers)
+        actions.install_default_actions(
+            self.registry,
+            allow_shell=allow_shell,
+            trigger_port=chains.ChainStarter(self.store, slots, self._clock()),
+        )
         self.service = service.Service.build(
             self.store, self._clock(), check_config=self.registry.check_config
         )
@@ -79,9 +88,7 @@ class App:
             global_max_concurrent_runs=global_max_concurrent_runs,
             on_pending=self._wake_workers,
         )
-        self.scheduler = scheduler.Scheduler(
-            scheduling.SqlSlotStore(self._engine, on_pending=self._wake_workers), self._clock()
-        )
+        self.scheduler = scheduler.Scheduler(slots, self._clock())
         worker_clock = self._clock()
         self.worker = worker.Worker(
             self.queue,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from cronwright import clock, domain
-from cronwright.service import paging
+from cronwright.service import paging, workflow_graph
 from cronwright.service.organizations import check_name
 from cronwright.store import base as store_base
 
@@ -26,18 +26,19 @@ class Workflows:
         self._check_config = check_config
 
     def parse(self, definition: object) -> domain.WorkflowDefinition:
-        return domain.parse_definition(
+        parsed = domain.parse_definition(
             definition, kinds=self._kinds, check_config=self._check_config
         )
+        workflow_graph.check_references(parsed)
+        return parsed
 
     def create(
         self, org_id: domain.OrganizationId, *, name: str, definition: object
     ) -> domain.Workflow:
+        parsed = self.parse(definition)
+        workflow_graph.check_triggers(self._store, org_id, parsed, workflow_id=None)
         return self._store.add_workflow(
-            org_id=org_id,
-            name=check_name(name),
-            definition=self.parse(definition),
-            now=self._clock.now(),
+            org_id=org_id, name=check_name(name), definition=parsed, now=self._clock.now()
         )
 
     def get(self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId) -> domain.Workflow:
@@ -66,11 +67,13 @@ class Workflows:
         expected_version: int | None = None,
     ) -> domain.Workflow:
         current = self._store.get_workflow(org_id, workflow_id)
+        parsed = current.definition if definition is None else self.parse(definition)
+        workflow_graph.check_triggers(self._store, org_id, parsed, workflow_id=workflow_id)
         return self._store.update_workflow(
             org_id,
             workflow_id,
             name=current.name if name is None else check_name(name),
-            definition=current.definition if definition is None else self.parse(definition),
+            definition=parsed,
             now=self._clock.now(),
             # Without an expected version, still refuse to overwrite a change made meanwhile.
             expected_version=current.version if expected_version is None else expected_version,

@@ -1,0 +1,160 @@
+"""The ``shell`` action kind: run a program from an argv list (never a shell string).
+
+Off unless the operator enables it (``CRONWRIGHT_ALLOW_SHELL``): a workflow author must not be
+able to run commands on the workers by default. The program gets a minimal environment (``PATH``,
+``LANG``) with the step's ``env`` over it, never the worker's own environment (which holds its
+database password). A non-zero exit fails the step; stdout and stderr are captured through
+temporary files (no pipe can fill and block the program) and cut to the cap. When the step's time
+is up or the run is cancelled, the program's whole process group is killed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from typing import IO, Any
+
+import pydantic
+from pydantic_core import PydanticCustomError
+
+from cronwright import domain
+from cronwright.actions import caps
+from cronwright.actions.base import StepContext, StepOutcome
+from cronwright.actions.registry import ActionRegistry
+
+KIND = "shell"
+DISABLED = "shell steps are disabled by the operator (CRONWRIGHT_ALLOW_SHELL)"
+MINIMAL_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+MAX_TIMEOUT_SECONDS = 24 * 3600.0
+_KILL_GRACE_SECONDS = 5.0
+
+
+class ShellConfig(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+    argv: list[str] = pydantic.Field(min_length=1, max_length=1000)
+    cwd: str | None = None
+    env: dict[str, str] = pydantic.Field(default_factory=dict, repr=False)
+    timeout: float | None = pydantic.Field(default=None, gt=0, le=MAX_TIMEOUT_SECONDS)
+
+    @pydantic.field_validator("argv")
+    @classmethod
+    def _program(cls, argv: list[str]) -> list[str]:
+        if not argv[0].strip():
+            raise ValueError("the program (argv[0]) is empty")
+        if any("\0" in part for part in argv):
+            raise ValueError("arguments cannot hold NUL characters")
+        return argv
+
+    @pydantic.field_validator("env")
+    @classmethod
+    def _names(cls, env: dict[str, str]) -> dict[str, str]:
+        for name, value in env.items():
+            if not name or "=" in name or "\0" in name or "\0" in value:
+                raise ValueError(f"{name!r} is not a usable environment variable")
+        return env
+
+
+class DisabledShellConfig(pydantic.BaseModel):
+    """What ``shell`` validates against when the operator left it off: nothing passes."""
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _refuse(cls, data: Any) -> Any:
+        raise PydanticCustomError("shell_disabled", DISABLED)
+
+
+@dataclass(frozen=True, slots=True)
+class ShellAction:
+    config: ShellConfig
+
+    def run(self, ctx: StepContext) -> StepOutcome:
+        config = self.config
+        timeout = ctx.timeout.total_seconds()
+        if config.timeout is not None:
+            timeout = min(timeout, config.timeout)
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            try:
+                process = subprocess.Popen(
+                    config.argv,
+                    cwd=config.cwd,
+                    env={**MINIMAL_ENV, **config.env},
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    start_new_session=True,  # its own process group, killed as a whole
+                )
+            except OSError as exc:
+                return StepOutcome.failure(f"could not start {config.argv[0]!r}: {exc.strerror}")
+            ended = _wait(process, ctx.stop, timeout)
+            stdout, stderr = _read(out), _read(err)
+        if ended == "stopped":
+            return StepOutcome.failure(f"stopped; {config.argv[0]!r} was killed")
+        if ended == "timed out":
+            return StepOutcome.failure(f"{config.argv[0]!r} did not end in {timeout:g} s; killed")
+        output: domain.JsonObject = {
+            "exit_code": process.returncode,
+            "stdout": stdout,
+            "stderr": stderr,
+        }
+        if process.returncode != 0:
+            tail = stderr[-1024:] if stderr else ""
+            return StepOutcome.failure(
+                f"{config.argv[0]!r} exited with {process.returncode}: {tail}"
+            )
+        return StepOutcome.success(output)
+
+
+def install(registry: ActionRegistry, *, allow: bool) -> None:
+    if allow:
+        registry.register(KIND, ShellConfig, ShellAction)
+    else:
+        registry.register(KIND, DisabledShellConfig, _never)
+
+
+def _never(config: DisabledShellConfig) -> ShellAction:
+    raise AssertionError("a disabled shell config never validates")
+
+
+def _wait(process: subprocess.Popen[bytes], stop: threading.Event, timeout: float) -> str:
+    """``"exited"``, ``"timed out"`` or ``"stopped"`` (then the process group is killed)."""
+    ended = threading.Event()
+
+    def watch() -> None:  # kill the program as soon as the step must stop
+        while not ended.is_set():
+            if stop.wait(0.05):
+                _kill(process)
+                return
+
+    watcher = threading.Thread(target=watch, name="cronwright-shell-stop", daemon=True)
+    watcher.start()
+    try:
+        process.wait(timeout)
+        result = "exited"
+    except subprocess.TimeoutExpired:
+        _kill(process)
+        result = "timed out"
+    finally:
+        ended.set()
+        watcher.join()
+    if result == "exited" and stop.is_set() and process.returncode < 0:
+        return "stopped"
+    return result
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:  # already gone
+        return
+    process.wait(_KILL_GRACE_SECONDS)
+
+
+def _read(file: IO[bytes]) -> str:
+    size = file.seek(0, os.SEEK_END)
+    file.seek(0)
+    return caps.capped_text(file.read(caps.MAX_TEXT_BYTES + 1), total=size)
