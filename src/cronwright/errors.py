@@ -132,3 +132,8 @@ class PermissionDenied(CronwrightError):  # noqa: N818 - the public names caller
 
 class AlertChannelNotFound(NotFound):
     kind = "alert channel"
+
+
+class AlertDeliveryFailed(CronwrightError):  # noqa: N818 - the public names callers catch
+    """A channel did not take an alert (refused, unreachable, timed out); the message says how
+    and is recorded on the delivery attempt."""

@@ -6,7 +6,7 @@
     def report(ctx): ...
 
     app.schedule("nightly report", "0 2 * * *", action="report", timezone="Europe/Paris")
-    app.run()  # scheduler + workers + reaper until SIGINT/SIGTERM
+    app.run()  # scheduler + workers + reaper + alerter until SIGINT/SIGTERM
 
 Schedules live in the database in a default organization, as one-step ``python`` workflows;
 :meth:`App.schedule` is an idempotent upsert, so running the same script again changes nothing,
@@ -27,7 +27,7 @@ from types import FrameType
 from typing import Any, TypeVar
 
 from cronwright import actions, clock, domain, errors, service
-from cronwright.engine import executor, reaper, scheduler, worker
+from cronwright.engine import alerts, executor, reaper, scheduler, worker
 from cronwright.service import chains
 from cronwright.store import dialect, migrations, queue, scheduling, sql, wakeups
 
@@ -62,10 +62,12 @@ class App:
         clock: clock.Clock | None = None,
         migrate: bool = True,
         allow_shell: bool = False,
+        alert_settings: alerts.AlerterSettings | None = None,
     ) -> None:
         """``clock``: one clock for every loop (tests); by default each loop gets its own
         system clock, so a wake-up meant for the workers never cuts the scheduler's sleep.
-        ``allow_shell``: let workflows run ``shell`` steps on this process's host."""
+        ``allow_shell``: let workflows run ``shell`` steps on this process's host.
+        ``alert_settings``: SMTP server, rate limit and retries of the alerter (None: defaults)."""
         if migrate:
             migrations.upgrade(database_url)
         self._engine = dialect.create_engine(database_url)
@@ -101,6 +103,7 @@ class App:
             shutdown_grace=shutdown_grace,
         )
         self.reaper = reaper.Reaper(self.queue, self._clock())
+        self.alerter = alerts.Alerter.from_engine(self._engine, self._clock(), alert_settings)
         self._stop_requested = threading.Event()
         self._scheduler_thread: threading.Thread | None = None
         self._listener: wakeups.PostgresListener | None = None
@@ -160,6 +163,7 @@ class App:
         self._stop_requested.clear()
         self.worker.start()
         self.reaper.start()
+        self.alerter.start()
         self._scheduler_thread = threading.Thread(
             target=self.scheduler.run_forever, name="cronwright-scheduler", daemon=True
         )
@@ -179,6 +183,7 @@ class App:
             self._listener = None
         self.worker.stop(grace)
         self.reaper.stop()
+        self.alerter.stop()
 
     def run(self) -> None:
         """Start, block until SIGINT or SIGTERM (or :meth:`request_stop`), stop gracefully."""

@@ -196,6 +196,7 @@ class RunRow(Base):
         sa.Index("ix_runs_state_available_at", "state", "available_at"),  # claiming
         sa.Index("ix_runs_org_id_id", "org_id", "id"),
         sa.Index("ix_runs_schedule_id_id", "schedule_id", "id"),
+        sa.Index("ix_runs_finished_at", "finished_at"),  # alert scans: runs finished since
         one_of("state", domain.RunState),
         one_of("trigger", domain.Trigger),
     )
@@ -280,6 +281,51 @@ class AlertDeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AlertAttemptRow(Base):
+    """One delivery attempt and how it ended: the history behind a delivery's counters."""
+
+    __tablename__ = "alert_attempts"
+    __table_args__ = (sa.UniqueConstraint("delivery_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("alert_deliveries.id", ondelete="CASCADE")
+    )
+    attempt: Mapped[int]
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered: Mapped[bool]
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class AlertSuppressionRow(Base):
+    """An alert a channel did not get on its own because its schedule hit the rate limit; it is
+    counted in the summary delivery ``coalesced_into``. Unique like a delivery, so a rescan never
+    counts an alert twice."""
+
+    __tablename__ = "alert_suppressions"
+    __table_args__ = (sa.UniqueConstraint("channel_id", "dedup_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(sa.ForeignKey("alert_channels.id", ondelete="CASCADE"))
+    dedup_key: Mapped[str] = mapped_column(sa.String(200))
+    event: Mapped[str] = mapped_column(sa.String(32))
+    coalesced_into: Mapped[int] = mapped_column(
+        sa.ForeignKey("alert_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AlertScanRow(Base):
+    """The alert scanner's cursor: facts up to ``scanned_until`` have been turned into alerts.
+    Locked while a process scans, so scans take turns and others skip rather than wait."""
+
+    __tablename__ = "alert_scans"
+
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    scanned_until: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class WorkerRow(Base):

@@ -1,0 +1,66 @@
+"""Webhooks: the alert as a JSON body, signed so the receiver can check who sent it and when.
+
+Signature (see docs/alerts.md): ``X-Cronwright-Timestamp: <unix seconds>`` and
+``X-Cronwright-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>``. The
+timestamp inside the signed text lets a receiver refuse replays of an old request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import datetime, timedelta
+
+import httpx
+
+from cronwright import domain, errors
+from cronwright.store import alerts
+
+TIMESTAMP_HEADER = "X-Cronwright-Timestamp"
+SIGNATURE_HEADER = "X-Cronwright-Signature"
+EVENT_HEADER = "X-Cronwright-Event"
+DELIVERY_HEADER = "X-Cronwright-Delivery"  # the same on every retry: receivers may dedup on it
+DEFAULT_TIMEOUT = timedelta(seconds=10)
+_ERROR_BODY_CHARS = 200
+
+
+def body_of(payload: domain.JsonObject) -> bytes:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """The ``X-Cronwright-Signature`` value for ``body`` sent at ``timestamp``."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+class WebhookSender:
+    """POSTs with httpx; ``timeout`` bounds connecting, and each read and write."""
+
+    def __init__(
+        self, *, timeout: timedelta = DEFAULT_TIMEOUT, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self._timeout = httpx.Timeout(timeout.total_seconds())
+        self._transport = transport
+
+    def send(self, delivery: alerts.OutgoingDelivery, *, now: datetime) -> None:
+        body = body_of(delivery.payload)
+        timestamp = int(now.timestamp())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "cronwright-alerts",
+            TIMESTAMP_HEADER: str(timestamp),
+            EVENT_HEADER: delivery.event,
+            DELIVERY_HEADER: str(delivery.id),
+        }
+        if delivery.secret:
+            headers[SIGNATURE_HEADER] = signature(delivery.secret, timestamp, body)
+        try:
+            with httpx.Client(timeout=self._timeout, transport=self._transport) as client:
+                response = client.post(delivery.target, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise errors.AlertDeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
+        if not response.is_success:
+            text = response.text[:_ERROR_BODY_CHARS]
+            raise errors.AlertDeliveryFailed(f"HTTP {response.status_code}: {text}")

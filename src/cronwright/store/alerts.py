@@ -1,0 +1,433 @@
+"""Alerts on the SQL schema: find what calls for an alert, queue one delivery per channel, hand
+due deliveries to senders and record how each attempt went.
+
+Facts come from the tables every process already writes (``runs``, ``schedules``), read by
+polling: nothing in the workers' or schedulers' paths knows alerts exist.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from cronwright import domain
+from cronwright.domain import alert_channel
+from cronwright.planning import alerts as planning
+from cronwright.store import alert_facts, alert_fanout, dialect
+from cronwright.store.models import (
+    AlertAttemptRow,
+    AlertChannelRow,
+    AlertDeliveryRow,
+    AlertScanRow,
+)
+
+log = logging.getLogger(__name__)
+
+SCAN_CURSOR = "alerts"
+DEFAULT_OVERLAP = timedelta(minutes=5)
+DEFAULT_MAX_LOOKBACK = timedelta(hours=24)
+_CHUNK = 500  # ids per IN list: under SQLite's limit of bound parameters
+_PENDING = domain.AlertDeliveryState.PENDING.value
+_DELIVERED = domain.AlertDeliveryState.DELIVERED.value
+_FAILED = domain.AlertDeliveryState.FAILED.value
+_SCANNED_STATES = [s.value for s in (*planning.OUTCOMES, domain.RunState.MISSED)]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanReport:
+    since: datetime  # facts after this instant (the cursor less the overlap) ...
+    until: datetime  # ... up to this one were considered
+    alerts: int  # alerts the facts called for, before dedup against earlier scans
+    enqueued: int  # deliveries written
+    coalesced: int  # alerts held back by the rate limit (counted in a summary instead)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutgoingDelivery:
+    """A claimed delivery: where it goes, what it says, and which attempt this is."""
+
+    id: int
+    org_id: domain.OrganizationId
+    channel_id: alert_channel.AlertChannelId
+    kind: domain.AlertChannelKind
+    target: str
+    secret: str | None
+    event: str
+    payload: domain.JsonObject
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeliveryRecord:
+    id: int
+    channel_id: alert_channel.AlertChannelId
+    schedule_id: domain.ScheduleId | None
+    run_id: domain.RunId | None
+    event: str
+    dedup_key: str
+    payload: domain.JsonObject
+    state: domain.AlertDeliveryState
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttemptRecord:
+    delivery_id: int
+    attempt: int
+    started_at: datetime
+    finished_at: datetime
+    delivered: bool
+    error: str | None
+
+
+class AlertStore(Protocol):
+    """Alert bookkeeping shared by any number of processes.
+
+    Invariants every implementation keeps:
+
+    - **One delivery per alert and channel.** ``(channel_id, dedup_key)`` is unique among
+      deliveries and among suppressions (alerts held back by the rate limit), and inserts use
+      ``ON CONFLICT DO NOTHING``: scanning the same facts twice, or from two processes, queues
+      nothing twice.
+    - **No fact is skipped.** Scans take turns on a cursor row (``FOR UPDATE SKIP LOCKED``;
+      SQLite: ``BEGIN IMMEDIATE``); each considers runs finished after the cursor less an
+      overlap (transactions that committed late) and moves the cursor to ``now``. Late slots
+      are found by state (``next_fire_at`` or a pending run past its grace), not by the cursor.
+    - **One sender per attempt.** Claiming a delivery counts the attempt and pushes its
+      ``next_attempt_at`` out by a lease, so no other process takes it while it is being sent;
+      a sender that dies leaves it to be claimed again when the lease ends. Outcomes are fenced
+      on the attempt number; each attempt is recorded with how it ended.
+    """
+
+    def scan(
+        self,
+        *,
+        now: datetime,
+        rate: planning.RateLimit,
+        overlap: timedelta = DEFAULT_OVERLAP,
+        max_lookback: timedelta = DEFAULT_MAX_LOOKBACK,
+    ) -> ScanReport | None:
+        """Queue the deliveries the facts up to ``now`` call for; None if another process is
+        scanning right now (it will do the work)."""
+        ...
+
+    def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[OutgoingDelivery]:
+        """Up to ``limit`` pending deliveries with ``next_attempt_at <= now``, oldest first,
+        each with its attempt counted and its ``next_attempt_at`` moved to ``now + lease``."""
+        ...
+
+    def add_test(
+        self,
+        org_id: domain.OrganizationId,
+        channel_id: alert_channel.AlertChannelId,
+        *,
+        now: datetime,
+        lease: timedelta,
+    ) -> OutgoingDelivery:
+        """A test delivery for the channel, claimed for its first (and only) attempt."""
+        ...
+
+    def record_attempt(
+        self,
+        delivery: OutgoingDelivery,
+        *,
+        started_at: datetime,
+        now: datetime,
+        error: str | None,
+        policy: planning.DeliveryPolicy,
+    ) -> DeliveryRecord | None:
+        """Record how ``delivery``'s attempt went (``error`` None: delivered). A failure is
+        retried at the policy's next time, or ends the delivery ``failed``. None if the attempt
+        was fenced out (its lease ended and another process took the delivery)."""
+        ...
+
+    def deliveries(
+        self,
+        org_id: domain.OrganizationId,
+        *,
+        channel_id: alert_channel.AlertChannelId | None = None,
+    ) -> list[DeliveryRecord]: ...
+
+    def attempts(self, delivery_id: int) -> list[AttemptRecord]: ...
+
+
+class SqlAlertStore:
+    """:class:`AlertStore` over the SQL schema, for SQLite and PostgreSQL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._engine.connect() as connection:
+            connection.execution_options(**dialect.WRITE)  # SQLite: BEGIN IMMEDIATE
+            with connection.begin():
+                yield connection
+
+    # -- scanning ---------------------------------------------------------------------------------
+
+    def scan(
+        self,
+        *,
+        now: datetime,
+        rate: planning.RateLimit,
+        overlap: timedelta = DEFAULT_OVERLAP,
+        max_lookback: timedelta = DEFAULT_MAX_LOOKBACK,
+    ) -> ScanReport | None:
+        with self._write() as connection:
+            cursor = self._lock_cursor(connection, now - overlap)
+            if cursor is None:
+                return None
+            since = max(cursor - overlap, now - max_lookback)
+            finished = alert_facts.finished_runs(connection, since, now)
+            previous = alert_facts.previous_outcomes(
+                connection,
+                {r.schedule_id for r in finished if r.state is domain.RunState.SUCCEEDED},
+                before=since,
+            )
+            late = [
+                *alert_facts.unwritten_slots(connection, now),
+                *alert_facts.waiting_slots(connection, now),
+            ]
+            found = planning.alerts_for(finished, previous, late, now=now)
+            enqueued, coalesced = alert_fanout.Fanout(connection, self._dialect, now, rate).add(
+                found
+            )
+            connection.execute(
+                sa.update(AlertScanRow)
+                .where(AlertScanRow.name == SCAN_CURSOR)
+                .values(scanned_until=max(cursor, now))
+            )
+        return ScanReport(
+            since=since, until=now, alerts=len(found), enqueued=enqueued, coalesced=coalesced
+        )
+
+    def _lock_cursor(self, connection: Connection, start: datetime) -> datetime | None:
+        """Lock the cursor row and return it; None if another scan holds it."""
+        locked = (
+            sa.select(AlertScanRow.scanned_until)
+            .where(AlertScanRow.name == SCAN_CURSOR)
+            .with_for_update(skip_locked=True)
+        )
+        found: datetime | None = connection.execute(locked).scalar_one_or_none()
+        if found is not None:
+            return found
+        exists = sa.select(AlertScanRow.name).where(AlertScanRow.name == SCAN_CURSOR)
+        if connection.execute(exists).first() is not None:
+            return None  # locked by a scan in progress
+        connection.execute(
+            dialect.insert(AlertScanRow, self._dialect)
+            .values(name=SCAN_CURSOR, scanned_until=start)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        return connection.execute(locked).scalar_one_or_none()
+
+    # -- delivering -------------------------------------------------------------------------------
+
+    def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[OutgoingDelivery]:
+        if limit <= 0:
+            return []
+        due = (
+            sa.select(AlertDeliveryRow.id)
+            .where(AlertDeliveryRow.state == _PENDING, AlertDeliveryRow.next_attempt_at <= now)
+            .order_by(AlertDeliveryRow.next_attempt_at, AlertDeliveryRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claimed = []
+        with self._write() as connection:
+            for delivery_id in connection.execute(due).scalars().all():
+                outgoing = self._claim(connection, delivery_id, now + lease)
+                if outgoing is not None:
+                    claimed.append(outgoing)
+        return claimed
+
+    def _claim(
+        self, connection: Connection, delivery_id: int, lease_until: datetime
+    ) -> OutgoingDelivery | None:
+        row = connection.execute(
+            sa.update(AlertDeliveryRow)
+            .where(AlertDeliveryRow.id == delivery_id)
+            .values(attempts=AlertDeliveryRow.attempts + 1, next_attempt_at=lease_until)
+            .returning(*AlertDeliveryRow.__table__.columns)
+        ).one()
+        channel = connection.execute(
+            sa.select(AlertChannelRow.__table__).where(AlertChannelRow.id == row.channel_id)
+        ).one()
+        if not channel.enabled:
+            # Queued before the channel was switched off: say why it never went out.
+            connection.execute(
+                sa.update(AlertDeliveryRow)
+                .where(AlertDeliveryRow.id == delivery_id)
+                .values(state=_FAILED, attempts=row.attempts - 1, last_error="channel disabled")
+            )
+            return None
+        payload = row.payload
+        if row.event == planning.COALESCED:
+            payload = alert_fanout.with_suppressed(connection, row)
+            connection.execute(
+                sa.update(AlertDeliveryRow)
+                .where(AlertDeliveryRow.id == delivery_id)
+                .values(payload=payload)
+            )
+        return OutgoingDelivery(
+            id=row.id,
+            org_id=domain.OrganizationId(row.org_id),
+            channel_id=alert_channel.AlertChannelId(row.channel_id),
+            kind=domain.AlertChannelKind(channel.kind),
+            target=channel.target,
+            secret=channel.secret,
+            event=row.event,
+            payload=payload,
+            attempt=row.attempts,
+        )
+
+    def add_test(
+        self,
+        org_id: domain.OrganizationId,
+        channel_id: alert_channel.AlertChannelId,
+        *,
+        now: datetime,
+        lease: timedelta,
+    ) -> OutgoingDelivery:
+        key = f"test:{uuid.uuid4().hex}"
+        with self._write() as connection:
+            name = connection.execute(
+                sa.select(AlertChannelRow.name).where(
+                    AlertChannelRow.id == channel_id, AlertChannelRow.org_id == org_id
+                )
+            ).scalar_one()
+            payload: domain.JsonObject = {
+                "id": key,
+                "event": planning.TEST,
+                "occurred_at": now.isoformat(),
+                "organization_id": org_id,
+                "schedule_id": None,
+                "run_id": None,
+                "summary": f"test alert for channel {name!r}: delivery works",
+                "details": {},
+            }
+            delivery_id = connection.execute(
+                sa.insert(AlertDeliveryRow)
+                .values(
+                    org_id=org_id,
+                    channel_id=channel_id,
+                    event=planning.TEST,
+                    dedup_key=key,
+                    payload=payload,
+                    state=_PENDING,
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+                .returning(AlertDeliveryRow.id)
+            ).scalar_one()
+            outgoing = self._claim(connection, delivery_id, now + lease)
+        if outgoing is None:
+            raise ValueError(f"alert channel {channel_id} is disabled")
+        return outgoing
+
+    def record_attempt(
+        self,
+        delivery: OutgoingDelivery,
+        *,
+        started_at: datetime,
+        now: datetime,
+        error: str | None,
+        policy: planning.DeliveryPolicy,
+    ) -> DeliveryRecord | None:
+        values: dict[str, Any]
+        if error is None:
+            values = {"state": _DELIVERED, "delivered_at": now, "last_error": None}
+        else:
+            retry_at = policy.next_attempt_at(delivery.attempt, now)
+            values = {"last_error": error}
+            values |= {"state": _FAILED} if retry_at is None else {"next_attempt_at": retry_at}
+        with self._write() as connection:
+            connection.execute(
+                dialect.insert(AlertAttemptRow, self._dialect)
+                .values(
+                    delivery_id=delivery.id,
+                    attempt=delivery.attempt,
+                    started_at=started_at,
+                    finished_at=now,
+                    delivered=error is None,
+                    error=error,
+                )
+                .on_conflict_do_nothing(index_elements=["delivery_id", "attempt"])
+            )
+            row = connection.execute(
+                sa.update(AlertDeliveryRow)
+                .where(
+                    AlertDeliveryRow.id == delivery.id,
+                    AlertDeliveryRow.attempts == delivery.attempt,
+                    AlertDeliveryRow.state == _PENDING,
+                )
+                .values(values)
+                .returning(*AlertDeliveryRow.__table__.columns)
+            ).one_or_none()
+        return None if row is None else _record(row)
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def deliveries(
+        self,
+        org_id: domain.OrganizationId,
+        *,
+        channel_id: alert_channel.AlertChannelId | None = None,
+    ) -> list[DeliveryRecord]:
+        query = sa.select(AlertDeliveryRow.__table__).where(AlertDeliveryRow.org_id == org_id)
+        if channel_id is not None:
+            query = query.where(AlertDeliveryRow.channel_id == channel_id)
+        with self._engine.connect() as connection:
+            return [_record(row) for row in connection.execute(query.order_by(AlertDeliveryRow.id))]
+
+    def attempts(self, delivery_id: int) -> list[AttemptRecord]:
+        query = (
+            sa.select(AlertAttemptRow.__table__)
+            .where(AlertAttemptRow.delivery_id == delivery_id)
+            .order_by(AlertAttemptRow.attempt)
+        )
+        with self._engine.connect() as connection:
+            return [
+                AttemptRecord(
+                    delivery_id=row.delivery_id,
+                    attempt=row.attempt,
+                    started_at=row.started_at,
+                    finished_at=row.finished_at,
+                    delivered=row.delivered,
+                    error=row.error,
+                )
+                for row in connection.execute(query)
+            ]
+
+
+def _record(row: Any) -> DeliveryRecord:
+    return DeliveryRecord(
+        id=row.id,
+        channel_id=alert_channel.AlertChannelId(row.channel_id),
+        schedule_id=None if row.schedule_id is None else domain.ScheduleId(row.schedule_id),
+        run_id=None if row.run_id is None else domain.RunId(row.run_id),
+        event=row.event,
+        dedup_key=row.dedup_key,
+        payload=row.payload,
+        state=domain.AlertDeliveryState(row.state),
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        delivered_at=row.delivered_at,
+    )
