@@ -101,12 +101,19 @@ def _lookup(reference: Reference, scope: Mapping[str, domain.JsonValue]) -> doma
         elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
             current = current[int(part)]
         else:
-            at = ".".join(walked)
-            what = "an index" if isinstance(current, list) else "a key"
-            kind = type(current).__name__ if current is not None else "null"
-            raise InvalidReferenceError(f"{reference.text}: {at} ({kind}) has no {what} {part!r}")
+            raise InvalidReferenceError(
+                f"{reference.text}: {'.'.join(walked)} {_has_no(current)} {part!r}"
+            )
         walked.append(part)
     return current
+
+
+def _has_no(value: domain.JsonValue) -> str:
+    if isinstance(value, dict):
+        return "has no key"
+    if isinstance(value, list):
+        return f"(a list of {len(value)}) has no index"
+    return f"is {json.dumps(value)[:40]}, not an object or list, so it has no"
 
 
 def _as_text(value: domain.JsonValue) -> str:
