@@ -8,7 +8,6 @@ so both paths accept exactly the same language.
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import NamedTuple
 
@@ -61,18 +60,13 @@ class Compiled(NamedTuple):
         return not (dow_full and plain_dom and not self.union_days) and not self.every_day
 
 
-@functools.cache
-def _multiples(step: int) -> int:
-    """Bits 0, step, 2*step, ... up to the largest value any field has (year 2199)."""
-    mask = 0
-    for value in range(0, SPECS[FieldKind.YEAR].high + 1, step):
-        mask |= 1 << value
-    return mask
-
-
 def span_mask(start: int, end: int, step: int) -> int:
-    in_range = ((2 << end) - 1) ^ ((1 << start) - 1)
-    return in_range if step == 1 else (_multiples(step) << start) & in_range
+    """Bits start, start + step, ... up to end. A step's bits are a geometric series in powers
+    of two, summed in one division: (2^(step*count) - 1) / (2^step - 1) = 1 + 2^step + ..."""
+    if step == 1:
+        return ((2 << end) - 1) ^ ((1 << start) - 1)
+    count = (end - start) // step + 1
+    return ((1 << step * count) - 1) // ((1 << step) - 1) << start
 
 
 def _value(spec: FieldSpec, token: str) -> int | None:
