@@ -36,7 +36,7 @@ class HttpConfig(pydantic.BaseModel):
     method: Method = "GET"
     url: str = pydantic.Field(min_length=1, max_length=2048)
     headers: dict[str, str] = pydantic.Field(default_factory=dict, repr=False)
-    json_body: domain.JsonValue = pydantic.Field(default=None, alias="json")
+    json_body: pydantic.JsonValue = pydantic.Field(default=None, alias="json")
     expect_status: list[Annotated[int, pydantic.Field(ge=100, le=599)]] | None = None
     timeout: float = pydantic.Field(default=DEFAULT_TIMEOUT_SECONDS, gt=0, le=MAX_TIMEOUT_SECONDS)
 

@@ -42,7 +42,7 @@ class TriggerConfig(pydantic.BaseModel):
 
     # A literal id, not a reference: cycles are found on save from these ids.
     workflow_id: pydantic.StrictInt = pydantic.Field(ge=1)
-    input: dict[str, domain.JsonValue] = pydantic.Field(default_factory=dict)
+    input: dict[str, pydantic.JsonValue] = pydantic.Field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
