@@ -13,7 +13,12 @@ from cronwright.clock import FakeClock
 from cronwright.service import alert_channels, triggers
 from cronwright.store import alert_channels as store_alert_channels
 from cronwright.store import copy, dialect, queue, scheduling, sql
-from cronwright.store.models import AlertDeliveryRow
+from cronwright.store.models import (
+    AlertAttemptRow,
+    AlertDeliveryRow,
+    AlertScanRow,
+    AlertSuppressionRow,
+)
 
 T0 = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
 STEPS = {
@@ -44,6 +49,9 @@ POPULATED = frozenset(
         "alert_deliveries",
         "workers",
         "limit_locks",
+        "alert_attempts",
+        "alert_suppressions",
+        "alert_scans",
     }
 )
 
@@ -143,10 +151,10 @@ def populate(url: str) -> None:
             events=["run_failed"],
             secret="s3cret",
         )
-        # Alert delivery is the engine's business; one row written directly stands in for it.
+        # Alerting is the engine's business; rows written directly stand in for its work.
         with store.engine.begin() as connection:
-            connection.execute(
-                sa.insert(AlertDeliveryRow),
+            delivery_id = connection.scalar(
+                sa.insert(AlertDeliveryRow).returning(AlertDeliveryRow.id),
                 {
                     "org_id": acme.id,
                     "channel_id": hook.id,
@@ -160,6 +168,30 @@ def populate(url: str) -> None:
                     "next_attempt_at": clock.now(),
                     "created_at": clock.now(),
                 },
+            )
+            connection.execute(
+                sa.insert(AlertAttemptRow),
+                {
+                    "delivery_id": delivery_id,
+                    "attempt": 1,
+                    "started_at": clock.now(),
+                    "finished_at": clock.now() + timedelta(seconds=2),
+                    "delivered": False,
+                    "error": "HTTP 503",
+                },
+            )
+            connection.execute(
+                sa.insert(AlertSuppressionRow),
+                {
+                    "channel_id": hook.id,
+                    "dedup_key": f"run:{claimed[1].id}:failed",
+                    "event": "run_failed",
+                    "coalesced_into": delivery_id,
+                    "created_at": clock.now(),
+                },
+            )
+            connection.execute(
+                sa.insert(AlertScanRow), {"name": "runs", "scanned_until": clock.now()}
             )
     finally:
         store.close()
