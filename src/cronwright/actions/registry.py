@@ -87,5 +87,6 @@ def describe_errors(exc: pydantic.ValidationError) -> str:
     for error in exc.errors():
         where = ".".join(str(part) for part in error["loc"])
         # An error about the whole config (no location) is already placed by the caller.
-        parts.append(f"{where}: {error['msg']}" if where else error["msg"])
+        message = error["msg"].removeprefix("Value error, ")  # our validators' own words
+        parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts)

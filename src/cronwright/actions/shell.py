@@ -41,6 +41,13 @@ class ShellConfig(pydantic.BaseModel):
     env: dict[str, str] = pydantic.Field(default_factory=dict, repr=False)
     timeout: float | None = pydantic.Field(default=None, gt=0, le=MAX_TIMEOUT_SECONDS)
 
+    @pydantic.field_validator("argv", mode="before")
+    @classmethod
+    def _not_a_command_line(cls, argv: Any) -> Any:
+        if isinstance(argv, str):
+            raise ValueError('must be a list of arguments (["ls", "-l"]): no shell parses a string')
+        return argv
+
     @pydantic.field_validator("argv")
     @classmethod
     def _program(cls, argv: list[str]) -> list[str]:
