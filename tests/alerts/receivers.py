@@ -109,9 +109,9 @@ def free_port() -> int:
 class SmtpReceiver:
     """aiosmtpd in a thread on 127.0.0.1; ``messages`` are the parsed mails it accepted."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         self._mailbox = _Mailbox()
-        self.port = free_port()
+        self.port = free_port() if port is None else port
         self._controller = Controller(self._mailbox, hostname="127.0.0.1", port=self.port)
 
     @property
