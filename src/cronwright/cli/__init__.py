@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cronwright.cli import cron, db
+from cronwright.cli import config, cron, db, serve
 
 app = typer.Typer(
     name="cronwright",
@@ -14,6 +14,11 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.command(name="cron")(cron.command)
+app.command(name="serve")(serve.serve)
+app.command(name="scheduler")(serve.scheduler)
+app.command(name="worker")(serve.worker)
+app.command(name="api")(serve.api)
+app.command(name="config")(config.command)
 
 
 @app.callback()

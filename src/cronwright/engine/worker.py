@@ -17,9 +17,11 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol
 
 from cronwright import clock, domain
 from cronwright.engine.executor import Executor
@@ -36,6 +38,16 @@ DEFAULT_SHUTDOWN_GRACE = timedelta(seconds=30)
 
 def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class RunListener(Protocol):
+    """Told about each attempt this worker runs (metrics); must not raise or block."""
+
+    def run_started(self, run: domain.Run, lag: timedelta) -> None: ...
+
+    def run_finished(
+        self, run: domain.Run, state: domain.RunState, duration: timedelta
+    ) -> None: ...
 
 
 @dataclass
@@ -58,6 +70,7 @@ class Worker:
         heartbeat: timedelta = DEFAULT_HEARTBEAT,
         poll_interval: timedelta = DEFAULT_POLL_INTERVAL,
         shutdown_grace: timedelta = DEFAULT_SHUTDOWN_GRACE,
+        listeners: Sequence[RunListener] = (),
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -73,6 +86,7 @@ class Worker:
         self._heartbeat = heartbeat
         self._poll_interval = poll_interval
         self._shutdown_grace = shutdown_grace
+        self._listeners = tuple(listeners)
         self._in_flight: dict[domain.RunId, _InFlight] = {}
         self._changed = threading.Condition()
         self._stopping = threading.Event()
@@ -197,9 +211,13 @@ class Worker:
 
     def _execute(self, entry: _InFlight) -> None:
         claimed = entry.claimed
+        started_at = claimed.run.started_at or self._clock.now()
+        self._started(claimed.run, lag=started_at - claimed.run.scheduled_for)
         try:
             outcome = self._executor.execute(claimed, interrupt=entry.interrupt)
-            if outcome is not None and not entry.released:
+            if outcome is None or entry.released:
+                self._ended(claimed.run, None, self._clock.now() - started_at)
+            else:
                 finished = self._runs.finish(
                     claimed.id,
                     worker_id=self.worker_id,
@@ -211,6 +229,7 @@ class Worker:
                     log.info("run %s attempt %s was fenced out", claimed.id, claimed.attempt)
                 else:
                     self.counters.finished()
+                    self._ended(finished, outcome.state, self._clock.now() - started_at)
         except Exception:  # the lease will expire and the reaper retries the run
             log.exception("run %s attempt %s could not be finished", claimed.id, claimed.attempt)
         finally:
@@ -218,3 +237,49 @@ class Worker:
                 self._in_flight.pop(claimed.id, None)
                 self._changed.notify_all()
             self._clock.wake()  # a slot is free: claim again now
+
+    # -- one log line per run start and finish ----------------------------------------------------
+
+    def _started(self, run: domain.Run, *, lag: timedelta) -> None:
+        log.info(
+            "run %s started: schedule %s, attempt %d, lag %.3fs",
+            run.id,
+            run.schedule_id,
+            run.attempt,
+            lag.total_seconds(),
+            extra={
+                "event": "run_started",
+                "run_id": run.id,
+                "schedule_id": run.schedule_id,
+                "attempt": run.attempt,
+                "lag_seconds": round(lag.total_seconds(), 6),
+            },
+        )
+        for listener in self._listeners:
+            listener.run_started(run, lag)
+
+    def _ended(self, run: domain.Run, state: domain.RunState | None, duration: timedelta) -> None:
+        """``state``: how the attempt ended; None when it was stopped (released, lost)."""
+        shown = state.value if state is not None else "stopped"
+        retrying = state is not None and run.state is domain.RunState.PENDING
+        log.info(
+            "run %s finished: %s%s, schedule %s, attempt %d, duration %.3fs",
+            run.id,
+            shown,
+            " (will retry)" if retrying else "",
+            run.schedule_id,
+            run.attempt,
+            duration.total_seconds(),
+            extra={
+                "event": "run_finished",
+                "run_id": run.id,
+                "schedule_id": run.schedule_id,
+                "attempt": run.attempt,
+                "state": shown,
+                "retrying": retrying,
+                "duration_seconds": round(duration.total_seconds(), 6),
+            },
+        )
+        if state is not None:
+            for listener in self._listeners:
+                listener.run_finished(run, state, duration)

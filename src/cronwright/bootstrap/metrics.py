@@ -1,0 +1,104 @@
+"""Prometheus metrics of the engine, next to the API's in one registry.
+
+Two sources: the worker tells :class:`EngineMetrics` about each attempt as it starts and ends
+(dispatch lag and duration histograms, finished runs), and :meth:`EngineMetrics.refresh`, called
+periodically, copies the cluster-wide counts (runs by state, queue depth, active runs) from a
+queue snapshot and the scheduler's new tick durations into their histogram.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from cronwright import domain
+from cronwright.engine import scheduler as scheduler_module
+from cronwright.engine import stats
+
+LAG_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900)
+DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600)
+TICK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
+
+
+class EngineMetrics:
+    """Implements the worker's ``RunListener``."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.runs = Gauge(
+            "cronwright_runs",
+            "Runs in the database by state (cluster-wide).",
+            ["state"],
+            registry=registry,
+        )
+        self.queue_depth = Gauge(
+            "cronwright_queue_depth",
+            "Pending runs available now (cluster-wide).",
+            registry=registry,
+        )
+        self.active_runs = Gauge(
+            "cronwright_active_runs", "Running runs (cluster-wide).", registry=registry
+        )
+        self.dispatch_lag = Histogram(
+            "cronwright_dispatch_lag_seconds",
+            "From a run's scheduled time to its start, for attempts started by this process.",
+            buckets=LAG_BUCKETS,
+            registry=registry,
+        )
+        self.run_duration = Histogram(
+            "cronwright_run_duration_seconds",
+            "How long attempts run by this process took, by how they ended.",
+            ["state"],
+            buckets=DURATION_BUCKETS,
+            registry=registry,
+        )
+        self.runs_finished = Counter(
+            "cronwright_runs_finished",
+            "Attempts finished by this process, by how they ended.",
+            ["state"],
+            registry=registry,
+        )
+        self.alerts_sent = Counter(
+            "cronwright_alerts_sent",
+            "Alert deliveries sent by this process, by channel kind.",
+            ["kind"],
+            registry=registry,
+        )
+        self.tick_duration = Histogram(
+            "cronwright_scheduler_tick_duration_seconds",
+            "How long one scheduler tick (materialising due slots) took in this process.",
+            buckets=TICK_BUCKETS,
+            registry=registry,
+        )
+        self._lock = threading.Lock()
+        self._ticks_seen = 0
+
+    # -- the worker's RunListener -----------------------------------------------------------------
+
+    def run_started(self, run: domain.Run, lag: timedelta) -> None:
+        self.dispatch_lag.observe(max(0.0, lag.total_seconds()))
+
+    def run_finished(self, run: domain.Run, state: domain.RunState, duration: timedelta) -> None:
+        self.run_duration.labels(state.value).observe(duration.total_seconds())
+        self.runs_finished.labels(state.value).inc()
+
+    # -- periodic ---------------------------------------------------------------------------------
+
+    def refresh(
+        self,
+        engine: stats.EngineStats | None,
+        scheduler: scheduler_module.SchedulerStats | None = None,
+    ) -> None:
+        if engine is not None:
+            for state in domain.RunState:
+                self.runs.labels(state.value).set(engine.runs_by_state.get(state, 0))
+            self.queue_depth.set(engine.queue_depth)
+            self.active_runs.set(engine.active_runs)
+        if scheduler is not None:
+            with self._lock:
+                new = min(scheduler.ticks - self._ticks_seen, len(scheduler.tick_durations))
+                self._ticks_seen = scheduler.ticks
+            for duration in scheduler.tick_durations[len(scheduler.tick_durations) - new :]:
+                self.tick_duration.observe(duration.total_seconds())

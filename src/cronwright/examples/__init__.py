@@ -1,0 +1,1 @@
+"""Example python actions shipped with the package (``cronwright serve --demo`` uses them)."""

@@ -1,0 +1,175 @@
+"""``cronwright serve`` as a real process on SQLite: the demo fires, SIGTERM drains, a second
+signal exits at once, a bad setting is one line and exit status 2."""
+
+from __future__ import annotations
+
+import re
+import signal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.processes import (
+    BANNER,
+    KEY,
+    Process,
+    api_client,
+    create_schedule,
+    environment,
+    run,
+    runs,
+    wait_until,
+)
+
+pytestmark = pytest.mark.slow
+RUN_FINISHED = re.compile(r"run (\d+) finished: succeeded")
+
+
+def start_serve(tmp_path: Path, **settings: str) -> tuple[Process, str, str]:
+    """Start ``serve --demo`` on a free port; its URL and the demo admin key from its banner."""
+    process = Process(
+        ["serve", "--demo", "--port", "0"],
+        cwd=tmp_path,
+        env=environment(**{"shutdown_grace": "20s", **settings}),
+    )
+    url = process.wait_for_output(BANNER).group(1)
+    token = process.wait_for_output(KEY).group(1)
+    return process, url, token
+
+
+def test_serve_demo_answers_and_its_schedules_produce_runs(tmp_path: Path) -> None:
+    process, url, token = start_serve(tmp_path)
+    try:
+        assert httpx.get(f"{url}/healthz", timeout=10).json() == {"status": "ok"}
+        assert httpx.get(f"{url}/readyz", timeout=10).status_code == 200
+        with api_client(url, token) as client:
+            succeeded = wait_until(lambda: runs(client, state="succeeded"), 60, process.describe)
+            schedules = {s["id"]: s["name"] for s in client.get("/schedules").json()["items"]}
+        assert succeeded[0]["schedule_id"] in schedules
+        assert "hello every 10 seconds" in schedules.values()
+        # One log line per start and finish, with the run id, schedule, lag and duration.
+        wait_until(lambda: RUN_FINISHED.search(process.stderr), 30, process.describe)
+        assert re.search(r"run \d+ started: schedule \d+, attempt 1, lag \d+\.\d+s", process.stderr)
+        metrics = httpx.get(f"{url}/metrics", timeout=10).text
+        assert "cronwright_dispatch_lag_seconds_count" in metrics
+        assert 'cronwright_runs_finished_total{state="succeeded"}' in metrics
+        process.signal(signal.SIGINT)
+        assert process.wait() == 0, process.describe()
+    finally:
+        process.stop()
+    assert (tmp_path / "cronwright.db").exists()  # the default URL, relative to the directory
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_a_signal_drains_running_workflows_then_exits_0(tmp_path: Path, signame: str) -> None:
+    process, url, token = start_serve(tmp_path)
+    try:
+        with api_client(url, token) as client:
+            made = create_schedule(
+                client,
+                "slow job",
+                "* * * * * *",
+                [{"name": "work", "kind": "python", "config": {"function": "demo.sleep"}}],
+                input={"seconds": 3},
+                overlap="skip",
+            )
+            started = wait_until(
+                lambda: runs(client, schedule_id=made["id"], state="running"), 60, process.describe
+            )
+            process.signal(getattr(signal, signame))
+            assert process.wait(timeout=60) == 0, process.describe()
+        assert f"received {signame}: draining" in process.stderr
+        # The process is gone: read what became of the run from a fresh server on the same file.
+        again, url, token = start_serve(tmp_path)
+        try:
+            with api_client(url, token) as client:
+                run_after = client.get(f"/runs/{started[0]['id']}").json()
+        finally:
+            again.signal(signal.SIGTERM)
+            again.wait()
+    finally:
+        process.stop()
+    assert run_after["state"] == "succeeded", run_after  # finished, not released or lost
+    assert run_after["attempt"] == 1
+
+
+def test_a_second_signal_exits_at_once_with_128_plus_the_signal(tmp_path: Path) -> None:
+    process, url, token = start_serve(tmp_path, shutdown_grace="300s")
+    try:
+        with api_client(url, token) as client:
+            made = create_schedule(
+                client,
+                "endless job",
+                "* * * * * *",
+                [{"name": "work", "kind": "python", "config": {"function": "demo.sleep"}}],
+                input={"seconds": 600},
+                overlap="skip",
+            )
+            wait_until(
+                lambda: runs(client, schedule_id=made["id"], state="running"), 60, process.describe
+            )
+        process.signal(signal.SIGTERM)
+        wait_until(lambda: "draining" in process.stderr, 30, process.describe)
+        process.signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 128 + signal.SIGTERM, process.describe()
+    finally:
+        process.stop()
+    assert "received SIGTERM again: exiting now" in process.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("WORKER_CONCURRENCY", "0", "CRONWRIGHT_WORKER_CONCURRENCY: must be at least 1, got '0'"),
+        ("LEASE", "soon", "CRONWRIGHT_LEASE: must be a duration"),
+        ("LOG_FORMAT", "xml", "CRONWRIGHT_LOG_FORMAT: must be one of console or json, got 'xml'"),
+        ("DATABASE_URL", "mysql://u:pw@db/x", "CRONWRIGHT_DATABASE_URL: must be a sqlite:///"),
+    ],
+)
+def test_a_bad_environment_variable_is_one_line_and_exit_status_2(
+    tmp_path: Path, variable: str, value: str, message: str
+) -> None:
+    for command in (["serve"], ["worker"], ["config"]):
+        done = run(command, env=environment(**{variable: value}), cwd=tmp_path)
+        assert done.returncode == 2, done
+        assert done.stderr.count("\n") == 1, done.stderr
+        assert done.stderr.startswith(f"cronwright: {message}"), done.stderr
+        assert "pw" not in done.stderr  # a password in a URL is never echoed
+    assert not (tmp_path / "cronwright.db").exists()  # refused before touching anything
+
+
+def test_a_bad_flag_is_named_as_the_flag(tmp_path: Path) -> None:
+    done = run(["worker", "--concurrency", "0"], env=environment(), cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (
+        2,
+        "cronwright: --concurrency: must be at least 1, got '0'\n",
+    )
+
+
+def test_cluster_roles_refuse_a_database_that_was_not_upgraded(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    done = run(["scheduler"], env=environment(database_url=url), cwd=tmp_path)
+    assert done.returncode == 1, done
+    assert "run `cronwright db upgrade` first" in done.stderr
+
+
+def test_config_prints_the_effective_settings_with_secrets_masked(tmp_path: Path) -> None:
+    env = environment(
+        database_url="postgresql://cron:s3cret@db.internal/cron",
+        smtp_password="hunter2",
+        worker_concurrency="12",
+        lease="1m",
+    )
+    done = run(["config"], env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = set(done.stdout.splitlines())
+    assert {
+        "CRONWRIGHT_DATABASE_URL=postgresql://cron:***@db.internal/cron",
+        "CRONWRIGHT_SMTP_PASSWORD=***",
+        "CRONWRIGHT_WORKER_CONCURRENCY=12",
+        "CRONWRIGHT_LEASE=1m",
+        "CRONWRIGHT_STATS_INTERVAL=5m",
+    } <= lines
+    assert "s3cret" not in done.stdout
+    assert "hunter2" not in done.stdout
