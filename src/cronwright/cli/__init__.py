@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cronwright.cli import config, cron, db, serve
+from cronwright.cli import admin, apply, config, cron, db, dbcopy, serve
 
 app = typer.Typer(
     name="cronwright",
@@ -13,6 +13,9 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db.app, name="db")
+db.app.command(name="copy")(dbcopy.command)
+admin.register(app)
+app.command(name="apply")(apply.command)
 app.command(name="cron")(cron.command)
 app.command(name="serve")(serve.serve)
 app.command(name="scheduler")(serve.scheduler)

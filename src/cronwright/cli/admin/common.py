@@ -1,0 +1,148 @@
+"""What every admin command shares: opening the database, finding the organization named by
+``--org``, printing a table or JSON, and turning errors into one line and an exit status."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Annotated, NoReturn
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from cronwright import clock, domain, errors, service
+from cronwright.service import triggers
+from cronwright.store import dialect, migrations, scheduling, sql
+
+# Where "now" comes from; tests put a FakeClock factory here.
+make_clock: Callable[[], clock.Clock] = clock.SystemClock
+
+EXIT_ERROR = 1  # not found, conflict, refused
+EXIT_INVALID = 2  # bad input
+PIPE_WIDTH = 200
+
+Url = Annotated[
+    str,
+    typer.Option(
+        "--url",
+        envvar="CRONWRIGHT_DATABASE_URL",
+        help="Database URL: sqlite:///path.db or postgresql://user@host/db.",
+    ),
+]
+DEFAULT_URL = dialect.DEFAULT_URL
+Org = Annotated[str, typer.Option("--org", help="Organization name or id.")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    store: sql.SqlStore
+    service: service.Service
+    triggers: triggers.Triggers
+    clock: clock.Clock
+
+    def organization(self, name_or_id: str) -> domain.Organization:
+        """By exact name; else, for a number, by id."""
+        for org in self.store.list_organizations():
+            if org.name == name_or_id.strip():
+                return org
+        if name_or_id.strip().isdigit():
+            return self.service.organizations.get(domain.OrganizationId(int(name_or_id)))
+        raise errors.OrganizationNotFound(name_or_id)
+
+
+@contextmanager
+def opened(url: str) -> Iterator[Context]:
+    """The database at ``url``, which must be at the newest schema; errors become exit codes."""
+    with reported():
+        at, head = migrations.current(url), migrations.head()
+        if at != head:
+            fail(
+                f"the database is at revision {at or 'base'}, not {head}: run cronwright db upgrade"
+            )
+        store = sql.SqlStore.from_url(url)
+        now = make_clock()
+        try:
+            yield Context(
+                store=store,
+                service=service.Service.build(store, now),
+                triggers=triggers.Triggers(store, scheduling.SqlSlotStore(store.engine), now),
+                clock=now,
+            )
+        finally:
+            store.close()
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    try:
+        yield
+    except errors.InvalidInput as exc:
+        fail(str(exc), EXIT_INVALID)
+    except errors.CronwrightError as exc:
+        fail(str(exc))
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def author() -> str:
+    """Who the audit trail names for a change made from this shell."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+# -- output -------------------------------------------------------------------------------------
+
+
+def plain(value: object) -> object:
+    """A JSON value for any field of our dataclasses."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def emit_json(value: object) -> None:
+    typer.echo(json.dumps(plain(value), indent=2, ensure_ascii=False))
+
+
+def when(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def print_table(
+    columns: Sequence[str], rows: Sequence[Sequence[str]], *, title: str | None = None
+) -> None:
+    table = Table(*columns, box=box.SIMPLE, pad_edge=False, title=title, title_justify="left")
+    for row in rows:
+        table.add_row(*row)
+    console().print(table)
+
+
+def say(text: str) -> None:
+    console().print(text, markup=False)
+
+
+def console() -> Console:
+    """A terminal's own width; piped output is not squeezed into 80 columns."""
+    found = Console(highlight=False)
+    return found if found.is_terminal else Console(highlight=False, width=PIPE_WIDTH)

@@ -1,0 +1,123 @@
+"""``cronwright runs``: run history and the steps of one run."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from cronwright import domain
+from cronwright.cli.admin.common import (
+    DEFAULT_URL,
+    Json,
+    Org,
+    Url,
+    emit_json,
+    opened,
+    print_table,
+    say,
+    when,
+)
+from cronwright.cli.admin.schedules import find
+
+app = typer.Typer(name="runs", help="Inspect run history.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_(
+    org: Org,
+    schedule: Annotated[
+        str | None, typer.Option("--schedule", help="Only this schedule's (id or name).")
+    ] = None,
+    state: Annotated[
+        list[domain.RunState] | None, typer.Option("--state", help="Only these states.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=domain.MAX_PAGE_SIZE)] = 50,
+    cursor: Annotated[str | None, typer.Option("--cursor", help="From a previous page.")] = None,
+    url: Url = DEFAULT_URL,
+    as_json: Json = False,
+) -> None:
+    """List runs, newest first."""
+    with opened(url) as ctx:
+        found = ctx.organization(org)
+        where = domain.RunFilter(
+            schedule_id=find(ctx, found, schedule).id if schedule else None,
+            states=frozenset(state) if state else None,
+        )
+        page = ctx.service.runs.list(found.id, where, cursor=cursor, limit=limit)
+    if as_json:
+        emit_json(
+            {
+                "items": [dataclasses.asdict(run) for run in page.items],
+                "next_cursor": page.next_cursor,
+            }
+        )
+        return
+    print_table(
+        ("id", "schedule", "trigger", "slot (UTC)", "state", "attempt", "finished", "reason"),
+        [
+            [
+                str(run.id),
+                str(run.schedule_id or ""),
+                run.trigger.value,
+                when(run.scheduled_for),
+                run.state.value,
+                f"{run.attempt}/{run.max_attempts}",
+                when(run.finished_at),
+                run.reason or run.error or "",
+            ]
+            for run in page.items
+        ],
+    )
+    if page.next_cursor:
+        say(f"more: --cursor {page.next_cursor}")
+
+
+@app.command("show")
+def show(
+    run_id: Annotated[int, typer.Argument(help="The run's id.")],
+    org: Org,
+    url: Url = DEFAULT_URL,
+    as_json: Json = False,
+) -> None:
+    """One run and its steps."""
+    with opened(url) as ctx:
+        found = ctx.organization(org)
+        run = ctx.service.runs.get(found.id, domain.RunId(run_id))
+        steps = ctx.service.runs.steps(found.id, run.id)
+    if as_json:
+        emit_json({**dataclasses.asdict(run), "steps": [dataclasses.asdict(s) for s in steps]})
+        return
+    rows = [
+        [f.name, _text(getattr(run, f.name))]
+        for f in dataclasses.fields(run)
+        if getattr(run, f.name) not in (None, {}, "")
+    ]
+    print_table(("field", "value"), rows, title=f"run {run.id}")
+    print_table(
+        ("step", "kind", "attempt", "state", "started (UTC)", "finished", "error"),
+        [
+            [
+                s.name,
+                s.kind,
+                str(s.attempt),
+                s.state.value,
+                when(s.started_at),
+                when(s.finished_at),
+                s.error or "",
+            ]
+            for s in steps
+        ],
+    )
+
+
+def _text(value: object) -> str:
+    if isinstance(value, datetime):
+        return when(value)
+    if isinstance(value, Enum):
+        return str(value.value)
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

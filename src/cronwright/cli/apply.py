@@ -1,0 +1,71 @@
+"""``cronwright apply FILE``: make an organization's workflows and schedules match a file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from cronwright.cli import progress
+from cronwright.cli.admin.common import DEFAULT_URL, EXIT_INVALID, Json, Url, fail, opened
+from cronwright.service import declarative
+
+_STYLES = {"+": "green", "~": "yellow", "-": "red"}
+AUTHOR_LIMIT = 200  # the audit trail's author column
+
+
+def command(
+    file: Annotated[Path, typer.Argument(help="YAML or JSON file (see docs/apply.md).")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the changes; write nothing.")
+    ] = False,
+    prune: Annotated[
+        bool,
+        typer.Option("--prune", help="Delete workflows and schedules the file does not name."),
+    ] = False,
+    url: Url = DEFAULT_URL,
+    as_json: Json = False,
+) -> None:
+    """Create, change (and with --prune delete) workflows and schedules so that the database
+    matches FILE. Applying the same file twice changes nothing.
+
+    Everything is validated before anything is written; an error names the file, line and
+    field. Exit status: 0 done (or nothing to do), 2 the file is invalid, 1 anything else.
+    """
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{file}: {exc}", EXIT_INVALID)
+    with opened(url) as ctx:
+        document = declarative.load(text, file=str(file))
+        applier = declarative.Declarative(ctx.service, ctx.store, ctx.clock)
+        plan = applier.plan(document, prune=prune)
+        if not dry_run and not plan.is_empty:
+            with progress.tracker(enabled=progress.wanted(as_json=as_json)) as bars:
+                applier.apply(
+                    plan,
+                    author=f"apply:{file}"[:AUTHOR_LIMIT],
+                    advance=bars.table(f"applying {file.name}", plan.size),
+                )
+    _report(plan, dry_run=dry_run, as_json=as_json)
+
+
+def _report(plan: declarative.Plan, *, dry_run: bool, as_json: bool) -> None:
+    lines = plan.lines()
+    if as_json:
+        result = {"organization": plan.organization, "dry_run": dry_run, "changes": lines}
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    console = Console(highlight=False)
+    for line in lines:
+        console.print(Text(line, style=_STYLES.get(line[:1], "")), soft_wrap=True)
+    if not lines:
+        console.print(f'organization "{plan.organization}" already matches the file')
+    elif dry_run:
+        console.print(f"dry run: {len(lines)} change(s) not applied")
+    else:
+        console.print(f"applied {len(lines)} change(s)")

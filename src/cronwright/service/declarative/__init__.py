@@ -1,0 +1,82 @@
+"""Declarative setup: make an organization's workflows and schedules match a YAML or JSON file.
+
+    declared = declarative.load(text, file="prod.yaml")     # ApplyError: file, line and field
+    plan = declarative.Declarative(svc, store, clock).plan(declared, prune=False)
+    print("\\n".join(plan.lines()))                           # the diff
+    declarative.Declarative(svc, store, clock).apply(plan, author="apply:prod.yaml")
+
+The format is described in docs/apply.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from cronwright import clock, domain
+from cronwright.service import Service
+from cronwright.service.declarative.document import Document, format_duration, parse_duration, read
+from cronwright.service.declarative.execute import ChangedMeanwhile, execute
+from cronwright.service.declarative.plan import Plan, Planner
+from cronwright.service.declarative.source import ApplyError, Source, parse
+from cronwright.store import base as store_base
+
+T = TypeVar("T")
+
+
+def load(text: str, *, file: str) -> Document:
+    """Parse and structurally check a declaration; ``ApplyError`` points into the file."""
+    return read(parse(text, file=file))
+
+
+class Declarative:
+    def __init__(self, service: Service, store: store_base.Store, clock: clock.Clock) -> None:
+        self._service = service
+        self._planner = Planner(
+            organizations=store.list_organizations,
+            workflows=lambda org_id: _all(
+                lambda cursor: service.workflows.list(
+                    org_id, cursor=cursor, limit=domain.MAX_PAGE_SIZE
+                )
+            ),
+            schedules=lambda org_id: _all(
+                lambda cursor: service.schedules.list(
+                    org_id, cursor=cursor, limit=domain.MAX_PAGE_SIZE
+                )
+            ),
+            parse_definition=service.workflows.parse,
+            now=clock.now,
+        )
+
+    def plan(self, document: Document, *, prune: bool = False) -> Plan:
+        """What applying ``document`` would change; validates everything, writes nothing."""
+        return self._planner.plan(document, prune=prune)
+
+    def apply(
+        self, plan: Plan, *, author: str, advance: Callable[[int], None] = lambda _n: None
+    ) -> domain.Organization:
+        return execute(self._service, plan, author=author, advance=advance)
+
+
+def _all(page: Callable[[str | None], domain.Page[T]]) -> list[T]:
+    items: list[T] = []
+    cursor: str | None = None
+    while True:
+        found = page(cursor)
+        items.extend(found.items)
+        if found.next_cursor is None:
+            return items
+        cursor = found.next_cursor
+
+
+__all__ = [
+    "ApplyError",
+    "ChangedMeanwhile",
+    "Declarative",
+    "Document",
+    "Plan",
+    "Source",
+    "format_duration",
+    "load",
+    "parse_duration",
+]

@@ -1,0 +1,235 @@
+"""The declaration file's structure: ``organization``, ``workflows`` and ``schedules``.
+
+Names are the identity: a workflow or a schedule is matched to the organization's by its name,
+so two entries with the same name in one file are refused. Every check here is structural; the
+rules of the data (cron syntax, zones, step kinds...) are the service's, applied by the planner.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from cronwright import domain
+from cronwright.service.declarative.source import Source
+
+_TOP_KEYS = frozenset({"organization", "workflows", "schedules"})
+_WORKFLOW_KEYS = frozenset({"name", "steps"})
+_ENUMS: dict[str, type[StrEnum]] = {
+    "dst_gap": domain.DstGapPolicy,
+    "dst_fold": domain.DstFoldPolicy,
+    "catchup": domain.CatchupPolicy,
+    "overlap": domain.OverlapPolicy,
+}
+DURATION_FIELDS = frozenset(
+    {"catchup_window", "misfire_grace", "backoff_initial", "backoff_max", "timeout", "jitter"}
+)
+_SCHEDULE_KEYS = frozenset({"workflow", *domain.SPEC_FIELDS} - {"workflow_id"})
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNITS = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
+_UNITS |= {"s": timedelta(seconds=1), "ms": timedelta(milliseconds=1)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkflowEntry:
+    path: str  # workflows[i]
+    name: str
+    definition: dict[str, Any]  # {"steps": [...]}, validated by the planner
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleEntry:
+    path: str  # schedules[i]
+    name: str
+    workflow: str
+    fields: dict[str, Any]  # ScheduleSpec fields given in the file, already typed
+    paused: bool | None  # None: the file leaves pausing to the operators
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Document:
+    source: Source
+    organization: str
+    workflows: tuple[WorkflowEntry, ...]
+    schedules: tuple[ScheduleEntry, ...]
+
+
+def read(source: Source) -> Document:
+    data = source.data
+    if not isinstance(data, Mapping):
+        raise source.error("", "the file must hold a mapping with 'organization' at the top")
+    _no_unknown(source, "", data, _TOP_KEYS)
+    organization = _string(source, "organization", data.get("organization"))
+    workflows = tuple(
+        _workflow(source, f"workflows[{i}]", raw)
+        for i, raw in enumerate(_list(source, "workflows", data.get("workflows")))
+    )
+    schedules = tuple(
+        _schedule(source, f"schedules[{i}]", raw)
+        for i, raw in enumerate(_list(source, "schedules", data.get("schedules")))
+    )
+    _unique(source, "workflow", workflows)
+    _unique(source, "schedule", schedules)
+    return Document(
+        source=source, organization=organization, workflows=workflows, schedules=schedules
+    )
+
+
+def _unique(
+    source: Source, noun: str, entries: tuple[WorkflowEntry, ...] | tuple[ScheduleEntry, ...]
+) -> None:
+    first: dict[str, str] = {}
+    for entry in entries:
+        if entry.name in first:
+            earlier = first[entry.name]
+            line = source.line_of(earlier)
+            at = f" (line {line})" if line is not None else ""
+            raise source.error(
+                f"{entry.path}.name",
+                f"{noun} name {entry.name!r} is already used by {earlier}{at}; names identify "
+                f"{noun}s, so each may appear once",
+            )
+        first[entry.name] = entry.path
+
+
+def _workflow(source: Source, path: str, raw: object) -> WorkflowEntry:
+    if not isinstance(raw, Mapping):
+        raise source.error(path, "must be a mapping with 'name' and 'steps'")
+    _no_unknown(source, path, raw, _WORKFLOW_KEYS)
+    name = _string(source, f"{path}.name", raw.get("name"))
+    if "steps" not in raw:
+        raise source.error(f"{path}.steps", "is required")
+    return WorkflowEntry(path=path, name=name, definition={"steps": raw["steps"]})
+
+
+def _schedule(source: Source, path: str, raw: object) -> ScheduleEntry:
+    if not isinstance(raw, Mapping):
+        raise source.error(path, "must be a mapping with 'name', 'workflow' and 'cron'")
+    _no_unknown(source, path, raw, _SCHEDULE_KEYS)
+    name = _string(source, f"{path}.name", raw.get("name"))
+    workflow = _string(source, f"{path}.workflow", raw.get("workflow"))
+    _string(source, f"{path}.cron", raw.get("cron"))
+    fields: dict[str, Any] = {}
+    paused: bool | None = None
+    for key, value in raw.items():
+        where = f"{path}.{key}"
+        if key in ("name", "workflow"):
+            continue
+        if key == "paused":
+            paused = _bool(source, where, value)
+        else:
+            fields[key] = _field(source, where, str(key), value)
+    return ScheduleEntry(path=path, name=name, workflow=workflow, fields=fields, paused=paused)
+
+
+def _field(source: Source, where: str, key: str, value: object) -> Any:
+    if key in ("cron", "timezone"):
+        return _string(source, where, value)
+    if key in _ENUMS:
+        enum = _ENUMS[key]
+        try:
+            return enum(str(value))
+        except ValueError:
+            allowed = ", ".join(member.value for member in enum)
+            raise source.error(where, f"{value!r} is not one of {allowed}") from None
+    if key in DURATION_FIELDS:
+        return _duration(source, where, value)
+    if key in ("start_at", "end_at"):
+        return _instant(source, where, value)
+    if key == "input":
+        if not isinstance(value, Mapping):
+            raise source.error(where, "must be a mapping")
+        return dict(value)
+    if key == "max_attempts":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise source.error(where, "must be a whole number")
+        return value
+    if key == "backoff_factor":
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise source.error(where, "must be a number")
+        return float(value)
+    raise AssertionError(key)  # every spec field is handled above
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """``90s``, ``10m``, ``1h30m``, ``500ms``, ``1d``; None if ``text`` is none of these."""
+    text = text.strip()
+    if text == "0":
+        return timedelta(0)
+    matches = list(_DURATION.finditer(text))
+    if not matches or "".join(m.group() for m in matches) != text:
+        return None
+    return sum((float(m.group(1)) * _UNITS[m.group(2)] for m in matches), timedelta(0))
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest spelling :func:`parse_duration` reads back as ``value``."""
+    if value == timedelta(0):
+        return "0s"
+    parts, rest = [], value
+    for unit in ("d", "h", "m", "s", "ms"):
+        count = rest // _UNITS[unit]
+        if count:
+            parts.append(f"{count}{unit}")
+            rest -= count * _UNITS[unit]
+    if rest:
+        parts.append(f"{rest.microseconds / 1000}ms")
+    return "".join(parts)
+
+
+def _duration(source: Source, where: str, value: object) -> timedelta:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)  # a bare number is seconds
+    parsed = parse_duration(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise source.error(where, f"{value!r} is not a duration such as 30s, 10m, 1h30m or 2d")
+    return parsed
+
+
+def _instant(source: Source, where: str, value: object) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise source.error(where, f"{value!r} is not an ISO-8601 date and time") from None
+    if not isinstance(value, datetime):
+        raise source.error(where, "must be an ISO-8601 date and time with an offset")
+    if value.utcoffset() is None:
+        raise source.error(where, "needs a UTC offset, e.g. 2026-01-01T00:00:00Z")
+    return value
+
+
+def _string(source: Source, where: str, value: object) -> str:
+    if value is None:
+        raise source.error(where, "is required")
+    if not isinstance(value, str) or not value.strip():
+        raise source.error(where, "must be a non-empty string")
+    return value.strip() if where.endswith(".name") or where == "organization" else value
+
+
+def _bool(source: Source, where: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise source.error(where, "must be true or false")
+    return value
+
+
+def _list(source: Source, where: str, value: object) -> list[object]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise source.error(where, "must be a list")
+    return value
+
+
+def _no_unknown(source: Source, path: str, raw: Mapping[Any, Any], known: frozenset[str]) -> None:
+    for key in raw:
+        if key not in known:
+            where = f"{path}.{key}" if path else str(key)
+            listed = ", ".join(sorted(known))
+            raise source.error(where, f"unknown field {key!r}; known fields: {listed}")
