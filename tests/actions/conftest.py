@@ -21,10 +21,12 @@ from cronwright.store import scheduling, sql
 
 
 class Server:
-    """An HTTP server on 127.0.0.1: ``/echo`` answers JSON describing the request, ``/status/N``
-    answers N, ``/text/N`` answers N bytes of text, ``/hold`` answers once ``release`` is set."""
+    """An HTTP server on 127.0.0.1: ``routes`` answer ``(method, path)`` with a status and JSON;
+    else ``/status/N`` answers N, ``/text/N`` answers N bytes of text, ``/hold`` answers once
+    ``release`` is set, and anything else JSON describing the request."""
 
-    def __init__(self) -> None:
+    def __init__(self, routes: dict[tuple[str, str], tuple[int, object]] | None = None) -> None:
+        self.routes = routes or {}
         self.requests: list[dict[str, object]] = []
         self.release = threading.Event()
         self.holding = threading.Event()
@@ -64,7 +66,10 @@ class Server:
                 }
                 server.requests.append(seen)
                 parts = self.path.strip("/").split("/")
-                if parts[0] == "status":
+                route = server.routes.get((self.command, self.path))
+                if route is not None:
+                    self._send(route[0], json.dumps(route[1]).encode(), "application/json")
+                elif parts[0] == "status":
                     self._send(int(parts[1]), b'{"error": "as asked"}', "application/json")
                 elif parts[0] == "text":
                     self._send(200, b"x" * int(parts[1]), "text/plain")

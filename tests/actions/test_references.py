@@ -36,6 +36,11 @@ def test_embedded_references_become_text() -> None:
     assert references.resolve([text], SCOPE) == ["https://api.test/c/42?ok=true&n=Ada"]
 
 
+def test_a_string_that_starts_and_ends_with_references_is_text() -> None:
+    text = "{{ input.name }}/{{ input.customer_id }}"
+    assert references.resolve(text, SCOPE) == "Ada/42"
+
+
 def test_strings_without_references_and_other_values_are_unchanged() -> None:
     config: domain.JsonValue = {"a": "plain {text}", "b": 1.5, "c": None, "d": [True]}
     assert references.resolve(config, SCOPE) == config

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from cronwright import domain, errors
 
-_BRACES = re.compile(r"\{\{(.*?)\}\}")
+_BRACES = re.compile(r"\{\{([^{}]*)\}\}")
 _PATH = re.compile(r"\s*([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\s*")
 ROOTS = ("input", "steps")
 
