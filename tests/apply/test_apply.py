@@ -354,3 +354,37 @@ def test_names_are_identity_so_duplicates_in_the_database_are_refused(
     code, out = apply(sqlite_url, write(tmp_path, FILE))
     assert code == 2
     assert "schedules[1].name: the organization has 2 schedules named 'hourly' (ids 1, 2)" in out
+
+
+def test_a_rename_needs_prune(tmp_path: Path, sqlite_url: str) -> None:
+    path = write(tmp_path, FILE)
+    assert apply(sqlite_url, path)[0] == 0
+    path.write_text(FILE.replace("- name: nightly", "- name: nightly-eu"))
+    code, out = apply(sqlite_url, path)
+    assert code == 2
+    assert out.endswith(
+        "schedules[0]: same workflow, cron, time zone and input as schedule 'nightly' (id 1), "
+        "which the file does not name\n"
+    )
+    code, out = apply(sqlite_url, path, "--prune")
+    assert (code, out) == (
+        0,
+        '+ schedule "nightly-eu"\n- schedule "nightly"\napplied 2 change(s)\n',
+    )
+
+
+def test_the_example_in_the_docs_applies(tmp_path: Path, sqlite_url: str) -> None:
+    docs = Path(__file__).parents[2] / "docs" / "apply.md"
+    example = docs.read_text().split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = write(tmp_path, example)
+    code, out = apply(sqlite_url, path)
+    assert code == 0, out
+    assert out.splitlines() == [
+        '+ organization "acme"',
+        '+ workflow "nightly-report"',
+        '+ schedule "nightly"',
+        '+ schedule "hourly-sync"',
+        "applied 4 change(s)",
+    ]
+    assert state(sqlite_url)["hourly-sync"]["paused"] is True
+    assert apply(sqlite_url, path) == (0, 'organization "acme" already matches the file\n')
