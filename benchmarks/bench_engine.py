@@ -253,6 +253,17 @@ def node(url: str) -> None:
 # -- APScheduler 3 -------------------------------------------------------------------------------
 
 
+_APS_EXECUTED: list[float] = []
+_APS_LOCK = threading.Lock()
+
+
+def aps_job() -> None:
+    """APScheduler's job: a module-level function, so its job store can pickle a reference."""
+    at = time.time()
+    with _APS_LOCK:
+        _APS_EXECUTED.append(at)
+
+
 def apscheduler_burst(count: int, workdir: Path, *, misfire_grace: int | None) -> Burst:
     from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped]
     from apscheduler.jobstores.sqlalchemy import (  # type: ignore[import-untyped]
@@ -264,14 +275,9 @@ def apscheduler_burst(count: int, workdir: Path, *, misfire_grace: int | None) -
     from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 
     path = workdir / f"apscheduler-{misfire_grace}.db"
-    executed: list[float] = []
-    lock = threading.Lock()
-
-    def job() -> None:
-        at = time.time()
-        with lock:
-            executed.append(at)
-
+    executed = _APS_EXECUTED
+    executed.clear()
+    lock = _APS_LOCK
     defaults: dict[str, Any] = {"coalesce": False, "max_instances": 1}
     if misfire_grace is None:
         defaults["misfire_grace_time"] = None
@@ -286,7 +292,7 @@ def apscheduler_burst(count: int, workdir: Path, *, misfire_grace: int | None) -
     probe = time.perf_counter()
     fire_at = fire_second(lead=3600)
     for n in range(min(200, count)):
-        scheduler.add_job(job, CronTrigger.from_crontab("0 0 1 1 *", timezone=UTC), id=f"p{n}")
+        scheduler.add_job(aps_job, CronTrigger.from_crontab("0 0 1 1 *", timezone=UTC), id=f"p{n}")
     per_job = (time.perf_counter() - probe) / min(200, count)
     scheduler.remove_all_jobs()
     started = time.perf_counter()
@@ -295,7 +301,7 @@ def apscheduler_burst(count: int, workdir: Path, *, misfire_grace: int | None) -
         hour=fire_at.hour, minute=fire_at.minute, second=fire_at.second, timezone=UTC
     )
     for n in range(count):
-        scheduler.add_job(job, trigger, id=f"job{n}", next_run_time=fire_at)
+        scheduler.add_job(aps_job, trigger, id=f"job{n}", next_run_time=fire_at)
     setup = time.perf_counter() - started
     check_lead(fire_at)
     scheduler.resume()
