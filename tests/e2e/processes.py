@@ -41,15 +41,26 @@ class Process:
     """A running ``cronwright`` command; stdout and stderr are collected by reader threads
     (so a chatty process never blocks on a full pipe)."""
 
-    def __init__(self, args: list[str], *, cwd: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        *,
+        cwd: Path,
+        env: dict[str, str],
+        program: list[str] | None = None,
+        new_session: bool = False,
+    ) -> None:
+        """``program``: what to run ``args`` with (default: the ``cronwright`` script);
+        ``new_session``: in a process group of its own, to signal it as a terminal would."""
         self.args = args
         self.popen = subprocess.Popen(
-            [*cronwright_command(), *args],
+            [*(program or cronwright_command()), *args],
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=new_session,
         )
         self._out: list[str] = []
         self._err: list[str] = []

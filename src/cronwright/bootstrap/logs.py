@@ -76,5 +76,7 @@ def configure(
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
-    # Alembic narrates every migration step at INFO; its warnings still come through.
-    logging.getLogger("alembic").setLevel(max(root.level, logging.WARNING))
+    # Chatty at INFO: Alembic narrates each migration step, httpx each request (http steps,
+    # whose URLs may carry tokens). Their warnings still come through.
+    for name in ("alembic", "httpx", "httpcore"):
+        logging.getLogger(name).setLevel(max(root.level, logging.WARNING))
