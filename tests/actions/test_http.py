@@ -179,3 +179,24 @@ def test_a_step_timeout_cuts_the_request(bench: Bench, server: Server) -> None:
     # The action's own timeout is capped by the step's, so httpx gives up in time; the executor
     # may also see the deadline first: either way the step did not succeed.
     assert outcome.state in (State.FAILED, State.TIMED_OUT)
+
+
+def test_a_reference_to_missing_input_fails_the_step_and_skips_its_dependants(
+    bench: Bench, server: Server
+) -> None:
+    run = bench.run(
+        [
+            http_step("fetch", url="{{ input.api }}/echo"),
+            http_step("after", "fetch", url=f"{server.url}/echo"),
+        ],
+        base_url="http://typo",
+    )
+    outcome = execute(bench, run)
+    assert outcome == queue.RunOutcome.failed(
+        "step 'fetch': {{ input.api }}: input has no key 'api'"
+    )
+    assert [(s.name, s.state, s.error) for s in bench.steps(run)] == [
+        ("fetch", State.FAILED, "{{ input.api }}: input has no key 'api'"),
+        ("after", State.SKIPPED, "not run: step 'fetch' failed"),
+    ]
+    assert server.requests == []  # nothing was sent

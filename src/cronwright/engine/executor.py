@@ -159,12 +159,14 @@ class _Attempt:
             if self.interrupt.is_set():
                 self._end_running(State.CANCELLED, None)
                 return None
-            if now >= self.deadline:
-                return self._time_out_run()
-            self._collect(now)
-            self._start_ready(now)
+            self._collect(now)  # first, so a step that ended in time counts as ended
             if all(s.status is _Status.DONE for s in self.steps.values()):
                 break
+            if now >= self.deadline:
+                return self._time_out_run()
+            self._start_ready(now)
+            if all(s.status is _Status.DONE for s in self.steps.values()):
+                break  # the last steps could not start (bad references)
             wait = min(self.x.check_every, self.deadline - self.x.clock.now())
             self.changed.wait(max(0.0, wait.total_seconds()))
             self.changed.clear()  # before the next look, so a later finish is not missed
