@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from cronwright import clock as clock_module
 from cronwright import service
+from cronwright.engine import alerts
 from cronwright.service import alert_channels, triggers
 from cronwright.store import alert_channels as store_alert_channels
 from cronwright.store import queue, scheduling, sql
@@ -24,13 +25,21 @@ class Container:
     alert_channels: alert_channels.AlertChannels
     triggers: triggers.Triggers
     queue: queue.RunQueue
+    alerter: alerts.Alerter  # for test alerts; its loop runs elsewhere (App, the service runtime)
     clock: clock_module.Clock
     check_database: Callable[[], None]  # raises when the database cannot answer
     close: Callable[[], None] = lambda: None
 
     @classmethod
-    def from_url(cls, url: str, *, clock: clock_module.Clock | None = None) -> Container:
-        """The API over the database at ``url`` (already migrated to the newest schema)."""
+    def from_url(
+        cls,
+        url: str,
+        *,
+        clock: clock_module.Clock | None = None,
+        alert_settings: alerts.AlerterSettings | None = None,
+    ) -> Container:
+        """The API over the database at ``url`` (already migrated to the newest schema);
+        ``alert_settings`` say how test alerts are sent (SMTP server, timeouts)."""
         store = sql.SqlStore.from_url(url)
         chosen = clock or clock_module.SystemClock()
 
@@ -45,6 +54,7 @@ class Container:
             ),
             triggers=triggers.Triggers(store, scheduling.SqlSlotStore(store.engine), chosen),
             queue=queue.SqlRunQueue(store.engine),
+            alerter=alerts.Alerter.from_engine(store.engine, chosen, alert_settings),
             clock=chosen,
             check_database=check_database,
             close=store.close,

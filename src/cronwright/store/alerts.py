@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from cronwright import domain
+from cronwright import domain, errors
 from cronwright.domain import alert_channel
 from cronwright.planning import alerts as planning
 from cronwright.store import alert_facts, alert_fanout, dialect
@@ -136,7 +136,8 @@ class AlertStore(Protocol):
         now: datetime,
         lease: timedelta,
     ) -> OutgoingDelivery:
-        """A test delivery for the channel, claimed for its first (and only) attempt."""
+        """A test delivery for the channel (enabled or not), claimed for its first and only
+        attempt. ``AlertChannelNotFound`` if the organization has no such channel."""
         ...
 
     def record_attempt(
@@ -256,7 +257,12 @@ class SqlAlertStore:
         return claimed
 
     def _claim(
-        self, connection: Connection, delivery_id: int, lease_until: datetime
+        self,
+        connection: Connection,
+        delivery_id: int,
+        lease_until: datetime,
+        *,
+        require_enabled: bool = True,
     ) -> OutgoingDelivery | None:
         row = connection.execute(
             sa.update(AlertDeliveryRow)
@@ -267,7 +273,7 @@ class SqlAlertStore:
         channel = connection.execute(
             sa.select(AlertChannelRow.__table__).where(AlertChannelRow.id == row.channel_id)
         ).one()
-        if not channel.enabled:
+        if require_enabled and not channel.enabled:
             # Queued before the channel was switched off: say why it never went out.
             connection.execute(
                 sa.update(AlertDeliveryRow)
@@ -309,7 +315,9 @@ class SqlAlertStore:
                 sa.select(AlertChannelRow.name).where(
                     AlertChannelRow.id == channel_id, AlertChannelRow.org_id == org_id
                 )
-            ).scalar_one()
+            ).scalar_one_or_none()
+            if name is None:
+                raise errors.AlertChannelNotFound(channel_id)
             payload: domain.JsonObject = {
                 "id": key,
                 "event": planning.TEST,
@@ -335,9 +343,9 @@ class SqlAlertStore:
                 )
                 .returning(AlertDeliveryRow.id)
             ).scalar_one()
-            outgoing = self._claim(connection, delivery_id, now + lease)
-        if outgoing is None:
-            raise ValueError(f"alert channel {channel_id} is disabled")
+            # A disabled channel can still be tested: that is how one checks it before enabling.
+            outgoing = self._claim(connection, delivery_id, now + lease, require_enabled=False)
+        assert outgoing is not None
         return outgoing
 
     def record_attempt(

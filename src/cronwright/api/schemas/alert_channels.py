@@ -69,3 +69,12 @@ class AlertChannelOut(Out):
 class AlertChannelPage(Out):
     items: list[AlertChannelOut]
     next_cursor: str | None
+
+
+class AlertTestOut(Out):
+    delivered: bool = Field(description="Whether the channel accepted the test alert.")
+    error: str | None = Field(
+        description="Why not, as recorded on the attempt: an HTTP status, a connection or SMTP "
+        "error, a timeout."
+    )
+    delivery_id: int = Field(description="The recorded delivery of the test alert.")
