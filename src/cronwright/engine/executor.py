@@ -144,7 +144,7 @@ class _Attempt:
     def __init__(
         self, executor: Executor, claimed: queue.ClaimedRun, interrupt: threading.Event
     ) -> None:
-        self.x = executor
+        self.executor = executor
         self.claimed = claimed
         self.interrupt = interrupt
         self.changed = threading.Event()  # a step's thread finished
@@ -155,7 +155,7 @@ class _Attempt:
 
     def run(self) -> queue.RunOutcome | None:
         while True:
-            now = self.x.clock.now()
+            now = self.executor.clock.now()
             if self.interrupt.is_set():
                 self._end_running(State.CANCELLED, None)
                 return None
@@ -167,7 +167,7 @@ class _Attempt:
             self._start_ready(now)
             if all(s.status is _Status.DONE for s in self.steps.values()):
                 break  # the last steps could not start (bad references)
-            wait = min(self.x.check_every, self.deadline - self.x.clock.now())
+            wait = min(self.executor.check_every, self.deadline - self.executor.clock.now())
             self.changed.wait(max(0.0, wait.total_seconds()))
             self.changed.clear()  # before the next look, so a later finish is not missed
         if self.failure is not None:
@@ -179,7 +179,7 @@ class _Attempt:
     def _start_ready(self, now: datetime) -> None:
         running = sum(1 for s in self.steps.values() if s.status is _Status.RUNNING)
         for state in self.steps.values():
-            if running >= self.x.step_concurrency:
+            if running >= self.executor.step_concurrency:
                 return
             if state.status is not _Status.WAITING or (state.not_before or now) > now:
                 continue
@@ -224,7 +224,7 @@ class _Attempt:
 
     def _run_try(self, step: domain.Step, attempt: _Try) -> None:
         try:
-            attempt.outcome = self.x.registry.build(step).run(attempt.ctx)
+            attempt.outcome = self.executor.registry.build(step).run(attempt.ctx)
         except errors.CronwrightError as exc:
             attempt.outcome = StepOutcome.failure(str(exc))
         except BaseException as exc:  # the step's failure, whatever the action raised
@@ -264,7 +264,7 @@ class _Attempt:
         name = state.step.name
         state.current = None
         if ended is not State.SUCCEEDED and retry and state.tries <= state.step.retries:
-            delay = self.x.step_backoff.delay(state.tries, self.x.unit_random)
+            delay = self.executor.step_backoff.delay(state.tries, self.executor.unit_random)
             log.info("step %r try %d %s (%s); again in %s", name, state.tries, ended, error, delay)
             state.status, state.not_before = _Status.WAITING, now + delay
             return
@@ -331,7 +331,7 @@ class _Attempt:
     def _record(
         self, state: _StepState, ended: State, output: domain.JsonValue, error: str | None
     ) -> None:
-        self.x.recorder.record_step(
+        self.executor.recorder.record_step(
             queue.StepRecord(
                 run_id=self.claimed.id,
                 attempt=self.claimed.attempt,
@@ -339,7 +339,7 @@ class _Attempt:
                 kind=state.step.kind,
                 state=ended,
                 started_at=state.started_at,
-                finished_at=self.x.clock.now(),
+                finished_at=self.executor.clock.now(),
                 output=output,
                 error=error,
             )
