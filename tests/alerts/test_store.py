@@ -1,0 +1,97 @@
+"""The alert store's guarantees on both backends: leases, fencing, disabled channels, turns."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from cronwright import domain
+from cronwright.planning import alerts as planning
+from cronwright.store import dialect
+from cronwright.store.alerts import SCAN_CURSOR
+from cronwright.store.models import AlertScanRow
+from tests.alerts.conftest import Harness
+
+LEASE = timedelta(minutes=2)
+POLICY = planning.DeliveryPolicy()
+
+
+def failed_run_alerted(harness: Harness) -> None:
+    """A failed run, scanned into one pending delivery to a webhook nobody listens to."""
+    harness.webhook("http://127.0.0.1:9/nowhere", events=["run_failed"])
+    harness.schedule()
+    harness.next_slot("fail")
+    report = harness.alerter.scan_once()
+    assert report is not None
+    assert report.enqueued == 1
+
+
+def test_a_claimed_delivery_is_leased_and_a_late_outcome_is_fenced_out(harness: Harness) -> None:
+    store, clock = harness.alerter.store, harness.clock
+    failed_run_alerted(harness)
+    [first] = store.claim_due(now=clock.now(), lease=LEASE, limit=10)
+    just_before = clock.now() + LEASE - timedelta(microseconds=1)
+    assert store.claim_due(now=just_before, lease=LEASE, limit=10) == []
+    clock.advance(LEASE)  # the first sender died, it seems
+    [second] = store.claim_due(now=clock.now(), lease=LEASE, limit=10)
+    assert (first.id, first.attempt, second.attempt) == (second.id, 1, 2)
+    late = store.record_attempt(
+        first, started_at=clock.now(), now=clock.now(), error=None, policy=POLICY
+    )
+    assert late is None  # fenced out: the delivery belongs to attempt 2 now
+    done = store.record_attempt(
+        second, started_at=clock.now(), now=clock.now(), error="HTTP 500: no", policy=POLICY
+    )
+    assert done is not None
+    assert (done.state, done.attempts, done.last_error) == (
+        domain.AlertDeliveryState.PENDING,
+        2,
+        "HTTP 500: no",
+    )
+    assert done.next_attempt_at == clock.now() + POLICY.initial * POLICY.factor
+    attempts = store.attempts(first.id)
+    assert [(a.attempt, a.delivered) for a in attempts] == [(1, True), (2, False)]
+
+
+def test_deliveries_of_a_channel_disabled_after_queueing_fail_saying_why(harness: Harness) -> None:
+    failed_run_alerted(harness)
+    [channel] = harness.channels.list(harness.org).items
+    harness.channels.update(harness.org, channel.id, enabled=False)
+    assert harness.alerter.store.claim_due(now=harness.clock.now(), lease=LEASE, limit=10) == []
+    [delivery] = harness.deliveries()
+    assert (delivery.state, delivery.last_error, delivery.attempts) == (
+        domain.AlertDeliveryState.FAILED,
+        "channel disabled",
+        0,
+    )
+
+
+def test_deleting_a_channel_deletes_its_deliveries(harness: Harness) -> None:
+    failed_run_alerted(harness)
+    [channel] = harness.channels.list(harness.org).items
+    harness.channels.delete(harness.org, channel.id)
+    assert harness.deliveries() == []
+
+
+@pytest.mark.parametrize(
+    "backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_scan_skips_while_another_process_holds_the_cursor(
+    harness: Harness, database_url: str
+) -> None:
+    failed_run_alerted(harness)  # the cursor row exists
+    harness.next_slot("fail")
+    engine = dialect.create_engine(database_url)
+    try:
+        with engine.connect() as other, other.begin():
+            other.execute(
+                sa.select(AlertScanRow).where(AlertScanRow.name == SCAN_CURSOR).with_for_update()
+            )
+            assert harness.alerter.scan_once() is None
+        report = harness.alerter.scan_once()  # the other scan ended: this one does the work
+    finally:
+        engine.dispose()
+    assert report is not None
+    assert report.enqueued == 1
