@@ -28,7 +28,8 @@ from typing import Any, TypeVar
 
 from cronwright import actions, clock, domain, errors, service
 from cronwright.engine import alerts, executor, reaper, scheduler, worker
-from cronwright.service import chains
+from cronwright.service import alert_channels, chains
+from cronwright.store import alert_channels as store_alert_channels
 from cronwright.store import dialect, migrations, queue, scheduling, sql, wakeups
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,9 @@ class App:
         )
         self.reaper = reaper.Reaper(self.queue, self._clock())
         self.alerter = alerts.Alerter.from_engine(self._engine, self._clock(), alert_settings)
+        self.alert_channels = alert_channels.AlertChannels(
+            store_alert_channels.SqlAlertChannels(self._engine), self._clock()
+        )
         self._stop_requested = threading.Event()
         self._scheduler_thread: threading.Thread | None = None
         self._listener: wakeups.PostgresListener | None = None
