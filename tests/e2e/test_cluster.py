@@ -16,7 +16,7 @@ import pytest
 from cronwright import domain, service
 from cronwright.clock import SystemClock
 from cronwright.store import sql
-from cronwright.testing.postgres import PostgresCluster
+from cronwright.testing.postgres import PostgresCluster, free_port
 from tests.e2e.processes import (
     Process,
     api_client,
@@ -59,12 +59,13 @@ def test_scheduler_two_workers_and_api_run_schedules_made_through_the_api(
     upgraded = run(["db", "upgrade"], env=env)
     assert upgraded.returncode == 0, upgraded.stderr
     token = admin_token(url)
+    metrics_port = free_port()
     with ExitStack() as stack:
         processes: dict[str, Process] = {}
         for name, args in [
             ("api", ["api", "--port", "0"]),
             ("scheduler", ["scheduler"]),
-            ("worker-1", ["worker"]),
+            ("worker-1", ["worker", "--metrics-port", str(metrics_port)]),
             ("worker-2", ["worker"]),
         ]:
             processes[name] = Process(args, cwd=tmp_path, env=env)
@@ -102,6 +103,14 @@ def test_scheduler_two_workers_and_api_run_schedules_made_through_the_api(
                 30,
                 everyone,
             )
+
+        # A worker without an API serves its own metrics when given a port.
+        worker_metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+        finished = re.search(
+            r'^cronwright_runs_finished_total\{state="succeeded"\} (\S+)$', worker_metrics, re.M
+        )
+        assert finished is not None
+        assert float(finished.group(1)) >= 1
 
         worker_pids = {processes[w].popen.pid for w in ("worker-1", "worker-2")}
         assert {int(str(r["worker_id"]).split(":")[1]) for r in succeeded} == worker_pids

@@ -3,9 +3,11 @@ signal exits at once, a bad setting is one line and exit status 2."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,7 +25,6 @@ from tests.e2e.processes import (
 )
 
 pytestmark = pytest.mark.slow
-RUN_FINISHED = re.compile(r"run (\d+) finished: succeeded")
 
 
 def start_serve(tmp_path: Path, **settings: str) -> tuple[Process, str, str]:
@@ -38,8 +39,13 @@ def start_serve(tmp_path: Path, **settings: str) -> tuple[Process, str, str]:
     return process, url, token
 
 
+def json_records(stderr: str) -> list[dict[str, Any]]:
+    """Every line of a ``CRONWRIGHT_LOG_FORMAT=json`` process's stderr, parsed: each must be."""
+    return [json.loads(line) for line in stderr.splitlines()]
+
+
 def test_serve_demo_answers_and_its_schedules_produce_runs(tmp_path: Path) -> None:
-    process, url, token = start_serve(tmp_path)
+    process, url, token = start_serve(tmp_path, log_format="json", stats_interval="1s")
     try:
         assert httpx.get(f"{url}/healthz", timeout=10).json() == {"status": "ok"}
         assert httpx.get(f"{url}/readyz", timeout=10).status_code == 200
@@ -53,17 +59,37 @@ def test_serve_demo_answers_and_its_schedules_produce_runs(tmp_path: Path) -> No
 
             # The python steps, and the http step calling this very process's /healthz.
             wait_until(both_ran, 60, process.describe)
-        # One log line per start and finish, with the run id, schedule, lag and duration.
-        wait_until(lambda: RUN_FINISHED.search(process.stderr), 30, process.describe)
-        assert re.search(r"run \d+ started: schedule \d+, attempt 1, lag \d+\.\d+s", process.stderr)
         metrics = httpx.get(f"{url}/metrics", timeout=10).text
-        assert "cronwright_dispatch_lag_seconds_count" in metrics
-        assert 'cronwright_runs_finished_total{state="succeeded"}' in metrics
+
+        def stats_counted_them() -> bool:
+            return any(
+                r.get("event") == "stats" and r["runs"].get("succeeded", 0) >= 2
+                for r in json_records(process.stderr)
+            )
+
+        wait_until(stats_counted_them, 30, process.describe)
         process.signal(signal.SIGINT)
         assert process.wait() == 0, process.describe()
     finally:
         process.stop()
     assert (tmp_path / "cronwright.db").exists()  # the default URL, relative to the directory
+    lag_count = re.search(r"^cronwright_dispatch_lag_seconds_count (\S+)$", metrics, re.M)
+    assert lag_count is not None
+    assert float(lag_count.group(1)) >= 2
+    assert 'cronwright_runs_finished_total{state="succeeded"}' in metrics
+    # One line per run start and finish, with the run id, schedule, lag, duration and state.
+    records = json_records(process.stderr)
+    started = [r for r in records if r.get("event") == "run_started"]
+    finished = [r for r in records if r.get("event") == "run_finished"]
+    assert {r["schedule_id"] for r in finished if r["state"] == "succeeded"} == set(
+        schedules.values()
+    )
+    assert {r["run_id"] for r in finished} <= {r["run_id"] for r in started}
+    assert all(r["lag_seconds"] >= 0 and r["attempt"] == 1 for r in started)
+    assert all(r["duration_seconds"] >= 0 for r in finished)
+    stats = next(r for r in records if r.get("event") == "stats")
+    assert stats["message"].startswith("stats: runs ")
+    assert {"queue_depth", "active_runs", "lag_p95_seconds", "claims", "ticks"} <= set(stats)
 
 
 @pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
@@ -85,6 +111,7 @@ def test_a_signal_drains_running_workflows_then_exits_0(tmp_path: Path, signame:
             process.signal(getattr(signal, signame))
             assert process.wait(timeout=60) == 0, process.describe()
         assert f"received {signame}: draining" in process.stderr
+        assert re.search(r"run \d+ started: schedule \d+, attempt 1, lag \d+\.\d+s", process.stderr)
         # The process is gone: read what became of the run from a fresh server on the same file.
         again, url, token = start_serve(tmp_path)
         try:
@@ -99,7 +126,11 @@ def test_a_signal_drains_running_workflows_then_exits_0(tmp_path: Path, signame:
     assert run_after["attempt"] == 1
 
 
-def test_a_second_signal_exits_at_once_with_128_plus_the_signal(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_a_second_signal_exits_at_once_with_128_plus_the_signal(
+    tmp_path: Path, signame: str
+) -> None:
+    signum = getattr(signal, signame)
     process, url, token = start_serve(tmp_path, shutdown_grace="300s")
     try:
         with api_client(url, token) as client:
@@ -114,13 +145,13 @@ def test_a_second_signal_exits_at_once_with_128_plus_the_signal(tmp_path: Path) 
             wait_until(
                 lambda: runs(client, schedule_id=made["id"], state="running"), 60, process.describe
             )
-        process.signal(signal.SIGTERM)
+        process.signal(signum)
         wait_until(lambda: "draining" in process.stderr, 30, process.describe)
-        process.signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 128 + signal.SIGTERM, process.describe()
+        process.signal(signum)
+        assert process.wait(timeout=30) == 128 + signum, process.describe()  # 143 or 130
     finally:
         process.stop()
-    assert "received SIGTERM again: exiting now" in process.stderr
+    assert f"received {signame} again: exiting now" in process.stderr
 
 
 @pytest.mark.parametrize(
