@@ -235,3 +235,10 @@ def test_installed_script_end_to_end(tmp_path: Path) -> None:
     assert [s["name"] for s in json.loads(done.stdout)["items"]] == ["hourly"]
     done = cronwright("apply", str(path), "--json", env=env)
     assert json.loads(done.stdout)["changes"] == []
+
+
+def test_names_are_printed_as_they_are_not_as_markup(sqlite_url: str) -> None:
+    cli(sqlite_url, "org", "create", "[bold]acme[/bold]")
+    code, out = cli(sqlite_url, "org", "list")
+    assert code == 0
+    assert "[bold]acme[/bold]" in out

@@ -7,11 +7,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
 from cronwright.cli import progress
-from cronwright.cli.admin.common import DEFAULT_URL, EXIT_INVALID, Json, Url, fail, opened
+from cronwright.cli.admin.common import (
+    DEFAULT_URL,
+    EXIT_INVALID,
+    Json,
+    Url,
+    console,
+    fail,
+    opened,
+)
 from cronwright.service import declarative
 
 _STYLES = {"+": "green", "~": "yellow", "-": "red"}
@@ -60,12 +67,12 @@ def _report(plan: declarative.Plan, *, dry_run: bool, as_json: bool) -> None:
         result = {"organization": plan.organization, "dry_run": dry_run, "changes": lines}
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return
-    console = Console(highlight=False)
+    out = console()
     for line in lines:
-        console.print(Text(line, style=_STYLES.get(line[:1], "")), soft_wrap=True)
+        out.print(Text(line, style=_STYLES.get(line[:1], "")), soft_wrap=True)
     if not lines:
-        console.print(f'organization "{plan.organization}" already matches the file')
+        out.print(f'organization "{plan.organization}" already matches the file', markup=False)
     elif dry_run:
-        console.print(f"dry run: {len(lines)} change(s) not applied")
+        out.print(f"dry run: {len(lines)} change(s) not applied")
     else:
-        console.print(f"applied {len(lines)} change(s)")
+        out.print(f"applied {len(lines)} change(s)")

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from cronwright.cli import progress
+from cronwright.cli.admin import common
 from cronwright.store import copy
 
 EXIT_REFUSED = 1
@@ -46,7 +46,7 @@ def command(
     table = Table("table", "rows", box=box.SIMPLE, pad_edge=False)
     for name, rows in report.rows.items():
         table.add_row(name, str(rows))
-    console = Console(highlight=False)
+    console = common.console()
     console.print(table)
     total = sum(report.rows.values())
     console.print(

@@ -16,6 +16,7 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from cronwright import clock, domain, errors, service
 from cronwright.service import triggers
@@ -134,7 +135,7 @@ def print_table(
 ) -> None:
     table = Table(*columns, box=box.SIMPLE, pad_edge=False, title=title, title_justify="left")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))  # names are data, not Rich markup
     console().print(table)
 
 
