@@ -168,7 +168,8 @@ class Planner:
             if current is None:
                 schedule_creates.append(ScheduleCreate(workflow=entry.workflow, spec=spec))
                 continue
-            changes = domain.diff_specs(current.spec, spec.replace(paused=current.spec.paused))
+            edited = spec.replace(paused=current.spec.paused)
+            changes = () if edited == current.spec else domain.diff_specs(current.spec, edited)
             pause = None if spec.paused == current.spec.paused else spec.paused
             if changes or pause is not None:
                 schedule_updates.append(
