@@ -95,3 +95,44 @@ def test_a_scan_skips_while_another_process_holds_the_cursor(
         engine.dispose()
     assert report is not None
     assert report.enqueued == 1
+
+
+def test_a_run_that_commits_after_a_scan_that_passed_its_finish_time_is_still_alerted(
+    harness: Harness,
+) -> None:
+    """A worker stamps ``finished_at`` before its transaction commits; a scan in between must
+    not lose that run. The next scan re-reads the overlap before the cursor."""
+    harness.webhook("http://127.0.0.1:9/nowhere", events=["run_failed"])
+    workflow = harness.app.service.workflows.create(
+        harness.org,
+        name="w",
+        definition={"steps": [{"name": "a", "kind": "python", "config": {"function": "job"}}]},
+    )
+    harness.alerter.scan_once()
+    overlap = harness.alerter.settings.overlap
+
+    def committed_late(finished_ago: timedelta) -> int:
+        finished_at = harness.clock.now() - finished_ago
+        run = harness.app.store.add_run(
+            domain.NewRun(
+                org_id=harness.org,
+                workflow_id=workflow.id,
+                schedule_id=None,
+                schedule_version_id=None,
+                trigger=domain.Trigger.MANUAL,
+                scheduled_for=finished_at,
+                available_at=finished_at,
+                max_attempts=1,
+                created_at=finished_at,
+                state=domain.RunState.FAILED,
+                finished_at=finished_at,
+            )
+        )
+        assert run is not None
+        return int(run.id)
+
+    harness.clock.advance(timedelta(seconds=5))
+    within = committed_late(timedelta(seconds=5) + overlap - timedelta(seconds=1))
+    committed_late(timedelta(seconds=5) + overlap + timedelta(seconds=1))  # beyond: not seen
+    harness.alerter.scan_once()
+    assert [d.run_id for d in harness.deliveries()] == [within]

@@ -32,7 +32,7 @@ from cronwright.store.models import (
 log = logging.getLogger(__name__)
 
 SCAN_CURSOR = "alerts"
-DEFAULT_OVERLAP = timedelta(minutes=5)
+DEFAULT_OVERLAP = timedelta(minutes=1)  # finishing transactions commit in far less
 DEFAULT_MAX_LOOKBACK = timedelta(hours=24)
 _CHUNK = 500  # ids per IN list: under SQLite's limit of bound parameters
 _PENDING = domain.AlertDeliveryState.PENDING.value
@@ -189,7 +189,8 @@ class SqlAlertStore:
         max_lookback: timedelta = DEFAULT_MAX_LOOKBACK,
     ) -> ScanReport | None:
         with self._write() as connection:
-            cursor = self._lock_cursor(connection, now - overlap)
+            # The first scan of a database looks back as far as any scan may.
+            cursor = self._lock_cursor(connection, now - max_lookback)
             if cursor is None:
                 return None
             since = max(cursor - overlap, now - max_lookback)

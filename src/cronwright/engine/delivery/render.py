@@ -9,7 +9,8 @@ from cronwright import domain
 
 
 def subject(payload: domain.JsonObject) -> str:
-    return f"[cronwright] {payload.get('summary', payload.get('event', 'alert'))}"
+    text = str(payload.get("summary", payload.get("event", "alert")))
+    return "[cronwright] " + " ".join(text.split())  # one line: no header injection, no folding
 
 
 def _rows(payload: domain.JsonObject) -> list[tuple[str, str]]:

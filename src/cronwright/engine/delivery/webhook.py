@@ -22,7 +22,6 @@ SIGNATURE_HEADER = "X-Cronwright-Signature"
 EVENT_HEADER = "X-Cronwright-Event"
 DELIVERY_HEADER = "X-Cronwright-Delivery"  # the same on every retry: receivers may dedup on it
 DEFAULT_TIMEOUT = timedelta(seconds=10)
-_ERROR_BODY_CHARS = 200
 
 
 def body_of(payload: domain.JsonObject) -> bytes:
@@ -62,5 +61,8 @@ class WebhookSender:
         except httpx.HTTPError as exc:
             raise errors.AlertDeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
         if not response.is_success:
-            text = response.text[:_ERROR_BODY_CHARS]
-            raise errors.AlertDeliveryFailed(f"HTTP {response.status_code}: {text}")
+            # The status only, never the body: the error is shown to the channel's owner, and a
+            # body fetched from wherever the URL points must not leak through it.
+            raise errors.AlertDeliveryFailed(
+                f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+            )
