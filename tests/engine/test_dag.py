@@ -215,3 +215,23 @@ def test_an_output_over_the_cap_is_stored_as_a_marked_preview(bench: Bench) -> N
     assert preview["bytes"] == MAX_OUTPUT_BYTES * 2 + 2  # the JSON string's quotes
     assert len(str(preview["head"])) < MAX_OUTPUT_BYTES
     assert recorded["size"] == preview  # later steps see what was recorded
+
+
+def test_a_try_past_the_steps_timeout_is_tried_again(bench: Bench) -> None:
+    release = threading.Event()
+    tries = 0
+
+    def slow_then_fast(ctx: StepContext) -> str:
+        nonlocal tries
+        tries += 1
+        if tries == 1:
+            release.wait(30)  # abandoned when its try times out
+        return f"try {tries}"
+
+    bench.functions.register("slow_then_fast", slow_then_fast)
+    run = bench.run([{**python_step("s", "slow_then_fast"), "timeout": 0.2, "retries": 1}])
+    executor = Executor(bench.registry, SystemClock(), bench.queue, unit_random=lambda: 0.0)
+    outcome = executor.execute(bench.claim(run))
+    release.set()
+    assert outcome == queue.RunOutcome.succeeded({"s": "try 2"})
+    assert states(bench, run) == {"s": (State.SUCCEEDED, None)}
