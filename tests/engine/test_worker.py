@@ -23,7 +23,7 @@ def test_a_worker_claims_only_as_many_runs_as_it_has_free_slots(bench: Bench) ->
     gate = threading.Event()
     bench.functions.register("wait", lambda ctx: gate.wait(30))
     runs = [bench.run([python_step("s", "wait")]) for _ in range(5)]
-    pool = worker(bench, concurrency=2)
+    pool = worker(bench, concurrency=2, prefetch=0)
     assert len(pool.claim_once()) == 2
     assert pool.claim_once() == []
     gate.set()
@@ -112,7 +112,7 @@ def test_engine_stats_report_states_depth_and_counters(bench: Bench) -> None:
     bench.functions.register("noop", lambda ctx: None)
     for _ in range(3):
         bench.run([python_step("s", "noop")])
-    pool = worker(bench, concurrency=2)
+    pool = worker(bench, concurrency=2, prefetch=0)
     pool.claim_once()
     pool.stop(GRACE)
     stats = EngineStats.collect(bench.queue, now=bench.clock.now(), counters=pool.counters)

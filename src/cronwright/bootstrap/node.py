@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from cronwright import actions, clock, domain
-from cronwright.engine import alerts, executor, reaper, scheduler, worker
+from cronwright.engine import alerts, executor, reaper, scheduler, worker, writer
 from cronwright.engine.delivery import Sender, email, webhook
 from cronwright.service import chains
 from cronwright.store import alerts as alert_store
@@ -123,11 +123,13 @@ class Node:
         self.reaper: reaper.Reaper | None = None
         if run_workers:
             worker_clock = self.clocks()
+            writes = writer.GroupCommitWriter(self.queue)  # step records and finishes, batched
             self.worker = worker.Worker(
                 self.queue,
-                executor.Executor(registry, worker_clock, self.queue),
+                executor.Executor(registry, worker_clock, writes),
                 worker_clock,
                 concurrency=options.concurrency,
+                writer=writes,
                 lease=options.lease,
                 heartbeat=options.heartbeat,
                 poll_interval=options.poll_interval,

@@ -1,13 +1,19 @@
-"""The worker: claims runs as slots free up, executes them on a thread pool, keeps their leases.
+"""The worker: claims runs in batches, executes them on a thread pool, keeps their leases.
 
-Three kinds of threads: one claim loop (claims only as many runs as it has free slots, then
-sleeps until a slot frees, a wake-up arrives or the poll interval passes), one heartbeat thread
-(extends the leases of the runs in flight and stops those the worker lost: cancelled or reaped),
-and ``concurrency`` executor threads.
+Four kinds of threads: one claim loop, one heartbeat thread (extends the leases of every run the
+worker holds and stops those it lost: cancelled or reaped), ``concurrency`` executor threads, and
+the group-commit writer (:mod:`cronwright.engine.writer`) that writes step records and finishes
+in batches.
 
-Shutdown (:meth:`Worker.stop`): stop claiming, let the runs in flight finish within the grace
-period, then release the rest (back to ``pending``, the attempt not consumed) and stop their
-actions, unregister, return.
+The claim loop keeps up to ``concurrency + prefetch`` runs: those executing, a local buffer of
+claimed runs waiting for a thread, and those whose finish is being written. It claims when the
+buffer runs low (or a thread is idle), up to the room left, in one transaction, then sleeps until
+a run ends, a wake-up arrives or the poll interval passes. Buffered runs are leased like the
+others (``running`` in the database, counted by every limit) and heartbeated.
+
+Shutdown (:meth:`Worker.stop`): stop claiming, release the buffered runs that never started, let
+the runs executing finish within the grace period, write their outcomes, then release the rest
+(back to ``pending``, the attempt not consumed) and stop their actions, unregister, return.
 """
 
 from __future__ import annotations
@@ -18,14 +24,15 @@ import socket
 import threading
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from cronwright import clock, domain
 from cronwright.engine.executor import Executor
 from cronwright.engine.stats import Counters
+from cronwright.engine.writer import GroupCommitWriter
 from cronwright.store import queue
 
 log = logging.getLogger(__name__)
@@ -55,6 +62,7 @@ class _InFlight:
     claimed: queue.ClaimedRun
     interrupt: threading.Event = field(default_factory=threading.Event)
     released: bool = False
+    started: bool = False  # taken by an executor thread (else still in the local buffer)
 
 
 class Worker:
@@ -66,6 +74,8 @@ class Worker:
         *,
         worker_id: str | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
+        prefetch: int | None = None,
+        writer: GroupCommitWriter | None = None,
         lease: timedelta = queue.DEFAULT_LEASE,
         heartbeat: timedelta = DEFAULT_HEARTBEAT,
         poll_interval: timedelta = DEFAULT_POLL_INTERVAL,
@@ -74,6 +84,9 @@ class Worker:
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        prefetch = concurrency if prefetch is None else prefetch
+        if prefetch < 0:
+            raise ValueError("prefetch must not be negative")
         if heartbeat >= lease:
             raise ValueError("the heartbeat must come more often than the lease expires")
         self.worker_id = worker_id or new_worker_id()
@@ -82,6 +95,10 @@ class Worker:
         self._executor = executor
         self._clock = clock
         self._concurrency = concurrency
+        self._prefetch = prefetch
+        # The executor's step recorder should be this writer too, so that a run's step records
+        # and its finish share batches (see cronwright.bootstrap).
+        self._writer = writer or GroupCommitWriter(runs)
         self._lease = lease
         self._heartbeat = heartbeat
         self._poll_interval = poll_interval
@@ -101,23 +118,32 @@ class Worker:
             return len(self._in_flight)
 
     def claim_once(self) -> list[queue.ClaimedRun]:
-        """Claim as many runs as there are free slots and start executing them."""
-        free = self._concurrency - self.active
+        """Claim runs for the free threads and the local buffer, in one transaction, and hand
+        them to the executor threads; nothing while the buffer still holds half its prefetch
+        (a bigger batch later costs one transaction instead of many)."""
+        capacity = self._concurrency + self._prefetch
+        with self._changed:
+            held = len(self._in_flight)
+            waiting = sum(1 for entry in self._in_flight.values() if not entry.started)
+        free = capacity - held
         if free <= 0 or self._stopping.is_set():
+            return []
+        if waiting > 0 and free < max(1, self._prefetch // 2):
             return []
         claimed = self._runs.claim(
             self.worker_id,
             now=self._clock.now(),
             lease=self._lease,
             limit=free,
-            process_capacity=self._concurrency,
+            process_capacity=capacity,
         )
         self.counters.claimed(len(claimed))
+        pool = self._pool_or_start()
         for run in claimed:
             entry = _InFlight(run)
             with self._changed:
                 self._in_flight[run.id] = entry
-            self._pool_or_start().submit(self._execute, entry)
+            pool.submit(self._execute, entry)
         return claimed
 
     def beat(self) -> set[domain.RunId]:
@@ -158,6 +184,7 @@ class Worker:
         for thread in self._threads:
             thread.join()
         self._threads.clear()
+        self._release(self._unstarted())  # buffered runs never started: give them back now
         deadline = self._clock.now() + grace
         with self._changed:
             while self._in_flight:
@@ -165,22 +192,38 @@ class Worker:
                 if remaining <= 0:
                     break
                 self._changed.wait(remaining)
+        self._writer.flush()  # the outcomes of the runs that did finish
+        with self._changed:
             leftovers = list(self._in_flight.values())
             for entry in leftovers:
                 entry.released = True
                 entry.interrupt.set()
-        if leftovers:
-            released = self._runs.release(
-                self.worker_id, [entry.claimed.id for entry in leftovers], now=self._clock.now()
-            )
-            log.info("released %d run(s) at shutdown: %s", len(released), released)
+        self._release(leftovers)
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        self._writer.close()
         try:
             self._runs.unregister_worker(self.worker_id)
         except Exception:
             log.exception("could not unregister worker %s", self.worker_id)
+
+    def _unstarted(self) -> list[_InFlight]:
+        """Mark the buffered runs released (no executor thread will start them) and return them."""
+        with self._changed:
+            unstarted = [entry for entry in self._in_flight.values() if not entry.started]
+            for entry in unstarted:
+                entry.released = True
+                self._in_flight.pop(entry.claimed.id)
+            self._changed.notify_all()
+        return unstarted
+
+    def _release(self, entries: Sequence[_InFlight]) -> None:
+        if entries:
+            released = self._runs.release(
+                self.worker_id, [entry.claimed.id for entry in entries], now=self._clock.now()
+            )
+            log.info("released %d run(s) at shutdown: %s", len(released), released)
 
     def _claim_loop(self) -> None:
         while not self._stopping.is_set():
@@ -211,32 +254,62 @@ class Worker:
 
     def _execute(self, entry: _InFlight) -> None:
         claimed = entry.claimed
+        with self._changed:
+            if entry.released:  # released from the buffer at shutdown
+                return
+            entry.started = True
         started_at = claimed.run.started_at or self._clock.now()
         self._started(claimed.run, lag=started_at - claimed.run.scheduled_for)
+        finishing = False
         try:
             outcome = self._executor.execute(claimed, interrupt=entry.interrupt)
             if outcome is None or entry.released:
                 self._ended(claimed.run, None, self._clock.now() - started_at)
             else:
-                finished = self._runs.finish(
+                # The run stays held (and heartbeated) until its batch commits.
+                future = self._writer.finish(
                     claimed.id,
                     worker_id=self.worker_id,
                     attempt=claimed.attempt,
                     outcome=outcome,
                     now=self._clock.now(),
                 )
-                if finished is None:
-                    log.info("run %s attempt %s was fenced out", claimed.id, claimed.attempt)
-                else:
-                    self.counters.finished()
-                    self._ended(finished, outcome.state, self._clock.now() - started_at)
+                finishing = True
+                future.add_done_callback(
+                    lambda done: self._finished(entry, outcome, started_at, done)
+                )
         except Exception:  # the lease will expire and the reaper retries the run
             log.exception("run %s attempt %s could not be finished", claimed.id, claimed.attempt)
         finally:
-            with self._changed:
-                self._in_flight.pop(claimed.id, None)
-                self._changed.notify_all()
-            self._clock.wake()  # a slot is free: claim again now
+            if not finishing:
+                self._let_go(entry)
+
+    def _finished(
+        self,
+        entry: _InFlight,
+        outcome: queue.RunOutcome,
+        started_at: datetime,
+        done: Future[domain.Run | None],
+    ) -> None:
+        """The finish of ``entry`` was written (or failed): on the writer's thread."""
+        claimed = entry.claimed
+        try:
+            finished = done.result()
+            if finished is None:
+                log.info("run %s attempt %s was fenced out", claimed.id, claimed.attempt)
+            else:
+                self.counters.finished()
+                self._ended(finished, outcome.state, self._clock.now() - started_at)
+        except Exception:  # the lease will expire and the reaper retries the run
+            log.exception("run %s attempt %s could not be finished", claimed.id, claimed.attempt)
+        finally:
+            self._let_go(entry)
+
+    def _let_go(self, entry: _InFlight) -> None:
+        with self._changed:
+            self._in_flight.pop(entry.claimed.id, None)
+            self._changed.notify_all()
+        self._clock.wake()  # room is free: claim again now
 
     # -- one log line per run start and finish ----------------------------------------------------
 

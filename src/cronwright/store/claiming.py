@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,22 @@ _RUNNING = domain.RunState.RUNNING.value
 _PENDING = domain.RunState.PENDING.value
 
 
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A run this transaction started: its ``runs`` columns as they now are, and its schedule's
+    attempt timeout (None for a run without a schedule)."""
+
+    columns: dict[str, Any]
+    timeout: timedelta | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Schedule:
+    id: int
+    overlap: str
+    misfire_grace: timedelta
+
+
 def claim_runs(
     connection: Connection,
     *,
@@ -34,8 +51,8 @@ def claim_runs(
     lease: timedelta,
     limit: int,
     process_capacity: int | None,
-) -> list[int]:
-    """Claim inside the caller's write transaction; returns the claimed run ids in order."""
+) -> list[Claimed]:
+    """Claim inside the caller's write transaction; returns the claimed runs in order."""
     claim = _Claim(connection, global_limit, worker_id, now, lease)
     return claim.run(limit=limit, process_capacity=process_capacity)
 
@@ -68,35 +85,36 @@ class _Claim:
         self.now = now
         self.lease = lease
 
-    def run(self, *, limit: int, process_capacity: int | None) -> list[int]:
+    def run(self, *, limit: int, process_capacity: int | None) -> list[Claimed]:
+        # One grouped count gives the running runs per organization and this worker's own. On
+        # SQLite the write lock is already held (BEGIN IMMEDIATE), so these counts are exact; on
+        # PostgreSQL they are a first look, made exact under the limit locks below.
+        running_by_org, mine = self._running()
         room = limit
         if process_capacity is not None:
-            mine = self._count_running(RunRow.worker_id, self.worker_id)
             room = min(room, process_capacity - mine)
         if room <= 0:
             return []
-        # A first, unlocked look at the counts: skip organizations already full, so a backlog of
-        # one organization never hides another's runs. The exact check is made under the locks.
-        running_by_org = self._running_by_org()
         if self.global_limit is not None and sum(running_by_org.values()) >= self.global_limit:
             return []
+        # Skip organizations already full, so a backlog of one never hides another's runs.
+        org_limits = dict(self._org_limits(running_by_org))
         full_orgs = [
-            org_id
-            for org_id, maximum in self._org_limits(running_by_org)
-            if running_by_org[org_id] >= maximum
+            org_id for org_id, maximum in org_limits.items() if running_by_org[org_id] >= maximum
         ]
         candidates = self._candidates(batch=room * 2 + 10, exclude_orgs=full_orgs)
         if not candidates:
             return []
-        schedules = self._schedules({c.schedule_id for c in candidates} - {None})
-        org_limits = dict(self._org_limits({c.org_id for c in candidates}))
-        self._lock_limits(candidates, schedules)
-
-        # Exact counts, now that no other claimer can move them.
-        running_by_org = self._running_by_org()
+        unknown = {c.org_id for c in candidates} - org_limits.keys()
+        if unknown:
+            org_limits.update(self._org_limits(unknown))
+        schedules = _schedules(candidates)
+        if self.dialect_name != "sqlite":
+            self._lock_limits(candidates, schedules)
+            running_by_org, _ = self._running()  # exact, now that no other claimer can move them
         running_total = sum(running_by_org.values())
         siblings = self._siblings(schedules)
-        claimed: list[int] = []
+        claimed: list[sa.Row[Any]] = []
         for row in candidates:
             schedule = schedules.get(row.schedule_id)
             policy = domain.OverlapPolicy(schedule.overlap) if schedule else None
@@ -131,41 +149,51 @@ class _Claim:
                     siblings[row.schedule_id] = [
                         s for s in siblings[row.schedule_id] if s.id != cancelled_id
                     ]
-            self._start(row.id)
-            claimed.append(row.id)
+            claimed.append(row)
             running_by_org[row.org_id] += 1
             running_total += 1
-            if row.schedule_id is not None:
+            if row.schedule_id is not None and row.schedule_id in siblings:
                 siblings[row.schedule_id] = [
                     s for s in siblings[row.schedule_id] if s.id != row.id
                 ] + [_sibling(row, state=domain.RunState.RUNNING, attempt=row.attempt + 1)]
             if len(claimed) >= room:
                 break
-        return claimed
+        return self._start(claimed)
 
     # -- reads ------------------------------------------------------------------------------------
 
-    def _count_running(self, column: Any, value: object) -> int:
-        query = sa.select(sa.func.count()).where(RunRow.state == _RUNNING, column == value)
-        return int(self.connection.execute(query).scalar_one())
-
-    def _running_by_org(self) -> Counter[int]:
+    def _running(self) -> tuple[Counter[int], int]:
+        """Running runs per organization, and how many of them are this worker's."""
+        mine = sa.func.count().filter(RunRow.worker_id == self.worker_id)
         query = (
-            sa.select(RunRow.org_id, sa.func.count())
+            sa.select(RunRow.org_id, sa.func.count(), mine)
             .where(RunRow.state == _RUNNING)
             .group_by(RunRow.org_id)
         )
-        return Counter(dict(self.connection.execute(query).all()))
+        by_org: Counter[int] = Counter()
+        own = 0
+        for org_id, count, of_mine in self.connection.execute(query):
+            by_org[org_id] = count
+            own += of_mine
+        return by_org, own
 
     def _org_limits(self, org_ids: Iterable[int]) -> list[tuple[int, int]]:
         query = sa.select(OrganizationRow.id, OrganizationRow.max_concurrent_runs).where(
             OrganizationRow.id.in_(sorted(org_ids))
         )
-        return list(self.connection.execute(query))
+        return [(org_id, maximum) for org_id, maximum in self.connection.execute(query)]
 
     def _candidates(self, *, batch: int, exclude_orgs: Sequence[int]) -> list[sa.Row[Any]]:
+        """Pending runs that may start, oldest first, with their schedule's claim settings
+        (``s_*``, None for runs without a schedule)."""
         query = (
-            sa.select(RunRow.__table__)
+            sa.select(
+                RunRow.__table__,
+                ScheduleRow.overlap.label("s_overlap"),
+                ScheduleRow.misfire_grace.label("s_misfire_grace"),
+                ScheduleRow.timeout.label("s_timeout"),
+            )
+            .outerjoin(ScheduleRow, ScheduleRow.id == RunRow.schedule_id)
             .where(
                 RunRow.state == _PENDING,
                 RunRow.available_at <= self.now,
@@ -173,23 +201,14 @@ class _Claim:
             )
             .order_by(RunRow.available_at, RunRow.id)
             .limit(batch)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=RunRow.__table__)
         )
         if exclude_orgs:
             query = query.where(RunRow.org_id.not_in(exclude_orgs))
         return list(self.connection.execute(query).all())
 
-    def _schedules(self, schedule_ids: set[int | None]) -> dict[int | None, sa.Row[Any]]:
-        query = sa.select(ScheduleRow.id, ScheduleRow.overlap, ScheduleRow.misfire_grace).where(
-            ScheduleRow.id.in_(sorted(i for i in schedule_ids if i is not None))
-        )
-        found: dict[int | None, Any] = {}
-        for row in self.connection.execute(query):
-            found[row.id] = row
-        return found
-
     def _siblings(
-        self, schedules: dict[int | None, sa.Row[Any]]
+        self, schedules: dict[int | None, _Schedule]
     ) -> dict[int | None, list[overlap.Sibling]]:
         found: dict[int | None, list[overlap.Sibling]] = {
             schedule_id: [] for schedule_id in schedules
@@ -215,7 +234,7 @@ class _Claim:
     def _missed_reason(
         self,
         row: sa.Row[Any],
-        schedule: sa.Row[Any] | None,
+        schedule: _Schedule | None,
         policy: domain.OverlapPolicy | None,
     ) -> str | None:
         if schedule is None or policy is None:
@@ -243,7 +262,7 @@ class _Claim:
     # -- locks and writes -------------------------------------------------------------------------
 
     def _lock_limits(
-        self, candidates: Sequence[sa.Row[Any]], schedules: dict[int | None, sa.Row[Any]]
+        self, candidates: Sequence[sa.Row[Any]], schedules: dict[int | None, _Schedule]
     ) -> None:
         """Lock every limit the candidates touch, in key order (the same order for every
         claimer, so no two of them can wait for each other in a cycle)."""
@@ -268,19 +287,32 @@ class _Claim:
             .with_for_update()
         ).all()
 
-    def _start(self, run_id: int) -> None:
+    def _start(self, rows: Sequence[sa.Row[Any]]) -> list[Claimed]:
+        """Start the chosen runs with one UPDATE; their new columns without reading them back."""
+        if not rows:
+            return []
+        values = {
+            "state": _RUNNING,
+            "worker_id": self.worker_id,
+            "started_at": self.now,
+            "lease_expires_at": self.now + self.lease,
+            "reason": None,
+        }
         self.connection.execute(
             sa.update(RunRow)
-            .where(RunRow.id == run_id)
-            .values(
-                state=_RUNNING,
-                worker_id=self.worker_id,
-                attempt=RunRow.attempt + 1,
-                started_at=self.now,
-                lease_expires_at=self.now + self.lease,
-                reason=None,
-            )
+            .where(RunRow.id.in_([row.id for row in rows]))
+            .values({**values, "attempt": RunRow.attempt + 1})
         )
+        columns = [column.name for column in RunRow.__table__.columns]
+        return [
+            Claimed(
+                columns={name: row._mapping[name] for name in columns}
+                | values
+                | {"attempt": row.attempt + 1},
+                timeout=row.s_timeout,
+            )
+            for row in rows
+        ]
 
     def _end(self, run_id: int, state: domain.RunState, reason: str) -> None:
         self.connection.execute(
@@ -297,6 +329,14 @@ class _Claim:
             .values(cancelled_values(reason, self.now))
         )
         return bool(done.rowcount)
+
+
+def _schedules(candidates: Sequence[sa.Row[Any]]) -> dict[int | None, _Schedule]:
+    return {
+        row.schedule_id: _Schedule(row.schedule_id, row.s_overlap, row.s_misfire_grace)
+        for row in candidates
+        if row.schedule_id is not None and row.s_overlap is not None
+    }
 
 
 def _waits_in_buffer_all() -> sa.ColumnElement[bool]:

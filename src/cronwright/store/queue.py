@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -91,6 +92,17 @@ class StepRecord:
     finished_at: datetime | None
     output: domain.JsonValue = None
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finish:
+    """One ``finish`` call, for :meth:`RunQueue.finish_many` and :meth:`RunQueue.write_batch`."""
+
+    run_id: domain.RunId
+    worker_id: str
+    attempt: int
+    outcome: RunOutcome
+    now: datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -178,6 +190,21 @@ class RunQueue(Protocol):
         """End an attempt, fenced on ``(worker_id, attempt, state = running)``; None if fenced
         out (the worker lost the run). Failure with attempts left: back to ``pending`` at
         ``now + backoff``, the error kept; after the last attempt: ``failed``/``timed_out``."""
+        ...
+
+    def record_steps(self, steps: Sequence[StepRecord]) -> None:
+        """:meth:`record_step` for each, in one transaction."""
+        ...
+
+    def finish_many(self, finishes: Sequence[Finish]) -> list[domain.Run | None]:
+        """:meth:`finish` for each, in one transaction, each fenced on its own; the results in
+        the same order (None: fenced out). A second finish of the same attempt is fenced out."""
+        ...
+
+    def write_batch(
+        self, steps: Sequence[StepRecord], finishes: Sequence[Finish]
+    ) -> list[domain.Run | None]:
+        """:meth:`record_steps` then :meth:`finish_many`, in one transaction (group commit)."""
         ...
 
     def release(
@@ -274,7 +301,7 @@ class SqlRunQueue:
         if limit <= 0:
             return []
         with self._write() as connection:
-            claimed_ids = claiming.claim_runs(
+            claimed = claiming.claim_runs(
                 connection,
                 global_limit=self._global_limit,
                 worker_id=worker_id,
@@ -283,39 +310,24 @@ class SqlRunQueue:
                 limit=limit,
                 process_capacity=process_capacity,
             )
-            if not claimed_ids:
+            if not claimed:
                 return []
-            return self._claimed(connection, claimed_ids)
-
-    def _claimed(self, connection: Connection, run_ids: Sequence[int]) -> list[ClaimedRun]:
-        found = {
-            row.id: row
-            for row in connection.execute(sa.select(RunRow.__table__).where(RunRow.id.in_(run_ids)))
-        }
-        workflow_ids = {row.workflow_id for row in found.values()}
-        definitions = {
-            row.id: domain.WorkflowDefinition.from_json(row.definition)
-            for row in connection.execute(
-                sa.select(WorkflowRow.id, WorkflowRow.definition).where(
-                    WorkflowRow.id.in_(workflow_ids)
+            workflow_ids = sorted({run.columns["workflow_id"] for run in claimed})
+            definitions = {
+                row.id: domain.WorkflowDefinition.from_json(row.definition)
+                for row in connection.execute(
+                    sa.select(WorkflowRow.id, WorkflowRow.definition).where(
+                        WorkflowRow.id.in_(workflow_ids)
+                    )
                 )
-            )
-        }
-        schedule_ids = {row.schedule_id for row in found.values() if row.schedule_id is not None}
-        timeouts = dict(
-            connection.execute(
-                sa.select(ScheduleRow.id, ScheduleRow.timeout).where(
-                    ScheduleRow.id.in_(schedule_ids)
-                )
-            ).all()
-        )
+            }
         return [
             ClaimedRun(
-                run=_run(found[run_id]),
-                definition=definitions[found[run_id].workflow_id],
-                timeout=timeouts.get(found[run_id].schedule_id, schedule_defaults.DEFAULT_TIMEOUT),
+                run=_run(SimpleNamespace(**run.columns)),
+                definition=definitions[run.columns["workflow_id"]],
+                timeout=schedule_defaults.DEFAULT_TIMEOUT if run.timeout is None else run.timeout,
             )
-            for run_id in run_ids
+            for run in claimed
         ]
 
     # -- while running ----------------------------------------------------------------------------
@@ -347,21 +359,33 @@ class SqlRunQueue:
             return set(run_ids) - {domain.RunId(run_id) for run_id in kept}
 
     def record_step(self, step: StepRecord) -> None:
-        values = {
-            "run_id": step.run_id,
-            "name": step.name,
-            "kind": step.kind,
-            "attempt": step.attempt,
-            "state": step.state.value,
-            "started_at": step.started_at,
-            "finished_at": step.finished_at,
-            "output": step.output,
-            "error": step.error,
-        }
-        statement = dialect.insert(RunStepRow, self._dialect).values(values)
-        statement = statement.on_conflict_do_nothing(index_elements=["run_id", "name", "attempt"])
-        with self._write() as connection:
-            connection.execute(statement)
+        self.record_steps([step])
+
+    def record_steps(self, steps: Sequence[StepRecord]) -> None:
+        if steps:
+            with self._write() as connection:
+                self._record_steps(connection, steps)
+
+    def _record_steps(self, connection: Connection, steps: Sequence[StepRecord]) -> None:
+        statement = dialect.insert(RunStepRow, self._dialect).values(
+            [
+                {
+                    "run_id": step.run_id,
+                    "name": step.name,
+                    "kind": step.kind,
+                    "attempt": step.attempt,
+                    "state": step.state.value,
+                    "started_at": step.started_at,
+                    "finished_at": step.finished_at,
+                    "output": step.output,
+                    "error": step.error,
+                }
+                for step in steps
+            ]
+        )
+        connection.execute(
+            statement.on_conflict_do_nothing(index_elements=["run_id", "name", "attempt"])
+        )
 
     # -- ending an attempt ------------------------------------------------------------------------
 
@@ -374,19 +398,53 @@ class SqlRunQueue:
         outcome: RunOutcome,
         now: datetime,
     ) -> domain.Run | None:
+        [finished] = self.finish_many(
+            [Finish(run_id=run_id, worker_id=worker_id, attempt=attempt, outcome=outcome, now=now)]
+        )
+        return finished
+
+    def finish_many(self, finishes: Sequence[Finish]) -> list[domain.Run | None]:
+        return self.write_batch((), finishes)
+
+    def write_batch(
+        self, steps: Sequence[StepRecord], finishes: Sequence[Finish]
+    ) -> list[domain.Run | None]:
+        if not steps and not finishes:
+            return []
         with self._write() as connection:
-            row = connection.execute(
+            if steps:
+                self._record_steps(connection, steps)
+            finished = self._finish_in(connection, finishes) if finishes else []
+        if any(run is not None and run.state is domain.RunState.PENDING for run in finished):
+            self._signal()
+        return finished
+
+    def _finish_in(
+        self, connection: Connection, finishes: Sequence[Finish]
+    ) -> list[domain.Run | None]:
+        """Each finish fenced on its own ``(worker_id, attempt, state = running)``, the rows
+        locked (PostgreSQL) or the write lock held (SQLite) from the read to the writes."""
+        running = {
+            row.id: row
+            for row in connection.execute(
                 sa.select(RunRow.__table__)
                 .where(
-                    RunRow.id == run_id,
-                    RunRow.worker_id == worker_id,
-                    RunRow.attempt == attempt,
+                    RunRow.id.in_(sorted({finish.run_id for finish in finishes})),
                     RunRow.state == _RUNNING,
                 )
+                .order_by(RunRow.id)
                 .with_for_update()
-            ).one_or_none()
-            if row is None:
-                return None
+            )
+        }
+        results: list[domain.Run | None] = []
+        succeeded: list[dict[str, Any]] = []
+        for finish in finishes:
+            row = running.get(finish.run_id)
+            if row is None or row.worker_id != finish.worker_id or row.attempt != finish.attempt:
+                results.append(None)
+                continue
+            del running[finish.run_id]  # a second finish of this attempt is fenced out
+            outcome, now = finish.outcome, finish.now
             if outcome.state is domain.RunState.SUCCEEDED:
                 values: dict[str, Any] = {
                     "state": outcome.state.value,
@@ -396,15 +454,27 @@ class SqlRunQueue:
                     "finished_at": now,
                     "lease_expires_at": None,
                 }
+                succeeded.append(
+                    {"b_id": row.id, "b_worker": row.worker_id, "b_attempt": row.attempt} | values
+                )
+                results.append(_run(SimpleNamespace(**(dict(row._mapping) | values))))
             else:
                 assert outcome.error is not None
                 values = self._after_failed_attempt(
                     connection, row, outcome.state, outcome.error, now
                 )
-            finished = self._update(connection, row.id, values)
-        if finished.state is domain.RunState.PENDING:
-            self._signal()
-        return finished
+                results.append(self._update(connection, row.id, values))
+        if succeeded:
+            connection.execute(
+                sa.update(RunRow).where(
+                    RunRow.id == sa.bindparam("b_id"),
+                    RunRow.worker_id == sa.bindparam("b_worker"),
+                    RunRow.attempt == sa.bindparam("b_attempt"),
+                    RunRow.state == _RUNNING,
+                ),
+                succeeded,
+            )
+        return results
 
     def _after_failed_attempt(
         self,

@@ -1,0 +1,186 @@
+"""Group commit: step records and finishes from every executor thread, written by one thread in
+batches, one transaction per batch.
+
+SQLite has one writer; a transaction per step record and per finish made the executor threads
+queue for its lock. Here :meth:`GroupCommitWriter.record_step` only queues the record, and
+:meth:`GroupCommitWriter.finish` queues the finish and returns a future of its result. The writer
+thread takes whatever has queued up (waiting up to ``max_delay`` after the first item for more, or
+until ``max_batch`` items are waiting) and writes it with :meth:`RunQueue.write_batch`: the step
+records, then each finish fenced on its own ``(worker_id, attempt, state = running)``. A fenced-out
+finish resolves to None, as :meth:`RunQueue.finish` would return.
+
+Nothing is acknowledged before its batch commits: a worker keeps heartbeating a run until its
+finish future resolves, so a crash before the commit leaves a running run whose lease expires and
+the reaper retries it (execution stays at-least-once). A failed batch fails its finishes' futures
+(the worker then stops renewing those leases, the same outcome); a run whose step record could not
+be written has its later finish failed too, so no attempt ends ``succeeded`` with a step missing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cronwright import domain
+from cronwright.store import queue
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_DELAY = timedelta(milliseconds=20)
+DEFAULT_MAX_BATCH = 500
+
+
+class StepsNotRecordedError(RuntimeError):
+    """A finish refused because a step record of the same attempt could not be written."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Finish:
+    request: queue.Finish
+    future: Future[domain.Run | None]
+
+
+class GroupCommitWriter:
+    """A :class:`~cronwright.engine.executor.StepRecorder` and finisher that batches writes.
+
+    Thread-safe. The writer thread starts with the first write and stops at :meth:`close` (after
+    writing everything queued); a later write starts it again.
+    """
+
+    def __init__(
+        self,
+        runs: queue.RunQueue,
+        *,
+        max_delay: timedelta = DEFAULT_MAX_DELAY,
+        max_batch: int = DEFAULT_MAX_BATCH,
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self._runs = runs
+        self._max_delay = max_delay.total_seconds()
+        self._max_batch = max_batch
+        self._changed = threading.Condition()
+        self._queued: list[queue.StepRecord | _Finish] = []
+        self._submitted = 0  # items ever queued
+        self._written = 0  # items ever taken and written (or failed)
+        self._hurry = 0  # > 0 while someone waits in flush(): write without the delay
+        self._closing = False
+        self._thread: threading.Thread | None = None
+        self._unrecorded: set[tuple[domain.RunId, int]] = set()  # (run, attempt) missing a step
+
+    # -- callers ----------------------------------------------------------------------------------
+
+    def record_step(self, step: queue.StepRecord) -> None:
+        self._put(step)
+
+    def finish(
+        self,
+        run_id: domain.RunId,
+        *,
+        worker_id: str,
+        attempt: int,
+        outcome: queue.RunOutcome,
+        now: datetime,
+    ) -> Future[domain.Run | None]:
+        """Queue a fenced finish; the future gives what :meth:`RunQueue.finish` would return,
+        once its batch committed (or the exception that failed the batch)."""
+        request = queue.Finish(
+            run_id=run_id, worker_id=worker_id, attempt=attempt, outcome=outcome, now=now
+        )
+        future: Future[domain.Run | None] = Future()
+        self._put(_Finish(request, future))
+        return future
+
+    def flush(self) -> None:
+        """Return once everything queued before this call has been written."""
+        with self._changed:
+            target = self._submitted
+            if self._written >= target:
+                return
+            self._hurry += 1
+            self._changed.notify_all()
+            try:
+                self._changed.wait_for(lambda: self._written >= target)
+            finally:
+                self._hurry -= 1
+
+    def close(self) -> None:
+        """Write everything queued, then stop the writer thread."""
+        with self._changed:
+            thread = self._thread
+            self._closing = True
+            self._changed.notify_all()
+        if thread is not None:
+            thread.join()
+        with self._changed:
+            self._thread = None
+            self._closing = False
+
+    @property
+    def pending(self) -> int:
+        with self._changed:
+            return len(self._queued)
+
+    # -- the writer thread ------------------------------------------------------------------------
+
+    def _put(self, item: queue.StepRecord | _Finish) -> None:
+        with self._changed:
+            self._queued.append(item)
+            self._submitted += 1
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="cronwright-writer", daemon=True
+                )
+                self._thread.start()
+            if len(self._queued) == 1 or len(self._queued) >= self._max_batch:
+                self._changed.notify_all()
+
+    def _ready(self) -> bool:
+        return self._closing or self._hurry > 0 or len(self._queued) >= self._max_batch
+
+    def _loop(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: bool(self._queued) or self._closing)
+                if not self._queued:
+                    return  # closing, nothing left
+                # Let more arrive: one transaction for all of them.
+                self._changed.wait_for(self._ready, timeout=self._max_delay)
+                batch = self._queued[: self._max_batch]
+                del self._queued[: self._max_batch]
+            try:
+                self._write(batch)
+            finally:
+                with self._changed:
+                    self._written += len(batch)
+                    self._changed.notify_all()
+
+    def _write(self, batch: list[queue.StepRecord | _Finish]) -> None:
+        steps = [item for item in batch if isinstance(item, queue.StepRecord)]
+        finishes: list[_Finish] = []
+        for item in batch:
+            if isinstance(item, _Finish):
+                key = (item.request.run_id, item.request.attempt)
+                if key in self._unrecorded:
+                    self._unrecorded.discard(key)
+                    item.future.set_exception(
+                        StepsNotRecordedError(f"a step of run {key[0]} attempt {key[1]} was lost")
+                    )
+                else:
+                    finishes.append(item)
+        try:
+            results = self._runs.write_batch(steps, [item.request for item in finishes])
+        except Exception as error:  # the database may be restarting: the leases cover it
+            log.exception(
+                "could not write %d step record(s) and %d finish(es)", len(steps), len(finishes)
+            )
+            finished = {(item.request.run_id, item.request.attempt) for item in finishes}
+            self._unrecorded |= {(s.run_id, s.attempt) for s in steps} - finished
+            for item in finishes:
+                item.future.set_exception(error)
+            return
+        for item, result in zip(finishes, results, strict=True):
+            item.future.set_result(result)  # runs its callbacks on this thread
