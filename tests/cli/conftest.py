@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import pty
 import shutil
 import subprocess
 import sys
@@ -25,3 +27,28 @@ def cronwright(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
     return subprocess.run(
         [*command(), *args], capture_output=True, text=True, timeout=120, check=False, env=env
     )
+
+
+def on_terminal(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run the script with stderr on a pseudo-terminal (as a person would see it)."""
+    leader, follower = pty.openpty()
+    with subprocess.Popen(
+        [*command(), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+        close_fds=True,
+        env=env,
+    ) as process:
+        os.close(follower)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed: the process is done with it
+                break
+            if not chunk:
+                break
+            seen += chunk
+        code = process.wait(timeout=120)
+    os.close(leader)
+    return code, seen.decode(errors="replace")

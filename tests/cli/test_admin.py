@@ -15,7 +15,7 @@ from cronwright.cli import app
 from cronwright.cli.admin import common
 from cronwright.clock import FakeClock
 from cronwright.store import sql
-from tests.cli.conftest import cronwright
+from tests.cli.conftest import cronwright, on_terminal
 
 runner = CliRunner()
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -242,3 +242,20 @@ def test_names_are_printed_as_they_are_not_as_markup(sqlite_url: str) -> None:
     code, out = cli(sqlite_url, "org", "list")
     assert code == 0
     assert "[bold]acme[/bold]" in out
+
+
+def test_apply_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
+    env = {**os.environ, "CRONWRIGHT_DATABASE_URL": f"sqlite:///{tmp_path / 'cw.db'}"}
+    assert cronwright("db", "upgrade", env=env).returncode == 0
+    path = tmp_path / "acme.yaml"
+    schedules = "".join(f"  - {{name: s{i}, workflow: w, cron: '{i} * * * *'}}\n" for i in range(5))
+    path.write_text(
+        "organization: acme\nworkflows:\n  - name: w\n    steps: [{name: s, kind: http}]\n"
+        f"schedules:\n{schedules}"
+    )
+    code, shown = on_terminal("apply", str(path), env=env)
+    assert code == 0, shown
+    assert "applying acme.yaml" in shown
+    assert "7/7" in shown  # organization, workflow and five schedules
+    path.write_text(path.read_text().replace("'0 * * * *'", "'1-2 * * * *'"))
+    assert on_terminal("apply", str(path), "--json", env=env) == (0, "")

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,7 +11,7 @@ from typer.testing import CliRunner
 from cronwright.cli import app
 from cronwright.store import migrations
 from cronwright.testing.postgres import PostgresCluster
-from tests.cli.conftest import command, cronwright
+from tests.cli.conftest import cronwright, on_terminal
 from tests.store.populate import dump, populate
 
 runner = CliRunner()
@@ -62,27 +59,6 @@ def test_copy_to_postgres_hides_the_password(source: str, pg_cluster: PostgresCl
     assert report["destination"].startswith("postgresql+psycopg://postgres:***@")
     assert sum(report["tables"].values()) == sum(len(rows) for rows in dump(source).values())
     pg_cluster.drop_database("cw_cli_copy")
-
-
-def on_terminal(*args: str) -> tuple[int, str]:
-    """Run the script with stderr on a pseudo-terminal (as a person would see it)."""
-    leader, follower = pty.openpty()
-    with subprocess.Popen(
-        [*command(), *args], stdout=subprocess.DEVNULL, stderr=follower, close_fds=True
-    ) as process:
-        os.close(follower)
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:  # the terminal closed: the process is done with it
-                break
-            if not chunk:
-                break
-            seen += chunk
-        code = process.wait(timeout=120)
-    os.close(leader)
-    return code, seen.decode(errors="replace")
 
 
 def test_a_terminal_gets_a_progress_bar_per_table_unless_json(source: str, tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ def populated(tmp_path: Path) -> str:
 
 @pytest.mark.postgres
 def test_sqlite_copied_to_postgres_compares_equal_row_for_row(
-    populated: str, pg_cluster: PostgresCluster
+    populated: str, pg_cluster: PostgresCluster, tmp_path: Path
 ) -> None:
     target = pg_cluster.create_database("cw_copy_target")  # empty: the copy migrates it
     source_rows = dump(populated)
@@ -40,6 +40,10 @@ def test_sqlite_copied_to_postgres_compares_equal_row_for_row(
             assert order.index(key.column.table.name) < order.index(table.name)
     assert dump(target) == source_rows
     assert migrations.current(target) == migrations.head()
+    # And back: PostgreSQL to a new SQLite file gives the same rows again.
+    back = f"sqlite:///{tmp_path / 'back.db'}"
+    copy.copy_database(target, back)
+    assert dump(back) == source_rows
 
     # New rows on PostgreSQL take ids after the copied ones (sequences were moved on).
     store = sql.SqlStore.from_url(target)
