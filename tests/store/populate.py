@@ -18,6 +18,7 @@ from cronwright.store.models import (
     AlertDeliveryRow,
     AlertScanRow,
     AlertSuppressionRow,
+    LimitLockRow,
 )
 
 T0 = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
@@ -192,6 +193,12 @@ def populate(url: str) -> None:
             )
             connection.execute(
                 sa.insert(AlertScanRow), {"name": "runs", "scanned_until": clock.now()}
+            )
+            # Claims take limit locks only when a limit needs one: make sure the table has a row.
+            connection.execute(
+                dialect.insert(LimitLockRow, connection.dialect.name)
+                .values(key=f"org:{acme.id}")
+                .on_conflict_do_nothing()
             )
     finally:
         store.close()
