@@ -27,10 +27,11 @@ from types import FrameType
 from typing import Any, TypeVar
 
 from cronwright import actions, clock, domain, errors, service
-from cronwright.engine import alerts, executor, reaper, scheduler, worker
-from cronwright.service import alert_channels, chains
+from cronwright.bootstrap import node
+from cronwright.engine import alerts, reaper, scheduler, worker
+from cronwright.service import alert_channels
 from cronwright.store import alert_channels as store_alert_channels
-from cronwright.store import dialect, migrations, queue, scheduling, sql, wakeups
+from cronwright.store import dialect, migrations, queue, sql
 
 log = logging.getLogger(__name__)
 
@@ -76,41 +77,62 @@ class App:
         self.functions = actions.PythonFunctions()
         self.registry = actions.default_registry(self.functions)
         self.store = sql.SqlStore(self._engine)
-        slots = scheduling.SqlSlotStore(self._engine, on_pending=self._wake_workers)
-        actions.install_default_actions(
+        self._node = node.Node(
+            self._engine,
             self.registry,
-            allow_shell=allow_shell,
-            trigger_port=chains.ChainStarter(self.store, slots, self._clock()),
+            worker_options=node.WorkerOptions(
+                concurrency=concurrency,
+                lease=lease,
+                heartbeat=heartbeat,
+                poll_interval=poll_interval,
+                shutdown_grace=shutdown_grace,
+                global_max_concurrent_runs=global_max_concurrent_runs,
+            ),
+            alerter=alerts.Alerter.from_engine(self._engine, self._clock(), alert_settings),
+            clocks=self._clock,
+        )
+        node.install_actions(
+            self.registry, self.store, self._node.slots, self._clock(), allow_shell=allow_shell
         )
         self.service = service.Service.build(
             self.store, self._clock(), check_config=self.registry.check_config
         )
         self.organization = self._organization(organization)
-        self.queue = queue.SqlRunQueue(
-            self._engine,
-            global_max_concurrent_runs=global_max_concurrent_runs,
-            on_pending=self._wake_workers,
-        )
-        self.scheduler = scheduler.Scheduler(slots, self._clock())
-        worker_clock = self._clock()
-        self.worker = worker.Worker(
-            self.queue,
-            executor.Executor(self.registry, worker_clock, self.queue),
-            worker_clock,
-            concurrency=concurrency,
-            lease=lease,
-            heartbeat=heartbeat,
-            poll_interval=poll_interval,
-            shutdown_grace=shutdown_grace,
-        )
-        self.reaper = reaper.Reaper(self.queue, self._clock())
-        self.alerter = alerts.Alerter.from_engine(self._engine, self._clock(), alert_settings)
         self.alert_channels = alert_channels.AlertChannels(
             store_alert_channels.SqlAlertChannels(self._engine), self._clock()
         )
         self._stop_requested = threading.Event()
-        self._scheduler_thread: threading.Thread | None = None
-        self._listener: wakeups.PostgresListener | None = None
+
+    # -- the engine's parts (built and wired by bootstrap.node) -----------------------------------
+
+    @property
+    def queue(self) -> queue.SqlRunQueue:
+        return self._node.queue
+
+    @property
+    def scheduler(self) -> scheduler.Scheduler:
+        assert self._node.scheduler is not None  # App always runs every part
+        return self._node.scheduler
+
+    @property
+    def worker(self) -> worker.Worker:
+        assert self._node.worker is not None
+        return self._node.worker
+
+    @property
+    def reaper(self) -> reaper.Reaper:
+        assert self._node.reaper is not None
+        return self._node.reaper
+
+    @reaper.setter
+    def reaper(self, replacement: reaper.Reaper) -> None:
+        """Before :meth:`start`: run another reaper (a shorter interval, say)."""
+        self._node.reaper = replacement
+
+    @property
+    def alerter(self) -> alerts.Alerter:
+        assert self._node.alerter is not None
+        return self._node.alerter
 
     # -- declaring --------------------------------------------------------------------------------
 
@@ -165,29 +187,12 @@ class App:
     def start(self) -> None:
         """Run the scheduler, the workers and the reaper in background threads."""
         self._stop_requested.clear()
-        self.worker.start()
-        self.reaper.start()
-        self.alerter.start()
-        self._scheduler_thread = threading.Thread(
-            target=self.scheduler.run_forever, name="cronwright-scheduler", daemon=True
-        )
-        self._scheduler_thread.start()
-        if self._engine.dialect.name == "postgresql":
-            self._listener = wakeups.PostgresListener(self._engine, self._wake_workers).start()
+        self._node.start()
 
     def stop(self, grace: timedelta | None = None) -> None:
         """Stop scheduling and claiming; let runs in flight finish within ``grace`` (default:
         the shutdown grace), release the rest."""
-        self.scheduler.stop()
-        if self._scheduler_thread is not None:
-            self._scheduler_thread.join()
-            self._scheduler_thread = None
-        if self._listener is not None:
-            self._listener.stop()
-            self._listener = None
-        self.worker.stop(grace)
-        self.reaper.stop()
-        self.alerter.stop()
+        self._node.stop(grace)
 
     def run(self) -> None:
         """Start, block until SIGINT or SIGTERM (or :meth:`request_stop`), stop gracefully."""
@@ -213,9 +218,6 @@ class App:
 
     def _clock(self) -> clock.Clock:
         return self._clock_override or clock.SystemClock()
-
-    def _wake_workers(self) -> None:
-        self.worker.wake()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("received %s: shutting down", signal.Signals(signum).name)
