@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +210,13 @@ def test_config_prints_the_effective_settings_with_secrets_masked(tmp_path: Path
     } <= lines
     assert "s3cret" not in done.stdout
     assert "hunter2" not in done.stdout
+
+
+def test_a_port_in_use_is_a_start_up_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run(["serve", "--port", str(port)], env=environment(), cwd=tmp_path)
+    assert done.returncode == 1, done
+    assert f"cronwright: cannot listen on 127.0.0.1:{port}" in done.stderr

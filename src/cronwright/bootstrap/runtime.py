@@ -130,6 +130,8 @@ class Runtime:
         api_factory: ApiFactory | None = None,
         demo_mode: bool = False,
     ) -> Runtime:
+        if role.serves_http and api_factory is None:
+            raise ValueError(f"the {role.value} role needs an api_factory")
         url = settings.database_url
         try:
             if role is Role.SERVE:
@@ -149,9 +151,7 @@ class Runtime:
         registry = actions.default_registry(functions)
 
         api_app: ApiApp | None = None
-        if role.serves_http:
-            if api_factory is None:
-                raise ValueError(f"the {role.value} role needs an api_factory")
+        if api_factory is not None and role.serves_http:
             api_app = api_factory(url, service_clock)
         engine_metrics = metrics_module.EngineMetrics(
             api_app.registry if api_app is not None else CollectorRegistry()
