@@ -25,13 +25,18 @@ class StepIn(Strict):
         default_factory=dict, examples=[{"url": "https://example.org/report"}]
     )
     depends_on: list[StepName] = Field(default_factory=list, max_length=domain.workflow.MAX_STEPS)
+    timeout: float | None = Field(
+        default=None, description="Seconds for one try of the step; the run's timeout applies too."
+    )
+    retries: int = Field(default=0, description="More tries of the step within one run attempt.")
 
 
 class DefinitionIn(Strict):
     steps: list[StepIn] = Field(min_length=1, max_length=domain.workflow.MAX_STEPS)
 
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump()
+        # Unset optional fields are left out, as the service reads an absent field as its default.
+        return self.model_dump(exclude_unset=True)
 
 
 class WorkflowCreate(Strict):
@@ -51,6 +56,8 @@ class StepOut(Out):
     kind: str
     config: dict[str, JsonValue]
     depends_on: list[str]
+    timeout: float | None
+    retries: int
 
 
 class DefinitionOut(Out):
@@ -77,6 +84,8 @@ class WorkflowOut(Out):
                         kind=step.kind,
                         config=dict(step.config),
                         depends_on=list(step.depends_on),
+                        timeout=None if step.timeout is None else step.timeout.total_seconds(),
+                        retries=step.retries,
                     )
                     for step in workflow.definition.steps
                 ]
