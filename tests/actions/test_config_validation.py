@@ -120,7 +120,7 @@ def test_a_shell_step_is_refused_on_save_when_the_operator_has_not_allowed_it(
     with pytest.raises(errors.InvalidInput) as raised:
         workflows.create(bench.org.id, name="w", definition=definition)
     assert raised.value.message == (
-        "shell steps are disabled by the operator (CRONWRIGHT_ALLOW_SHELL)"
+        "shell steps are disabled by the operator (CRONWRIGHT_SHELL_ACTIONS)"
     )
 
 

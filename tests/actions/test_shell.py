@@ -147,7 +147,7 @@ def test_shell_is_refused_on_save_and_at_run_time_unless_the_operator_allows_it(
     registry = actions.default_registry(actions.PythonFunctions())
     actions.install_default_actions(registry, allow_shell=False, trigger_port=None)
     with pytest.raises(
-        ValueError, match=r"^shell steps are disabled by the operator \(CRONWRIGHT_ALLOW_SHELL\)$"
+        ValueError, match=r"^shell steps are disabled by the operator \(CRONWRIGHT_SHELL_ACTIONS\)$"
     ):
         registry.check_config("shell", {"argv": ["ls"]})
     step = domain.Step(name="ls", kind="shell", config={"argv": ["ls"]})

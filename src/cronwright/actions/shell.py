@@ -1,6 +1,6 @@
 """The ``shell`` action kind: run a program from an argv list (never a shell string).
 
-Off unless the operator enables it (``CRONWRIGHT_ALLOW_SHELL``): a workflow author must not be
+Off unless the operator enables it (``CRONWRIGHT_SHELL_ACTIONS``): a workflow author must not be
 able to run commands on the workers by default. The program gets a minimal environment (``PATH``,
 ``LANG``) with the step's ``env`` over it, never the worker's own environment (which holds its
 database password). A non-zero exit fails the step; stdout and stderr are captured through
@@ -27,7 +27,7 @@ from cronwright.actions.base import StepContext, StepOutcome
 from cronwright.actions.registry import ActionRegistry
 
 KIND = "shell"
-DISABLED = "shell steps are disabled by the operator (CRONWRIGHT_ALLOW_SHELL)"
+DISABLED = "shell steps are disabled by the operator (CRONWRIGHT_SHELL_ACTIONS)"
 MINIMAL_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 MAX_TIMEOUT_SECONDS = 24 * 3600.0
 _KILL_GRACE_SECONDS = 5.0
