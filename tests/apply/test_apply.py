@@ -388,3 +388,30 @@ def test_the_example_in_the_docs_applies(tmp_path: Path, sqlite_url: str) -> Non
     ]
     assert state(sqlite_url)["hourly-sync"]["paused"] is True
     assert apply(sqlite_url, path) == (0, 'organization "acme" already matches the file\n')
+
+
+def test_trigger_steps_must_target_a_workflow_the_organization_has(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    chained = FILE.replace(
+        '      - {name: sweep, kind: http, config: {url: "https://example.org/sweep"}}',
+        "      - {name: then, kind: trigger, config: {workflow_id: WORKFLOW}}",
+    )
+    path = write(tmp_path, chained.replace("WORKFLOW", "1"), "chained.yaml")
+    code, out = apply(sqlite_url, path)  # a new organization has no workflow 1 yet
+    assert code == 2
+    assert out == (
+        f"error: {path}:10: workflows[1].steps[0].config: "
+        "workflow_id: no workflow 1 in this organization\n"
+    )
+    assert dump(sqlite_url)["organizations"] == []
+
+    assert apply(sqlite_url, write(tmp_path, FILE))[0] == 0  # "report" is workflow 1
+    assert apply(sqlite_url, path) == (
+        0,
+        '~ workflow "cleanup": + step "then", - step "sweep"\napplied 1 change(s)\n',
+    )
+    path.write_text(chained.replace("WORKFLOW", "99"))
+    code, out = apply(sqlite_url, path)
+    assert code == 2
+    assert "workflows[1].steps[0].config: workflow_id: no workflow 99" in out

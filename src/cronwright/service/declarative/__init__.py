@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from cronwright import clock, domain
-from cronwright.service import Service
+from cronwright.service import Service, workflow_graph
 from cronwright.service.declarative.document import Document, format_duration, parse_duration, read
 from cronwright.service.declarative.execute import ChangedMeanwhile, execute
 from cronwright.service.declarative.plan import Plan, Planner
@@ -22,6 +22,7 @@ from cronwright.service.declarative.source import ApplyError, Source, parse
 from cronwright.store import base as store_base
 
 T = TypeVar("T")
+_NO_ORGANIZATION = domain.OrganizationId(0)  # has no workflows: every trigger target is missing
 
 
 def load(text: str, *, file: str) -> Document:
@@ -45,6 +46,12 @@ class Declarative:
                 )
             ),
             parse_definition=service.workflows.parse,
+            check_triggers=lambda org_id, definition, workflow_id: workflow_graph.check_triggers(
+                store,
+                org_id or _NO_ORGANIZATION,
+                definition,
+                workflow_id=workflow_id,
+            ),
             now=clock.now,
         )
 

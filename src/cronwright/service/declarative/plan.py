@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from cronwright import domain, errors
 from cronwright.service import validation
@@ -25,6 +26,19 @@ from cronwright.service.declarative.document import (
 from cronwright.service.declarative.source import Source
 
 NEW_WORKFLOW = domain.WorkflowId(0)  # stands for a workflow the plan creates
+
+
+class CheckTriggers(Protocol):
+    def __call__(
+        self,
+        org_id: domain.OrganizationId | None,
+        definition: domain.WorkflowDefinition,
+        workflow_id: domain.WorkflowId | None,
+    ) -> None:
+        """``InvalidInput`` if a trigger step targets a workflow the organization does not have
+        (``org_id`` None: the organization does not exist yet) or would close a cycle."""
+
+
 _PLANNING_HASH_KEY = "apply"  # H fields of new schedules: any key validates the same way
 
 
@@ -122,12 +136,14 @@ class Planner:
         workflows: Callable[[domain.OrganizationId], list[domain.Workflow]],
         schedules: Callable[[domain.OrganizationId], list[domain.Schedule]],
         parse_definition: Callable[[object], domain.WorkflowDefinition],
+        check_triggers: CheckTriggers,
         now: Callable[[], datetime],
     ) -> None:
         self._organizations = organizations
         self._workflows = workflows
         self._schedules = schedules
         self._parse_definition = parse_definition
+        self._check_triggers = check_triggers
         self._now = now
 
     def plan(self, document: Document, *, prune: bool) -> Plan:
@@ -144,6 +160,11 @@ class Planner:
             found = _single(
                 source, f"{wf_entry.path}.name", "workflow", live_workflows, wf_entry.name
             )
+            with _at(source, wf_entry.path):
+                # Trigger steps name their target by id: it must be a workflow the org has.
+                self._check_triggers(
+                    org.id if org else None, definition, found.id if found else None
+                )
             if found is None:
                 workflow_creates.append(WorkflowCreate(name=wf_entry.name, definition=definition))
             elif found.definition != definition:
@@ -201,10 +222,8 @@ class Planner:
         )
 
     def _definition(self, source: Source, path: str, raw: object) -> domain.WorkflowDefinition:
-        try:
+        with _at(source, path):
             return self._parse_definition(raw)
-        except errors.InvalidInput as exc:
-            raise source.error(exc.field.replace("definition", path, 1), exc.message) from None
 
     @staticmethod
     def _workflow_for(
@@ -232,6 +251,16 @@ class Planner:
                 where, f"the organization has several workflows named {entry.workflow!r}"
             )
         return NEW_WORKFLOW
+
+
+@contextmanager
+def _at(source: Source, path: str) -> Iterator[None]:
+    """The service's errors about a definition (``definition.steps[2].kind``), pointed into the
+    file (``workflows[0].steps[2].kind``, line 12)."""
+    try:
+        yield
+    except errors.InvalidInput as exc:
+        raise source.error(exc.field.replace("definition", path, 1), exc.message) from None
 
 
 def _spec(
