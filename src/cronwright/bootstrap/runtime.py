@@ -76,7 +76,7 @@ class ApiApp:
 
 
 class ApiFactory(Protocol):
-    def __call__(self, database_url: str, clock: clock.Clock, /) -> ApiApp: ...
+    def __call__(self, settings: settings_module.Settings, clock: clock.Clock, /) -> ApiApp: ...
 
 
 def load_python_modules(names: list[str], functions: actions.PythonFunctions) -> None:
@@ -152,7 +152,7 @@ class Runtime:
 
         api_app: ApiApp | None = None
         if api_factory is not None and role.serves_http:
-            api_app = api_factory(url, service_clock)
+            api_app = api_factory(settings, service_clock)
         engine_metrics = metrics_module.EngineMetrics(
             api_app.registry if api_app is not None else CollectorRegistry()
         )

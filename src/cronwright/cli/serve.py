@@ -20,12 +20,16 @@ if TYPE_CHECKING:
     from cronwright.bootstrap import runtime
 
 
-def api_app(database_url: str, process_clock: clock.Clock) -> runtime.ApiApp:
+def api_app(chosen: settings.Settings, process_clock: clock.Clock) -> runtime.ApiApp:
     from cronwright.api.app import create_app
     from cronwright.api.container import Container
     from cronwright.bootstrap import runtime
 
-    container = Container.from_url(database_url, clock=process_clock)
+    container = Container.from_url(
+        chosen.database_url,
+        clock=process_clock,
+        alert_settings=runtime.alert_settings(chosen),  # test alerts use the configured SMTP
+    )
     app = create_app(container)
     return runtime.ApiApp(asgi=app, registry=app.state.metrics.registry, close=container.close)
 
