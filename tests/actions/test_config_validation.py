@@ -3,13 +3,17 @@ config, the message names the key and what is wrong."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.actions.conftest import workflows_of
+from tests.conftest import fresh_database_url
 from tests.engine.conftest import Bench
 
 from cronwright import actions, errors, service
+from cronwright.api.container import Container
 
 URL = "http://api.test/x"
 
@@ -138,3 +142,28 @@ def test_a_reference_to_a_step_that_is_not_upstream_is_refused_on_save(bench: Be
         "url: {{ steps.fetch.output.body }} reads step 'fetch': not among its depends_on "
         "(directly or through other steps)"
     )
+
+
+def test_an_api_process_checks_every_kind_without_running_anything(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    container = Container.from_url(
+        fresh_database_url(request, "sqlite", tmp_path),
+        check_config=actions.config_checker(allow_shell=False),
+    )
+    try:
+        workflows = container.service.workflows
+        org = container.service.organizations.create("acme")
+        for kind, config, message in [
+            ("http", {}, "url: Field required"),
+            ("trigger", {"workflow_id": "x"}, "workflow_id: Input should be a valid integer"),
+            ("shell", {"argv": ["ls"]}, "shell steps are disabled by the operator"),
+        ]:
+            definition = {"steps": [{"name": "s", "kind": kind, "config": config}]}
+            with pytest.raises(errors.InvalidInput, match=re.escape(message)):
+                workflows.create(org.id, name="w", definition=definition)
+        # Python functions live in the workers: here only the name's form is checked.
+        good = {"steps": [{"name": "s", "kind": "python", "config": {"function": "report"}}]}
+        assert workflows.create(org.id, name="w", definition=good).version == 1
+    finally:
+        container.close()

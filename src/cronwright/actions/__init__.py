@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from cronwright.actions.base import Action, StepContext, StepOutcome
-from cronwright.actions.defaults import install_default_actions
+from cronwright.actions.defaults import config_checker, install_default_actions
 from cronwright.actions.python import PythonFunctions
 from cronwright.actions.python import install as install_python
 from cronwright.actions.registry import ActionRegistry, UnknownActionKind
@@ -27,6 +27,7 @@ __all__ = [
     "StepContext",
     "StepOutcome",
     "UnknownActionKind",
+    "config_checker",
     "default_registry",
     "install_default_actions",
 ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from cronwright.actions import http, shell, trigger
+from cronwright import domain
+from cronwright.actions import http, python, shell, trigger
 from cronwright.actions.registry import ActionRegistry
 
 
@@ -22,3 +23,24 @@ def install_default_actions(
     if trigger_port is not None:
         trigger.install(registry, trigger_port)
     return registry
+
+
+class _NoChains:
+    def start_chained(
+        self,
+        org_id: domain.OrganizationId,
+        workflow_id: domain.WorkflowId,
+        *,
+        input: domain.JsonObject,
+        reason: str,
+    ) -> domain.RunId:
+        raise RuntimeError("this registry validates configs only; it runs nothing")
+
+
+def config_checker(*, allow_shell: bool) -> domain.ConfigCheck:
+    """Config validation for every kind, for a process that saves workflows but runs none (an
+    API-only node): python names are checked by pattern only, and nothing can be started."""
+    registry = ActionRegistry()
+    python.install(registry, python.PythonFunctions())
+    install_default_actions(registry, allow_shell=allow_shell, trigger_port=_NoChains())
+    return registry.check_config

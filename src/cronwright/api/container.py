@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from cronwright import clock as clock_module
-from cronwright import service
+from cronwright import domain, service
 from cronwright.engine import alerts
 from cronwright.service import alert_channels, triggers
 from cronwright.store import alert_channels as store_alert_channels
@@ -37,9 +37,11 @@ class Container:
         *,
         clock: clock_module.Clock | None = None,
         alert_settings: alerts.AlerterSettings | None = None,
+        check_config: domain.ConfigCheck | None = None,
     ) -> Container:
         """The API over the database at ``url`` (already migrated to the newest schema);
-        ``alert_settings`` say how test alerts are sent (SMTP server, timeouts)."""
+        ``alert_settings`` say how test alerts are sent (SMTP server, timeouts);
+        ``check_config`` validates step configs on save (``actions.config_checker``)."""
         store = sql.SqlStore.from_url(url)
         chosen = clock or clock_module.SystemClock()
 
@@ -48,7 +50,7 @@ class Container:
                 connection.execute(sa.text("SELECT 1"))
 
         return cls(
-            service=service.Service.build(store, chosen),
+            service=service.Service.build(store, chosen, check_config=check_config),
             alert_channels=alert_channels.AlertChannels(
                 store_alert_channels.SqlAlertChannels(store.engine), chosen
             ),
