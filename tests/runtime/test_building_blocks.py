@@ -19,7 +19,8 @@ from cronwright import actions, domain
 from cronwright import settings as settings_module
 from cronwright.bootstrap import errors as startup
 from cronwright.bootstrap import logs, metrics, runtime
-from cronwright.engine import scheduler, stats
+from cronwright.engine import scheduler
+from cronwright.store import queue
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -81,18 +82,13 @@ def sample(registry: CollectorRegistry, name: str, **labels: str) -> float | Non
 def test_metrics_copy_the_cluster_counts_and_observe_each_tick_once() -> None:
     registry = CollectorRegistry()
     engine_metrics = metrics.EngineMetrics(registry)
-    engine = stats.EngineStats(
+    counts = queue.QueueSnapshot(
         runs_by_state={domain.RunState.SUCCEEDED: 5, domain.RunState.PENDING: 2},
         queue_depth=2,
         active_runs=1,
-        dispatch_lag_p50=None,
-        dispatch_lag_p95=None,
-        dispatch_lag_p99=None,
-        claims=0,
-        finishes=0,
     )
-    engine_metrics.refresh(engine, scheduler_stats(2, [3, 4]))
-    engine_metrics.refresh(engine, scheduler_stats(2, [3, 4]))  # nothing new
+    engine_metrics.refresh(counts, scheduler_stats(2, [3, 4]))
+    engine_metrics.refresh(counts, scheduler_stats(2, [3, 4]))  # nothing new
     engine_metrics.refresh(None, scheduler_stats(3, [3, 4, 900]))
     assert sample(registry, "cronwright_runs", state="succeeded") == 5
     assert sample(registry, "cronwright_runs", state="failed") == 0

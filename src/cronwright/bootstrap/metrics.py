@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from cronwright import domain
 from cronwright.engine import scheduler as scheduler_module
-from cronwright.engine import stats
+from cronwright.store import queue
 
 LAG_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900)
 DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600)
@@ -88,14 +88,14 @@ class EngineMetrics:
 
     def refresh(
         self,
-        engine: stats.EngineStats | None,
+        counts: queue.QueueSnapshot | None,
         scheduler: scheduler_module.SchedulerStats | None = None,
     ) -> None:
-        if engine is not None:
+        if counts is not None:
             for state in domain.RunState:
-                self.runs.labels(state.value).set(engine.runs_by_state.get(state, 0))
-            self.queue_depth.set(engine.queue_depth)
-            self.active_runs.set(engine.active_runs)
+                self.runs.labels(state.value).set(counts.runs_by_state.get(state, 0))
+            self.queue_depth.set(counts.queue_depth)
+            self.active_runs.set(counts.active_runs)
         if scheduler is not None:
             with self._lock:
                 new = min(scheduler.ticks - self._ticks_seen, len(scheduler.tick_durations))

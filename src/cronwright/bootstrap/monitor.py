@@ -71,6 +71,12 @@ class Sampler:
         self.scheduler = scheduler
         self.worker = worker
 
+    def counts(self) -> queue.QueueSnapshot:
+        """Runs by state, queue depth, running runs: without the lag percentiles, which read
+        every run started in the last hour (the stats line's business, not every refresh's)."""
+        now = self._clock.now()
+        return self._runs.snapshot(now=now, since=now)
+
     def engine(self) -> stats.EngineStats:
         counters = self.worker.counters if self.worker is not None else None
         return stats.EngineStats.collect(self._runs, now=self._clock.now(), counters=counters)

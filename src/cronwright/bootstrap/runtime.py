@@ -227,13 +227,17 @@ class Runtime:
             monitor.Periodic(
                 "stats", self.settings.stats_interval, lambda: monitor.stats_line(sampler)
             ),
-            monitor.Periodic(
-                "metrics",
-                METRICS_REFRESH,
-                lambda: self.metrics.refresh(sampler.engine(), sampler.scheduler_stats()),
-                at_start=True,
-            ),
         ]
+        exposed = self.role.serves_http or self.settings.metrics_port is not None
+        if exposed:  # nobody reads the gauges otherwise: spare the database the queries
+            self._loops.append(
+                monitor.Periodic(
+                    "metrics",
+                    METRICS_REFRESH,
+                    lambda: self.metrics.refresh(sampler.counts(), sampler.scheduler_stats()),
+                    at_start=True,
+                )
+            )
         if self.role.schedules:
             self._loops.append(
                 monitor.Periodic("retention", self.settings.retention_interval, self._prune)
