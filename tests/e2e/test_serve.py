@@ -220,3 +220,14 @@ def test_a_port_in_use_is_a_start_up_error(tmp_path: Path) -> None:
         done = run(["serve", "--port", str(port)], env=environment(), cwd=tmp_path)
     assert done.returncode == 1, done
     assert f"cronwright: cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+def test_an_unreachable_database_is_a_start_up_error(tmp_path: Path) -> None:
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    url = f"postgresql://cron@127.0.0.1:{port}/cron"
+    done = run(["worker"], env=environment(database_url=url), cwd=tmp_path)
+    assert done.returncode == 1, done
+    assert done.stderr.startswith("cronwright: cannot open the database: "), done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
