@@ -259,3 +259,23 @@ def test_apply_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
     assert "7/7" in shown  # organization, workflow and five schedules
     path.write_text(path.read_text().replace("'0 * * * *'", "'1-2 * * * *'"))
     assert on_terminal("apply", str(path), "--json", env=env) == (0, "")
+
+
+def test_a_name_shared_by_two_schedules_asks_for_the_id(
+    sqlite_url: str, acme: tuple[domain.Organization, domain.Schedule]
+) -> None:
+    org, first = acme
+    store = sql.SqlStore.from_url(sqlite_url)
+    svc = service.Service.build(store, FakeClock(NOW))
+    svc.schedules.create(org.id, first.spec.replace(cron="0 4 * * *"), author="t")
+    svc.schedules.create(org.id, first.spec.replace(name="nightly-2", cron="0 5 * * *"), author="t")
+    store.close()
+    code, out = cli(sqlite_url, "schedules", "pause", "nightly", "--org", "acme")
+    assert (code, out) == (
+        1,
+        "error: several schedules are named 'nightly' (ids 1, 2); give the id\n",
+    )
+    code, out = cli(sqlite_url, "schedules", "pause", "nightly-2", "--org", "acme")
+    assert (code, out) == (0, 'schedule "nightly-2" paused\n')
+    code, out = cli(sqlite_url, "schedules", "pause", "nightly-3", "--org", "acme")
+    assert (code, out) == (1, "error: no schedule named 'nightly-3' in organization 'acme'\n")

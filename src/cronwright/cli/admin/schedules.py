@@ -40,10 +40,19 @@ def find(ctx: Context, org: domain.Organization, ref: str) -> domain.Schedule:
     """By id for a number, else by exact name (which must be unambiguous)."""
     if ref.isdigit():
         return ctx.service.schedules.get(org.id, domain.ScheduleId(int(ref)))
-    page = ctx.service.schedules.list(
-        org.id, domain.ScheduleFilter(name_contains=ref), limit=domain.MAX_PAGE_SIZE
-    )
-    named = [s for s in page.items if s.spec.name == ref]
+    named: list[domain.Schedule] = []
+    cursor: str | None = None
+    while True:  # every page: names contain one another ("sync" is in "sync-eu")
+        page = ctx.service.schedules.list(
+            org.id,
+            domain.ScheduleFilter(name_contains=ref),
+            cursor=cursor,
+            limit=domain.MAX_PAGE_SIZE,
+        )
+        named += [s for s in page.items if s.spec.name == ref]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
     if not named:
         raise errors.CronwrightError(f"no schedule named {ref!r} in organization {org.name!r}")
     if len(named) > 1:
