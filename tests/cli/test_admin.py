@@ -279,3 +279,11 @@ def test_a_name_shared_by_two_schedules_asks_for_the_id(
     assert (code, out) == (0, 'schedule "nightly-2" paused\n')
     code, out = cli(sqlite_url, "schedules", "pause", "nightly-3", "--org", "acme")
     assert (code, out) == (1, "error: no schedule named 'nightly-3' in organization 'acme'\n")
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback() -> None:
+    code, out = cli("postgresql://nobody@127.0.0.1:1/none", "org", "list")
+    assert code == 1
+    assert out.startswith("error: cannot use the database: ")
+    assert "Traceback" not in out
+    assert len(out.splitlines()) == 1

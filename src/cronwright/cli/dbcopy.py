@@ -14,8 +14,6 @@ from cronwright.cli import progress
 from cronwright.cli.admin import common
 from cronwright.store import copy
 
-EXIT_REFUSED = 1
-
 
 def command(
     source: Annotated[str, typer.Argument(help="URL of the database to copy from.")],
@@ -32,12 +30,8 @@ def command(
     commits: a failed copy leaves DESTINATION as it was. Stop the cronwright processes that
     write to SOURCE first, or their later writes will not be in the copy.
     """
-    try:
-        with progress.tracker(enabled=progress.wanted(as_json=as_json)) as bars:
-            report = copy.copy_database(source, destination, force=force, progress=bars)
-    except copy.CopyRefused as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_REFUSED) from None
+    with common.reported(), progress.tracker(enabled=progress.wanted(as_json=as_json)) as bars:
+        report = copy.copy_database(source, destination, force=force, progress=bars)
     shown = make_url(destination).render_as_string(hide_password=True)
     if as_json:
         result = {"destination": shown, "revision": report.revision, "tables": report.rows}

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Annotated, NoReturn
 
+import sqlalchemy as sa
 import typer
 from rich import box
 from rich.console import Console
@@ -89,6 +90,12 @@ def reported() -> Iterator[None]:
         fail(str(exc), EXIT_INVALID)
     except errors.CronwrightError as exc:
         fail(str(exc))
+    except sa.exc.OperationalError as exc:  # unreachable, refused, wrong password...
+        fail(f"cannot use the database: {one_line(exc.orig or exc)}")
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
