@@ -231,3 +231,28 @@ def test_an_unreachable_database_is_a_start_up_error(tmp_path: Path) -> None:
     assert done.returncode == 1, done
     assert done.stderr.startswith("cronwright: cannot open the database: "), done.stderr
     assert done.stderr.count("\n") == 1, done.stderr
+
+
+@pytest.mark.parametrize(("allowed", "status"), [("false", 422), ("true", 201)])
+def test_shell_steps_are_saved_only_when_the_operator_allows_them(
+    tmp_path: Path, allowed: str, status: int
+) -> None:
+    process, url, token = start_serve(tmp_path, shell_actions=allowed)
+    try:
+        with api_client(url, token) as client:
+            saved = client.post(
+                "/workflows",
+                json={
+                    "name": "uptime",
+                    "definition": {
+                        "steps": [{"name": "up", "kind": "shell", "config": {"argv": ["uptime"]}}]
+                    },
+                },
+            )
+        assert saved.status_code == status, saved.text
+        if status == 422:
+            assert "CRONWRIGHT_SHELL_ACTIONS" in saved.text
+        process.signal(signal.SIGTERM)
+        assert process.wait() == 0, process.describe()
+    finally:
+        process.stop()

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 
 def api_app(chosen: settings.Settings, process_clock: clock.Clock) -> runtime.ApiApp:
+    from cronwright import actions
     from cronwright.api.app import create_app
     from cronwright.api.container import Container
     from cronwright.bootstrap import runtime
@@ -29,6 +30,8 @@ def api_app(chosen: settings.Settings, process_clock: clock.Clock) -> runtime.Ap
         chosen.database_url,
         clock=process_clock,
         alert_settings=runtime.alert_settings(chosen),  # test alerts use the configured SMTP
+        # Steps are checked on save, shell refused unless the operator allowed it.
+        check_config=actions.config_checker(allow_shell=chosen.shell_actions),
     )
     app = create_app(container)
     return runtime.ApiApp(asgi=app, registry=app.state.metrics.registry, close=container.close)
