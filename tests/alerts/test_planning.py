@@ -98,11 +98,29 @@ def test_a_late_slot_alerts_only_once_past_its_grace() -> None:
     assert alert.details["cause"] == "scheduler"
 
 
-def test_a_slot_found_late_and_then_missed_is_one_alert() -> None:
-    missed = run(9, domain.RunState.MISSED, 0)
-    now = T + timedelta(hours=1)
-    found = alerts.alerts_for([missed], {}, [late(0, alerts.MissCause.QUEUE)], now=now)
-    assert keys(found) == ["missed:schedule:1:2026-03-02T09:00:00+00:00"]
+def test_slots_missed_together_are_one_alert_keyed_by_the_first_slot() -> None:
+    missed = alerts.LateSlot(
+        org_id=domain.OrganizationId(7),
+        schedule_id=S1,
+        schedule_name="s1",
+        slot_at=T,
+        due_at=T + timedelta(hours=2),
+        grace=timedelta(0),
+        cause=alerts.MissCause.MISSED,
+        count=120,
+        last_slot_at=T + timedelta(minutes=119),
+    )
+    stuck = late(0)  # the same first slot, found earlier while the scheduler was down
+    [alert] = alerts.alerts_for([], {}, [missed, stuck], now=T + timedelta(hours=2))
+    assert alert.dedup_key == "missed:schedule:1:2026-03-02T09:00:00+00:00"
+    assert alert.summary == (
+        "schedule 's1': 120 slots from 2026-03-02T09:00:00+00:00 to 2026-03-02T10:59:00+00:00 "
+        "did not start: their runs were marked missed"
+    )
+    assert (alert.details["slots"], alert.details["last_slot"]) == (
+        120,
+        "2026-03-02T10:59:00+00:00",
+    )
 
 
 def test_rate_limit_windows_are_aligned_so_every_process_agrees() -> None:

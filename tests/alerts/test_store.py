@@ -8,11 +8,13 @@ import pytest
 import sqlalchemy as sa
 
 from cronwright import domain
+from cronwright.clock import FakeClock
 from cronwright.planning import alerts as planning
 from cronwright.store import dialect
 from cronwright.store.alerts import SCAN_CURSOR
 from cronwright.store.models import AlertScanRow
-from tests.alerts.conftest import Harness
+from tests.alerts.conftest import Harness, make_app
+from tests.alerts.receivers import WebhookReceiver
 
 LEASE = timedelta(minutes=2)
 POLICY = planning.DeliveryPolicy()
@@ -136,3 +138,26 @@ def test_a_run_that_commits_after_a_scan_that_passed_its_finish_time_is_still_al
     committed_late(timedelta(seconds=5) + overlap + timedelta(seconds=1))  # beyond: not seen
     harness.alerter.scan_once()
     assert [d.run_id for d in harness.deliveries()] == [within]
+
+
+def test_pruning_drops_old_finished_deliveries_and_keeps_pending_ones(
+    database_url: str, clock: FakeClock
+) -> None:
+    harness = Harness(make_app(database_url, clock, retention=timedelta(minutes=10)), clock)
+    with WebhookReceiver() as receiver:
+        harness.webhook(receiver.url, events=["run_failed"])
+        harness.webhook("http://127.0.0.1:9/nowhere", events=["run_failed"])
+        harness.schedule()
+        harness.next_slot("fail")
+        harness.alert()
+        old = {d.state: d.id for d in harness.deliveries()}
+        harness.clock.advance(harness.alerter.settings.retention + timedelta(minutes=1))
+        harness.next_slot("fail")
+        harness.alert()
+        assert harness.alerter.prune_once() == 1
+    kept = harness.deliveries()
+    harness.app.close()
+    assert old[domain.AlertDeliveryState.DELIVERED] not in {d.id for d in kept}
+    assert harness.alerter.store.attempts(old[domain.AlertDeliveryState.DELIVERED]) == []
+    assert old[domain.AlertDeliveryState.PENDING] in {d.id for d in kept}
+    assert len(kept) == 3

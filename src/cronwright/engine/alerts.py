@@ -29,6 +29,9 @@ from cronwright.store import alerts
 
 log = logging.getLogger(__name__)
 
+PRUNE_BATCH = 1000
+PRUNE_EVERY = timedelta(hours=1)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlerterSettings:
@@ -41,6 +44,7 @@ class AlerterSettings:
     policy: planning.DeliveryPolicy = field(default_factory=planning.DeliveryPolicy)
     overlap: timedelta = alerts.DEFAULT_OVERLAP  # rescan this far back for late commits
     max_lookback: timedelta = alerts.DEFAULT_MAX_LOOKBACK  # after an outage of every alerter
+    retention: timedelta = timedelta(days=30)  # delivered and failed deliveries are kept so long
     webhook_timeout: timedelta = webhook.DEFAULT_TIMEOUT
     smtp: email.SmtpSettings = field(default_factory=email.SmtpSettings)
 
@@ -99,6 +103,14 @@ class Alerter:
             max_lookback=self.settings.max_lookback,
         )
 
+    def prune_once(self) -> int:
+        """Delete finished deliveries older than the retention; how many went."""
+        cutoff = self._clock.now() - self.settings.retention
+        pruned = 0
+        while batch := self.store.prune(created_before=cutoff, limit=PRUNE_BATCH):
+            pruned += batch
+        return pruned
+
     def deliver_once(self) -> list[alerts.DeliveryRecord | None]:
         """Claim what is due (up to the thread count), send it on the pool, wait for the
         outcomes. For tests and one-shot use; the loop does not wait."""
@@ -145,8 +157,12 @@ class Alerter:
             self._pool = None
 
     def _loop(self) -> None:
+        prune_at = self._clock.now()
         while not self._stopping.is_set():
             try:
+                if self._clock.now() >= prune_at:
+                    prune_at = self._clock.now() + PRUNE_EVERY
+                    self.prune_once()
                 self.scan_once()
                 for delivery in self._claim(self._free()):
                     self._pool_or_start().submit(self._deliver, delivery).add_done_callback(

@@ -52,12 +52,14 @@ class FinishedRun:
 class MissCause:
     SCHEDULER = "scheduler"  # next_fire_at passed and no scheduler wrote the slot's run
     QUEUE = "queue"  # the slot's run is pending past its grace: no worker took it
-    MISSED = "missed"  # the run was marked missed (catch-up or misfire)
+    MISSED = "missed"  # runs were marked missed (catch-up or misfire)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LateSlot:
-    """A slot of a schedule that has not started: its run was never written, or still waits."""
+    """A slot of a schedule that has not started: its run was never written, still waits, or
+    was marked missed. Runs one transaction marked missed together (catch-up after an outage)
+    are one ``LateSlot`` from ``slot_at`` to ``last_slot_at``: one alert, not one per slot."""
 
     org_id: domain.OrganizationId
     schedule_id: domain.ScheduleId
@@ -67,9 +69,11 @@ class LateSlot:
     grace: timedelta  # the schedule's misfire grace
     cause: str
     run_id: domain.RunId | None = None
+    count: int = 1  # slots from ``slot_at`` to ``last_slot_at``
+    last_slot_at: datetime | None = None
 
     def is_late(self, now: datetime) -> bool:
-        return self.due_at + self.grace < now
+        return self.cause == MissCause.MISSED or self.due_at + self.grace < now
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -178,6 +182,13 @@ def missed_alert(slot: LateSlot) -> Alert:
         MissCause.QUEUE: "its run is still waiting (are the workers down or full?)",
         MissCause.MISSED: "its run was marked missed",
     }[slot.cause]
+    what = f"the {slot.slot_at.isoformat()} slot did not start"
+    if slot.count > 1 and slot.last_slot_at is not None:
+        what = (
+            f"{slot.count} slots from {slot.slot_at.isoformat()} to "
+            f"{slot.last_slot_at.isoformat()} did not start"
+        )
+        why = "their runs were marked missed"
     return Alert(
         event=SCHEDULE_MISSED,
         dedup_key=missed_key(slot.schedule_id, slot.slot_at),
@@ -185,10 +196,11 @@ def missed_alert(slot: LateSlot) -> Alert:
         schedule_id=slot.schedule_id,
         run_id=slot.run_id,
         occurred_at=slot.due_at + slot.grace,
-        summary=f"schedule {slot.schedule_name!r}: the {slot.slot_at.isoformat()} slot did not "
-        f"start: {why}",
+        summary=f"schedule {slot.schedule_name!r}: {what}: {why}",
         details={
             "slot": slot.slot_at.isoformat(),
+            "slots": slot.count,
+            "last_slot": (slot.last_slot_at or slot.slot_at).isoformat(),
             "cause": slot.cause,
             "grace_seconds": slot.grace.total_seconds(),
         },
@@ -202,7 +214,8 @@ def alerts_for(
     *,
     now: datetime,
 ) -> list[Alert]:
-    """Every alert the facts call for, one per dedup key, in the order they happened."""
+    """Every alert the facts call for, one per dedup key, in the order they happened.
+    ``finished``: runs that succeeded or finally failed; missed runs come as ``late`` slots."""
     found: dict[tuple[int, str], Alert] = {}
 
     def add(alert: Alert) -> None:
@@ -211,18 +224,6 @@ def alerts_for(
     for run in finished:
         if run.state in FINAL_FAILURES:
             add(failure_alert(run))
-        elif run.state is domain.RunState.MISSED and run.schedule_id is not None:
-            slot = LateSlot(
-                org_id=run.org_id,
-                schedule_id=run.schedule_id,
-                schedule_name=run.schedule_name or "",
-                slot_at=run.scheduled_for,
-                due_at=run.finished_at,
-                grace=timedelta(0),
-                cause=MissCause.MISSED,
-                run_id=run.id,
-            )
-            add(missed_alert(slot))
     for alert in recovery_alerts(finished, previous):
         add(alert)
     for slot in late:

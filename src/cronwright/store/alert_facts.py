@@ -4,7 +4,7 @@ finished since the scan cursor, and slots that should have started and have not.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from cronwright.planning import alerts as planning
 from cronwright.store.models import RunRow, ScheduleRow
 
 _CHUNK = 500  # ids per IN list: under SQLite's limit of bound parameters
-_SCANNED_STATES = [s.value for s in (*planning.OUTCOMES, domain.RunState.MISSED)]
+_OUTCOMES = [s.value for s in planning.OUTCOMES]
 
 
 def finished_runs(
@@ -29,7 +29,7 @@ def finished_runs(
         .where(
             RunRow.finished_at > since,
             RunRow.finished_at <= until,
-            RunRow.state.in_(_SCANNED_STATES),
+            RunRow.state.in_(_OUTCOMES),
             # Successes matter only for recovery, which is per schedule.
             sa.or_(
                 RunRow.state != domain.RunState.SUCCEEDED.value, RunRow.schedule_id.is_not(None)
@@ -64,6 +64,48 @@ def previous_outcomes(
             assert run.schedule_id is not None
             found[run.schedule_id] = run
     return found
+
+
+def missed_slots(
+    connection: Connection, since: datetime, until: datetime
+) -> list[planning.LateSlot]:
+    """Runs marked missed after ``since``, grouped by schedule and the instant they were marked:
+    a catch-up after an outage marks many slots at once, and says so in one alert."""
+    first_slot = sa.func.min(RunRow.scheduled_for)
+    query = (
+        sa.select(
+            RunRow.org_id,
+            RunRow.schedule_id,
+            ScheduleRow.name,
+            RunRow.finished_at,
+            first_slot.label("first_slot"),
+            sa.func.max(RunRow.scheduled_for).label("last_slot"),
+            sa.func.count().label("slots"),
+            sa.func.min(RunRow.id).label("first_run_id"),
+        )
+        .join(ScheduleRow, ScheduleRow.id == RunRow.schedule_id)
+        .where(
+            RunRow.state == domain.RunState.MISSED.value,
+            RunRow.finished_at > since,
+            RunRow.finished_at <= until,
+        )
+        .group_by(RunRow.org_id, RunRow.schedule_id, ScheduleRow.name, RunRow.finished_at)
+    )
+    return [
+        planning.LateSlot(
+            org_id=domain.OrganizationId(row.org_id),
+            schedule_id=domain.ScheduleId(row.schedule_id),
+            schedule_name=row.name,
+            slot_at=row.first_slot,
+            due_at=row.finished_at,
+            grace=timedelta(0),
+            cause=planning.MissCause.MISSED,
+            run_id=domain.RunId(row.first_run_id),
+            count=row.slots,
+            last_slot_at=row.last_slot,
+        )
+        for row in connection.execute(query)
+    ]
 
 
 def unwritten_slots(connection: Connection, now: datetime) -> list[planning.LateSlot]:

@@ -18,6 +18,7 @@ from cronwright.store import dialect
 from cronwright.store.models import AlertChannelRow, AlertDeliveryRow, AlertSuppressionRow
 
 _CHUNK = 500
+MAX_LISTED_IDS = 100  # a summary names this many of the alerts it counts
 _PENDING = domain.AlertDeliveryState.PENDING.value
 
 
@@ -48,7 +49,8 @@ class Fanout:
             return 0, 0
         known = self._known({(c.id, a.dedup_key) for a, c in targets})
         sent = self._sent_in_window({a.schedule_id for a, _ in targets if a.schedule_id})
-        enqueued = coalesced = 0
+        enqueued = 0
+        held_back: list[tuple[planning.Alert, int]] = []
         for alert, channel in targets:
             if (channel.id, alert.dedup_key) in known:
                 continue
@@ -57,8 +59,8 @@ class Fanout:
                 enqueued += self._deliver(alert, channel.id)
                 sent[channel.id, alert.schedule_id] += 1
             else:
-                coalesced += self._suppress(alert, channel.id)
-        return enqueued, coalesced
+                held_back.append((alert, channel.id))
+        return enqueued, self._suppress(held_back)
 
     def _channels(self, org_ids: set[int]) -> dict[int, list[Any]]:
         found: dict[int, list[Any]] = {}
@@ -123,17 +125,45 @@ class Fanout:
         ).first()
         return 0 if inserted is None else 1
 
-    def _suppress(self, alert: planning.Alert, channel_id: int) -> int:
+    def _suppress(self, held_back: Sequence[tuple[planning.Alert, int]]) -> int:
+        """Record the alerts over the limit (in bulk: a flood is when this matters) behind one
+        summary per channel and schedule; how many were new."""
+        summaries: dict[tuple[int, int], int] = {}
+        rows = []
+        for alert, channel_id in held_back:
+            assert alert.schedule_id is not None
+            group = (channel_id, alert.schedule_id)
+            if group not in summaries:
+                summaries[group] = self._summary(alert, channel_id)
+            rows.append(
+                {
+                    "channel_id": channel_id,
+                    "dedup_key": alert.dedup_key,
+                    "event": alert.event,
+                    "coalesced_into": summaries[group],
+                    "created_at": self._now,
+                }
+            )
+        inserted = 0
+        for start in range(0, len(rows), _CHUNK):
+            statement = (
+                dialect.insert(AlertSuppressionRow, self._dialect)
+                .values(rows[start : start + _CHUNK])
+                .on_conflict_do_nothing(index_elements=["channel_id", "dedup_key"])
+                .returning(AlertSuppressionRow.id)
+            )
+            inserted += len(self._connection.execute(statement).all())
+        return inserted
+
+    def _summary(self, alert: planning.Alert, channel_id: int) -> int:
+        """The id of this window's summary delivery for the alert's schedule and channel; it
+        goes out when the window ends and counts, then, everything the window held back."""
         assert alert.rate_key is not None
         assert alert.schedule_id is not None
         key = planning.coalesced_key(alert.rate_key, self._window_start)
         base = planning.coalesced_payload(
-            alert.org_id,
-            alert.schedule_id,
-            self._rate,
-            window_start=self._window_start,
+            alert.org_id, alert.schedule_id, self._rate, window_start=self._window_start
         )
-        # The summary goes out when the window ends; by then it counts all the window held back.
         self._connection.execute(
             dialect.insert(AlertDeliveryRow, self._dialect)
             .values(
@@ -150,24 +180,12 @@ class Fanout:
             )
             .on_conflict_do_nothing(index_elements=["channel_id", "dedup_key"])
         )
-        summary_id = self._connection.execute(
+        found: int = self._connection.execute(
             sa.select(AlertDeliveryRow.id).where(
                 AlertDeliveryRow.channel_id == channel_id, AlertDeliveryRow.dedup_key == key
             )
         ).scalar_one()
-        inserted = self._connection.execute(
-            dialect.insert(AlertSuppressionRow, self._dialect)
-            .values(
-                channel_id=channel_id,
-                dedup_key=alert.dedup_key,
-                event=alert.event,
-                coalesced_into=summary_id,
-                created_at=self._now,
-            )
-            .on_conflict_do_nothing(index_elements=["channel_id", "dedup_key"])
-            .returning(AlertSuppressionRow.id)
-        ).first()
-        return 0 if inserted is None else 1
+        return found
 
 
 def with_suppressed(connection: Connection, row: Any) -> domain.JsonObject:
@@ -183,7 +201,7 @@ def with_suppressed(connection: Connection, row: Any) -> domain.JsonObject:
     details |= {
         "count": len(suppressed),
         "events": dict(events),
-        "alert_ids": [k for _, k in suppressed],
+        "alert_ids": [key for _, key in suppressed[:MAX_LISTED_IDS]],
     }
     payload["details"] = details
     payload["summary"] = (

@@ -154,6 +154,12 @@ class AlertStore(Protocol):
         was fenced out (its lease ended and another process took the delivery)."""
         ...
 
+    def prune(self, *, created_before: datetime, limit: int = 1000) -> int:
+        """Delete up to ``limit`` delivered or failed deliveries created before
+        ``created_before`` (their attempts and suppressions go with them); how many went.
+        Pending ones are kept whatever their age."""
+        ...
+
     def deliveries(
         self,
         org_id: domain.OrganizationId,
@@ -201,6 +207,7 @@ class SqlAlertStore:
                 before=since,
             )
             late = [
+                *alert_facts.missed_slots(connection, since, now),
                 *alert_facts.unwritten_slots(connection, now),
                 *alert_facts.waiting_slots(connection, now),
             ]
@@ -389,6 +396,25 @@ class SqlAlertStore:
                 .returning(*AlertDeliveryRow.__table__.columns)
             ).one_or_none()
         return None if row is None else _record(row)
+
+    def prune(self, *, created_before: datetime, limit: int = 1000) -> int:
+        old = (
+            sa.select(AlertDeliveryRow.id)
+            .where(
+                AlertDeliveryRow.state.in_([_DELIVERED, _FAILED]),
+                AlertDeliveryRow.created_at < created_before,
+            )
+            .order_by(AlertDeliveryRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        with self._write() as connection:
+            ids = connection.execute(old).scalars().all()
+            if not ids:
+                return 0
+            # Attempts and suppressions go by ON DELETE CASCADE.
+            connection.execute(sa.delete(AlertDeliveryRow).where(AlertDeliveryRow.id.in_(ids)))
+        return len(ids)
 
     # -- reading ----------------------------------------------------------------------------------
 
