@@ -59,12 +59,12 @@ def test_scheduler_two_workers_and_api_run_schedules_made_through_the_api(
     upgraded = run(["db", "upgrade"], env=env)
     assert upgraded.returncode == 0, upgraded.stderr
     token = admin_token(url)
-    metrics_port = free_port()
+    metrics_port, scheduler_metrics_port = free_port(), free_port()
     with ExitStack() as stack:
         processes: dict[str, Process] = {}
         for name, args in [
             ("api", ["api", "--port", "0"]),
-            ("scheduler", ["scheduler"]),
+            ("scheduler", ["scheduler", "--metrics-port", str(scheduler_metrics_port)]),
             ("worker-1", ["worker", "--metrics-port", str(metrics_port)]),
             ("worker-2", ["worker"]),
         ]:
@@ -111,6 +111,15 @@ def test_scheduler_two_workers_and_api_run_schedules_made_through_the_api(
         )
         assert finished is not None
         assert float(finished.group(1)) >= 1
+
+        scheduler_metrics = httpx.get(
+            f"http://127.0.0.1:{scheduler_metrics_port}/metrics", timeout=10
+        ).text
+        ticks = re.search(
+            r"^cronwright_scheduler_tick_duration_seconds_count (\S+)$", scheduler_metrics, re.M
+        )
+        assert ticks is not None
+        assert float(ticks.group(1)) >= 1
 
         worker_pids = {processes[w].popen.pid for w in ("worker-1", "worker-2")}
         assert {int(str(r["worker_id"]).split(":")[1]) for r in succeeded} == worker_pids

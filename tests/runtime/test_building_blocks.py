@@ -79,7 +79,7 @@ def sample(registry: CollectorRegistry, name: str, **labels: str) -> float | Non
     return registry.get_sample_value(name, labels)
 
 
-def test_metrics_copy_the_cluster_counts_and_observe_each_tick_once() -> None:
+def test_metrics_copy_the_cluster_counts_and_take_each_tick_once_at_scrape() -> None:
     registry = CollectorRegistry()
     engine_metrics = metrics.EngineMetrics(registry)
     counts = queue.QueueSnapshot(
@@ -87,9 +87,12 @@ def test_metrics_copy_the_cluster_counts_and_observe_each_tick_once() -> None:
         queue_depth=2,
         active_runs=1,
     )
-    engine_metrics.refresh(counts, scheduler_stats(2, [3, 4]))
-    engine_metrics.refresh(counts, scheduler_stats(2, [3, 4]))  # nothing new
-    engine_metrics.refresh(None, scheduler_stats(3, [3, 4, 900]))
+    engine_metrics.refresh(counts)
+    latest = [scheduler_stats(2, [3, 4])]
+    engine_metrics.watch_scheduler(lambda: latest[-1])
+    assert sample(registry, "cronwright_scheduler_tick_duration_seconds_count") == 2
+    assert sample(registry, "cronwright_scheduler_tick_duration_seconds_count") == 2  # no new
+    latest.append(scheduler_stats(3, [3, 4, 900]))
     assert sample(registry, "cronwright_runs", state="succeeded") == 5
     assert sample(registry, "cronwright_runs", state="failed") == 0
     assert sample(registry, "cronwright_queue_depth") == 2

@@ -1,17 +1,21 @@
 """Prometheus metrics of the engine, next to the API's in one registry.
 
-Two sources: the worker tells :class:`EngineMetrics` about each attempt as it starts and ends
-(dispatch lag and duration histograms, finished runs), and :meth:`EngineMetrics.refresh`, called
+Three sources: the worker tells :class:`EngineMetrics` about each attempt as it starts and ends
+(dispatch lag and duration histograms, finished runs); :meth:`EngineMetrics.refresh`, called
 periodically, copies the cluster-wide counts (runs by state, queue depth, active runs) from a
-queue snapshot and the scheduler's new tick durations into their histogram.
+queue snapshot; and each scrape takes the scheduler's new tick durations into their histogram
+(:meth:`EngineMetrics.watch_scheduler`).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 from cronwright import domain
 from cronwright.engine import scheduler as scheduler_module
@@ -66,11 +70,12 @@ class EngineMetrics:
             ["kind"],
             registry=registry,
         )
+        # Not registered by itself: _TicksOnScrape exposes it, up to date at each scrape.
         self.tick_duration = Histogram(
             "cronwright_scheduler_tick_duration_seconds",
             "How long one scheduler tick (materialising due slots) took in this process.",
             buckets=TICK_BUCKETS,
-            registry=registry,
+            registry=None,
         )
         self._lock = threading.Lock()
         self._ticks_seen = 0
@@ -97,8 +102,32 @@ class EngineMetrics:
             self.queue_depth.set(counts.queue_depth)
             self.active_runs.set(counts.active_runs)
         if scheduler is not None:
-            with self._lock:
-                new = min(scheduler.ticks - self._ticks_seen, len(scheduler.tick_durations))
-                self._ticks_seen = scheduler.ticks
+            self.observe_ticks(scheduler)
+
+    def watch_scheduler(self, source: Callable[[], scheduler_module.SchedulerStats | None]) -> None:
+        """Expose the tick histogram, taking ``source()``'s new ticks in at each scrape."""
+        self.registry.register(_TicksOnScrape(self, source))
+
+    def observe_ticks(self, scheduler: scheduler_module.SchedulerStats) -> None:
+        """The ticks since the last call (the stats keep the latest durations only)."""
+        with self._lock:
+            new = min(scheduler.ticks - self._ticks_seen, len(scheduler.tick_durations))
+            self._ticks_seen = scheduler.ticks
             for duration in scheduler.tick_durations[len(scheduler.tick_durations) - new :]:
                 self.tick_duration.observe(duration.total_seconds())
+
+
+class _TicksOnScrape(Collector):
+    def __init__(
+        self,
+        metrics: EngineMetrics,
+        source: Callable[[], scheduler_module.SchedulerStats | None],
+    ) -> None:
+        self._metrics = metrics
+        self._source = source
+
+    def collect(self) -> Iterable[Metric]:
+        found = self._source()
+        if found is not None:
+            self._metrics.observe_ticks(found)
+        return self._metrics.tick_duration.collect()

@@ -229,12 +229,14 @@ class Runtime:
             ),
         ]
         exposed = self.role.serves_http or self.settings.metrics_port is not None
+        if exposed and self.node.scheduler is not None:
+            self.metrics.watch_scheduler(self.node.scheduler.stats)
         if exposed:  # nobody reads the gauges otherwise: spare the database the queries
             self._loops.append(
                 monitor.Periodic(
                     "metrics",
                     METRICS_REFRESH,
-                    lambda: self.metrics.refresh(sampler.counts(), sampler.scheduler_stats()),
+                    lambda: self.metrics.refresh(sampler.counts()),
                     at_start=True,
                 )
             )
