@@ -273,6 +273,11 @@ INVALID = [
         id="unknown-field",
     ),
     pytest.param(
+        FILE.replace("input: {region: eu}", "input: {region: eu, since: 2026-01-01}"),
+        "acme.yaml:18: schedules[0].input.since: 2026-01-01 is read as a date; quote it",
+        id="yaml-date",
+    ),
+    pytest.param(
         FILE.replace('cron: "0 * * * *"', "cron: */5 * * * *"),
         "acme.yaml:22: ",
         id="yaml-alias",

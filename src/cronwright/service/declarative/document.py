@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -103,6 +103,7 @@ def _workflow(source: Source, path: str, raw: object) -> WorkflowEntry:
     name = _string(source, f"{path}.name", raw.get("name"))
     if "steps" not in raw:
         raise source.error(f"{path}.steps", "is required")
+    _json_only(source, f"{path}.steps", raw["steps"])
     return WorkflowEntry(path=path, name=name, definition={"steps": raw["steps"]})
 
 
@@ -143,6 +144,7 @@ def _field(source: Source, where: str, key: str, value: object) -> Any:
     if key == "input":
         if not isinstance(value, Mapping):
             raise source.error(where, "must be a mapping")
+        _json_only(source, where, value)
         return dict(value)
     if key == "max_attempts":
         if not isinstance(value, int) or isinstance(value, bool):
@@ -233,3 +235,20 @@ def _no_unknown(source: Source, path: str, raw: Mapping[Any, Any], known: frozen
             where = f"{path}.{key}" if path else str(key)
             listed = ", ".join(sorted(known))
             raise source.error(where, f"unknown field {key!r}; known fields: {listed}")
+
+
+def _json_only(source: Source, where: str, value: object) -> None:
+    """YAML has values JSON lacks: dates (``2026-01-01`` unquoted) would be refused later with a
+    vaguer message, so name the exact place here."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise source.error(where, f"key {key!r} must be text; quote it")
+            _json_only(source, f"{where}.{key}", item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _json_only(source, f"{where}[{index}]", item)
+    elif isinstance(value, date):
+        raise source.error(where, f"{value} is read as a date; quote it to pass it as text")
+    elif not (value is None or isinstance(value, str | int | float | bool)):
+        raise source.error(where, f"{value!r} is not a JSON value")
