@@ -85,5 +85,6 @@ __all__ = [
     "Source",
     "format_duration",
     "load",
+    "parse",
     "parse_duration",
 ]
