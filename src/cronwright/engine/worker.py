@@ -11,7 +11,7 @@ buffer runs low (or a thread is idle), up to the room left, in one transaction, 
 a run ends, a wake-up arrives or the poll interval passes. Buffered runs are leased like the
 others (``running`` in the database, counted by every limit) and heartbeated.
 
-Shutdown (:meth:`Worker.stop`): stop claiming, release the buffered runs that never started, let
+Shutdown (:meth:`Worker.stop`): stop claiming, release the buffered runs no idle thread takes, let
 the runs executing finish within the grace period, write their outcomes, then release the rest
 (back to ``pending``, the attempt not consumed) and stop their actions, unregister, return.
 """
@@ -63,6 +63,7 @@ class _InFlight:
     interrupt: threading.Event = field(default_factory=threading.Event)
     released: bool = False
     started: bool = False  # taken by an executor thread (else still in the local buffer)
+    finishing: bool = False  # executed; its finish is queued for the writer
 
 
 class Worker:
@@ -123,8 +124,9 @@ class Worker:
         (a bigger batch later costs one transaction instead of many)."""
         capacity = self._concurrency + self._prefetch
         with self._changed:
-            held = len(self._in_flight)
+            finishing = sum(1 for entry in self._in_flight.values() if entry.finishing)
             waiting = sum(1 for entry in self._in_flight.values() if not entry.started)
+            held = len(self._in_flight) - finishing
         free = capacity - held
         if free <= 0 or self._stopping.is_set():
             return []
@@ -135,7 +137,9 @@ class Worker:
             now=self._clock.now(),
             lease=self._lease,
             limit=free,
-            process_capacity=capacity,
+            # Runs whose finish is being written are still ``running`` in the table but hold
+            # no thread: they do not count against this worker's capacity.
+            process_capacity=capacity + finishing,
         )
         self.counters.claimed(len(claimed))
         pool = self._pool_or_start()
@@ -184,7 +188,7 @@ class Worker:
         for thread in self._threads:
             thread.join()
         self._threads.clear()
-        self._release(self._unstarted())  # buffered runs never started: give them back now
+        self._release(self._unstarted())  # buffered runs no thread will take: back now
         deadline = self._clock.now() + grace
         with self._changed:
             while self._in_flight:
@@ -209,9 +213,13 @@ class Worker:
             log.exception("could not unregister worker %s", self.worker_id)
 
     def _unstarted(self) -> list[_InFlight]:
-        """Mark the buffered runs released (no executor thread will start them) and return them."""
+        """Mark released the buffered runs that no idle thread is about to start (no executor
+        thread will start them now) and return them."""
         with self._changed:
-            unstarted = [entry for entry in self._in_flight.values() if not entry.started]
+            busy = sum(1 for e in self._in_flight.values() if e.started and not e.finishing)
+            idle = max(0, self._concurrency - busy)
+            # In claim order, which is the pool's order: the idle threads take the first ones.
+            unstarted = [entry for entry in self._in_flight.values() if not entry.started][idle:]
             for entry in unstarted:
                 entry.released = True
                 self._in_flight.pop(entry.claimed.id)
@@ -274,7 +282,8 @@ class Worker:
                     outcome=outcome,
                     now=self._clock.now(),
                 )
-                finishing = True
+                finishing = entry.finishing = True
+                self._clock.wake()  # its thread is free: claim again now
                 future.add_done_callback(
                     lambda done: self._finished(entry, outcome, started_at, done)
                 )

@@ -6,6 +6,7 @@ Used by ``SqlRunQueue.claim``; the guarantees are stated on ``RunQueue`` in
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -164,15 +165,10 @@ class _Claim:
 
     def _running(self) -> tuple[Counter[int], int]:
         """Running runs per organization, and how many of them are this worker's."""
-        mine = sa.func.count().filter(RunRow.worker_id == self.worker_id)
-        query = (
-            sa.select(RunRow.org_id, sa.func.count(), mine)
-            .where(RunRow.state == _RUNNING)
-            .group_by(RunRow.org_id)
-        )
         by_org: Counter[int] = Counter()
         own = 0
-        for org_id, count, of_mine in self.connection.execute(query):
+        rows = self.connection.execute(_running_statement(), {"b_worker": self.worker_id})
+        for org_id, count, of_mine in rows:
             by_org[org_id] = count
             own += of_mine
         return by_org, own
@@ -186,26 +182,11 @@ class _Claim:
     def _candidates(self, *, batch: int, exclude_orgs: Sequence[int]) -> list[sa.Row[Any]]:
         """Pending runs that may start, oldest first, with their schedule's claim settings
         (``s_*``, None for runs without a schedule)."""
-        query = (
-            sa.select(
-                RunRow.__table__,
-                ScheduleRow.overlap.label("s_overlap"),
-                ScheduleRow.misfire_grace.label("s_misfire_grace"),
-                ScheduleRow.timeout.label("s_timeout"),
-            )
-            .outerjoin(ScheduleRow, ScheduleRow.id == RunRow.schedule_id)
-            .where(
-                RunRow.state == _PENDING,
-                RunRow.available_at <= self.now,
-                ~_waits_in_buffer_all(),
-            )
-            .order_by(RunRow.available_at, RunRow.id)
-            .limit(batch)
-            .with_for_update(skip_locked=True, of=RunRow.__table__)
-        )
+        parameters: dict[str, Any] = {"b_now": self.now, "b_batch": batch}
         if exclude_orgs:
-            query = query.where(RunRow.org_id.not_in(exclude_orgs))
-        return list(self.connection.execute(query).all())
+            parameters["b_exclude"] = list(exclude_orgs)
+        query = _candidates_statement(exclude=bool(exclude_orgs))
+        return list(self.connection.execute(query, parameters).all())
 
     def _siblings(
         self, schedules: dict[int | None, _Schedule]
@@ -299,16 +280,17 @@ class _Claim:
             "reason": None,
         }
         self.connection.execute(
-            sa.update(RunRow)
-            .where(RunRow.id.in_([row.id for row in rows]))
-            .values({**values, "attempt": RunRow.attempt + 1})
+            _start_statement(),
+            {
+                "b_ids": [row.id for row in rows],
+                "b_worker": self.worker_id,
+                "b_now": self.now,
+                "b_lease_until": self.now + self.lease,
+            },
         )
-        columns = [column.name for column in RunRow.__table__.columns]
         return [
             Claimed(
-                columns={name: row._mapping[name] for name in columns}
-                | values
-                | {"attempt": row.attempt + 1},
+                columns=dict(row._mapping) | values | {"attempt": row.attempt + 1},
                 timeout=row.s_timeout,
             )
             for row in rows
@@ -337,6 +319,62 @@ def _schedules(candidates: Sequence[sa.Row[Any]]) -> dict[int | None, _Schedule]
         for row in candidates
         if row.schedule_id is not None and row.s_overlap is not None
     }
+
+
+# The claim's statements, built once (building them costs more than running them).
+
+
+@functools.cache
+def _running_statement() -> sa.Select[Any]:
+    runs = RunRow.__table__.c
+    mine = sa.func.count().filter(runs.worker_id == sa.bindparam("b_worker"))
+    return (
+        sa.select(runs.org_id, sa.func.count(), mine)
+        .where(runs.state == _RUNNING)
+        .group_by(runs.org_id)
+    )
+
+
+@functools.cache
+def _candidates_statement(*, exclude: bool) -> sa.Select[Any]:
+    runs = RunRow.__table__
+    query = (
+        sa.select(
+            runs,
+            ScheduleRow.overlap.label("s_overlap"),
+            ScheduleRow.misfire_grace.label("s_misfire_grace"),
+            ScheduleRow.timeout.label("s_timeout"),
+        )
+        .outerjoin(ScheduleRow, ScheduleRow.id == runs.c.schedule_id)
+        .where(
+            runs.c.state == _PENDING,
+            runs.c.available_at <= sa.bindparam("b_now"),
+            ~_waits_in_buffer_all(),
+        )
+        .order_by(runs.c.available_at, runs.c.id)
+        .limit(sa.bindparam("b_batch", type_=sa.Integer))
+        .with_for_update(skip_locked=True, of=runs)
+    )
+    if exclude:
+        query = query.where(runs.c.org_id.not_in(sa.bindparam("b_exclude", expanding=True)))
+    return query
+
+
+@functools.cache
+def _start_statement() -> sa.Update:
+    runs = RunRow.__table__.c
+    return (
+        sa.update(RunRow)
+        .where(runs.id.in_(sa.bindparam("b_ids", expanding=True)))
+        .values(
+            state=_RUNNING,
+            worker_id=sa.bindparam("b_worker", type_=runs.worker_id.type),
+            attempt=runs.attempt + 1,
+            started_at=sa.bindparam("b_now", type_=runs.started_at.type),
+            lease_expires_at=sa.bindparam("b_lease_until", type_=runs.lease_expires_at.type),
+            reason=None,
+        )
+    )
 
 
 def _waits_in_buffer_all() -> sa.ColumnElement[bool]:

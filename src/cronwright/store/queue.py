@@ -6,6 +6,7 @@ finish them. Every method is one short transaction.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -367,7 +368,8 @@ class SqlRunQueue:
                 self._record_steps(connection, steps)
 
     def _record_steps(self, connection: Connection, steps: Sequence[StepRecord]) -> None:
-        statement = dialect.insert(RunStepRow, self._dialect).values(
+        connection.execute(
+            _step_insert(self._dialect),
             [
                 {
                     "run_id": step.run_id,
@@ -381,10 +383,7 @@ class SqlRunQueue:
                     "error": step.error,
                 }
                 for step in steps
-            ]
-        )
-        connection.execute(
-            statement.on_conflict_do_nothing(index_elements=["run_id", "name", "attempt"])
+            ],
         )
 
     # -- ending an attempt ------------------------------------------------------------------------
@@ -424,18 +423,8 @@ class SqlRunQueue:
     ) -> list[domain.Run | None]:
         """Each finish fenced on its own ``(worker_id, attempt, state = running)``, the rows
         locked (PostgreSQL) or the write lock held (SQLite) from the read to the writes."""
-        running = {
-            row.id: row
-            for row in connection.execute(
-                sa.select(RunRow.__table__)
-                .where(
-                    RunRow.id.in_(sorted({finish.run_id for finish in finishes})),
-                    RunRow.state == _RUNNING,
-                )
-                .order_by(RunRow.id)
-                .with_for_update()
-            )
-        }
+        ids = sorted({finish.run_id for finish in finishes})
+        running = {row.id: row for row in connection.execute(_running_runs(), {"b_ids": ids})}
         results: list[domain.Run | None] = []
         succeeded: list[dict[str, Any]] = []
         for finish in finishes:
@@ -465,15 +454,7 @@ class SqlRunQueue:
                 )
                 results.append(self._update(connection, row.id, values))
         if succeeded:
-            connection.execute(
-                sa.update(RunRow).where(
-                    RunRow.id == sa.bindparam("b_id"),
-                    RunRow.worker_id == sa.bindparam("b_worker"),
-                    RunRow.attempt == sa.bindparam("b_attempt"),
-                    RunRow.state == _RUNNING,
-                ),
-                succeeded,
-            )
+            connection.execute(_fenced_update(), succeeded)
         return results
 
     def _after_failed_attempt(
@@ -667,6 +648,38 @@ class SqlRunQueue:
                 self._on_pending()
             except Exception:  # a wake-up only cuts latency: never fail a commit over one
                 log.exception("the pending-runs callback failed")
+
+
+# Statements of the hot paths, built once.
+
+
+@functools.cache
+def _step_insert(dialect_name: str) -> Any:
+    return dialect.insert(RunStepRow, dialect_name).on_conflict_do_nothing(
+        index_elements=["run_id", "name", "attempt"]
+    )
+
+
+@functools.cache
+def _running_runs() -> sa.Select[Any]:
+    runs = RunRow.__table__
+    return (
+        sa.select(runs)
+        .where(runs.c.id.in_(sa.bindparam("b_ids", expanding=True)), runs.c.state == _RUNNING)
+        .order_by(runs.c.id)
+        .with_for_update()
+    )
+
+
+@functools.cache
+def _fenced_update() -> sa.Update:
+    runs = RunRow.__table__.c
+    return sa.update(RunRow).where(
+        runs.id == sa.bindparam("b_id"),
+        runs.worker_id == sa.bindparam("b_worker"),
+        runs.attempt == sa.bindparam("b_attempt"),
+        runs.state == _RUNNING,
+    )
 
 
 def _run(row: Any) -> domain.Run:

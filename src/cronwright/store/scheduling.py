@@ -168,6 +168,7 @@ class SqlSlotStore:
         pending = missed = existing = failed = capped = 0
         with self._write() as session:
             found = session.execute(due).all()
+            values: list[dict[str, Any]] = []
             for row, version_id in found:
                 schedule = rows.schedule(row)
                 try:
@@ -178,13 +179,14 @@ class SqlSlotStore:
                     log.exception("cannot plan schedule %s; left as it is", schedule.id)
                     failed += 1
                     continue
-                values = [_scheduled_run(row, version_id, run, now) for run in planned.runs]
-                written = self._insert(session, values)
-                pending += sum(1 for state in written if state == domain.RunState.PENDING)
-                missed += sum(1 for state in written if state == domain.RunState.MISSED)
-                existing += len(values) - len(written)
+                values.extend(_scheduled_run(row, version_id, run, now) for run in planned.runs)
                 row.next_fire_at = planned.next_fire_at
                 capped += planned.capped
+            # One multi-row INSERT for the whole batch (not one per schedule, each flushing).
+            written = self._insert(session, values)
+            pending += sum(1 for state in written if state == domain.RunState.PENDING)
+            missed += sum(1 for state in written if state == domain.RunState.MISSED)
+            existing += len(values) - len(written)
             if pending:
                 self._notify(session)
         if pending:
