@@ -37,11 +37,12 @@ def command(
     url: Url = DEFAULT_URL,
     as_json: Json = False,
 ) -> None:
-    """Create, change (and with --prune delete) workflows and schedules so that the database
-    matches FILE. Applying the same file twice changes nothing.
+    """Make an organization's workflows and schedules match FILE (YAML or JSON).
 
-    Everything is validated before anything is written; an error names the file, line and
-    field. Exit status: 0 done (or nothing to do), 2 the file is invalid, 1 anything else.
+    Creates and changes them (with --prune, deletes what FILE does not name); applying the same
+    file twice changes nothing. Everything is validated before anything is written; an error
+    names the file, line and field. Exit status: 0 done (or nothing to do), 2 the file is
+    invalid, 1 anything else.
     """
     try:
         text = file.read_text(encoding="utf-8")
