@@ -197,3 +197,17 @@ def test_write_batch_records_steps_and_finishes_together(
     assert recorded.finished_at == t0
     assert env.get(two.id).state is State.RUNNING  # its finish was not in the batch
     assert runs.write_batch([], []) == []
+
+
+def test_next_available_at_is_the_earliest_pending_run_still_to_come(
+    env: Env, runs: queue.SqlRunQueue, t0: datetime
+) -> None:
+    assert runs.next_available_at(after=t0) is None
+    env.run(at=t0)  # available now: not "to come"
+    env.run(at=t0 + 5 * SECOND)
+    env.run(at=t0 + 2 * SECOND)
+    taken = env.run(at=t0 + SECOND)
+    assert runs.next_available_at(after=t0) == t0 + SECOND
+    runs.claim("w1", now=t0 + SECOND, lease=LEASE, limit=2)  # takes t0 and t0 + 1 s
+    assert env.get(taken).state is State.RUNNING
+    assert runs.next_available_at(after=t0) == t0 + 2 * SECOND

@@ -106,6 +106,7 @@ class Worker:
         self._shutdown_grace = shutdown_grace
         self._listeners = tuple(listeners)
         self._in_flight: dict[domain.RunId, _InFlight] = {}
+        self._next_available_at: datetime | None = None  # of a pending run, after a short claim
         self._changed = threading.Condition()
         self._stopping = threading.Event()
         self._pool: ThreadPoolExecutor | None = None
@@ -132,9 +133,10 @@ class Worker:
             return []
         if waiting > 0 and free < max(1, self._prefetch // 2):
             return []
+        now = self._clock.now()
         claimed = self._runs.claim(
             self.worker_id,
-            now=self._clock.now(),
+            now=now,
             lease=self._lease,
             limit=free,
             # Runs whose finish is being written are still ``running`` in the table but hold
@@ -142,6 +144,8 @@ class Worker:
             process_capacity=capacity + finishing,
         )
         self.counters.claimed(len(claimed))
+        if len(claimed) < free:  # nothing more to take now: when will there be?
+            self._next_available_at = self._runs.next_available_at(after=now)
         pool = self._pool_or_start()
         for run in claimed:
             entry = _InFlight(run)
@@ -239,8 +243,14 @@ class Worker:
                 self.claim_once()
             except Exception:  # the database may be restarting: try again after the interval
                 log.exception("claiming failed")
+            upcoming, self._next_available_at = self._next_available_at, None
             if not self._stopping.is_set():
-                self._clock.sleep_until(self._clock.now() + self._poll_interval)
+                # Until the poll interval, a wake-up, or the next run becoming available (the
+                # runs of a burst are written ahead of their second: no wake-up comes then).
+                deadline = self._clock.now() + self._poll_interval
+                if upcoming is not None:
+                    deadline = min(deadline, upcoming)
+                self._clock.sleep_until(deadline)
 
     def _heartbeat_loop(self) -> None:
         next_beat_at = self._clock.now() + self._heartbeat

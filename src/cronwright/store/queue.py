@@ -165,6 +165,11 @@ class RunQueue(Protocol):
         """
         ...
 
+    def next_available_at(self, *, after: datetime) -> datetime | None:
+        """The earliest ``available_at`` later than ``after`` of a pending run, or None: when a
+        claim finds nothing, the worker sleeps until then rather than a whole poll interval."""
+        ...
+
     def heartbeat(
         self,
         worker_id: str,
@@ -338,6 +343,14 @@ class SqlRunQueue:
             )
             for run in claimed
         ]
+
+    def next_available_at(self, *, after: datetime) -> datetime | None:
+        query = sa.select(sa.func.min(RunRow.available_at)).where(
+            RunRow.state == _PENDING, RunRow.available_at > after
+        )
+        with self._engine.connect() as connection:
+            found: datetime | None = connection.execute(query).scalar_one()
+            return found
 
     # -- while running ----------------------------------------------------------------------------
 
