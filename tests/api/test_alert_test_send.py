@@ -5,11 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
+
 from cronwright import domain
-from tests.alerts.receivers import WebhookReceiver
-from tests.api.conftest import Api, Tenant, problem_of
+from cronwright.api import Container, create_app
+from cronwright.clock import FakeClock
+from cronwright.engine import alerts
+from cronwright.engine.delivery import email
+from cronwright.testing.server import ServerThread
+from tests.alerts.receivers import SmtpReceiver, WebhookReceiver
+from tests.api.conftest import T0, Api, Tenant, problem_of
+from tests.conftest import fresh_database_url
 
 V1 = "/api/v1"
 SECRET = "a-signing-key-of-some-length"
@@ -73,3 +83,42 @@ def test_only_admins_of_the_channels_organization_may_send_a_test(
         problem_of(acme.admin.post(f"{V1}/alert-channels/{channel_id + 1000}/test"), 404)
     assert receiver.requests == []
     assert api.container.alerter.store.deliveries(acme.org.id) == []
+
+
+def test_a_test_alert_is_mailed_through_the_configured_smtp_server(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    url = fresh_database_url(request, "sqlite", tmp_path)
+    with SmtpReceiver() as smtp:
+        settings = alerts.AlerterSettings(
+            smtp=email.SmtpSettings(host="127.0.0.1", port=smtp.port, sender="cw@example.org")
+        )
+        container = Container.from_url(url, clock=FakeClock(T0), alert_settings=settings)
+        org = container.service.organizations.create("mailers")
+        token = container.service.organizations.issue_api_key(
+            org.id, name="a", role=domain.Role.ADMIN
+        ).token
+        with (
+            ServerThread(create_app(container)) as server,
+            httpx.Client(
+                base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+            ) as client,
+        ):
+            created = client.post(
+                f"{V1}/alert-channels",
+                json={
+                    "name": "ops mail",
+                    "kind": "email",
+                    "target": "ops@example.org",
+                    "events": ["schedule_missed"],
+                },
+            )
+            answer = client.post(f"{V1}/alert-channels/{created.json()['id']}/test").json()
+        container.close()
+    assert (answer["delivered"], answer["error"]) == (True, None)
+    [message] = smtp.messages
+    assert smtp.envelopes == [("cw@example.org", ["ops@example.org"])]
+    assert message["Subject"].strip() == (
+        "[cronwright] test alert for channel 'ops mail': delivery works"
+    )
+    assert message.get_body(preferencelist=("html",)) is not None
