@@ -132,19 +132,7 @@ class Runtime:
     ) -> Runtime:
         if role.serves_http and api_factory is None:
             raise ValueError(f"the {role.value} role needs an api_factory")
-        url = settings.database_url
-        try:
-            if role is Role.SERVE:
-                migrations.upgrade(url)
-            else:
-                check_schema(url)
-            store = sql.SqlStore(dialect.create_engine(url))
-            clocks = node.clock_factory(store.engine)
-            service_clock = clocks()
-        except startup.StartupError:
-            raise
-        except Exception as exc:  # the driver's errors vary; all mean "cannot use the database"
-            raise startup.StartupError(f"cannot open the database: {_first_line(exc)}") from None
+        store, clocks, service_clock = _open_database(settings.database_url, role)
         functions = actions.PythonFunctions()
         modules = settings.python_module_names + ([demo.MODULE] if demo_mode else [])
         load_python_modules(modules, functions)
@@ -314,6 +302,22 @@ class Runtime:
         pruned = service.Runs(self.store, self.node.clocks()).prune(retention)
         if pruned:
             log.info("pruned %d finished run(s) past retention", pruned, extra={"pruned": pruned})
+
+
+def _open_database(url: str, role: Role) -> tuple[sql.SqlStore, node.ClockFactory, clock.Clock]:
+    """The store, the clocks and one clock for the services; ``serve`` migrates first."""
+    try:
+        if role is Role.SERVE:
+            migrations.upgrade(url)
+        else:
+            check_schema(url)
+        store = sql.SqlStore(dialect.create_engine(url))
+        clocks = node.clock_factory(store.engine)
+        return store, clocks, clocks()
+    except startup.StartupError:
+        raise
+    except Exception as exc:  # the driver's errors vary; all mean "cannot use the database"
+        raise startup.StartupError(f"cannot open the database: {_first_line(exc)}") from None
 
 
 def alert_settings(settings: settings_module.Settings) -> alerts.AlerterSettings:
