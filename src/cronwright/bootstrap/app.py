@@ -22,14 +22,13 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from enum import StrEnum
 from types import FrameType
 from typing import Any, TypeVar
 
 from cronwright import actions, clock, domain, errors, service
 from cronwright.bootstrap import node
 from cronwright.engine import alerts, reaper, scheduler, worker
-from cronwright.service import alert_channels
+from cronwright.service import alert_channels, schedules
 from cronwright.store import alert_channels as store_alert_channels
 from cronwright.store import dialect, migrations, queue, sql
 
@@ -38,12 +37,6 @@ log = logging.getLogger(__name__)
 DEFAULT_ORGANIZATION = "default"
 AUTHOR = "app"
 _STEP_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
-_POLICY_ENUMS: dict[str, type[StrEnum]] = {
-    "overlap": domain.OverlapPolicy,
-    "catchup": domain.CatchupPolicy,
-    "dst_gap": domain.DstGapPolicy,
-    "dst_fold": domain.DstFoldPolicy,
-}
 _NOT_POLICIES = frozenset({"workflow_id", "name", "cron", "timezone", "input"})
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -169,7 +162,7 @@ class App:
             "cron": cron,
             "timezone": timezone,
             "input": dict(input or {}),
-            **_coerce(policies),
+            **schedules.coerce_policies(policies),
         }
         existing = self._find_schedule(name)
         if existing is None:
@@ -264,17 +257,3 @@ def _all(page: Callable[[str | None], domain.Page[T]]) -> Iterator[T]:
         if found.next_cursor is None:
             return
         cursor = found.next_cursor
-
-
-def _coerce(policies: dict[str, Any]) -> dict[str, Any]:
-    coerced = dict(policies)
-    for name, enum in _POLICY_ENUMS.items():
-        if name in coerced:
-            try:
-                coerced[name] = enum(coerced[name])
-            except ValueError:
-                allowed = ", ".join(member.value for member in enum)
-                raise errors.InvalidInput(
-                    field=name, message=f"{coerced[name]!r} is not one of {allowed}"
-                ) from None
-    return coerced

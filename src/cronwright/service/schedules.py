@@ -188,7 +188,7 @@ class Schedules:
         unknown = sorted(set(changes) - set(domain.SPEC_FIELDS))
         if unknown:
             raise errors.InvalidInput(field=unknown[0], message="is not a schedule field")
-        coerced = _coerce(changes)
+        coerced = coerce_policies(changes)
         return self._edit(
             org_id,
             schedule_id,
@@ -343,7 +343,7 @@ _ENUM_FIELDS: dict[str, type[StrEnum]] = {
 }
 
 
-def _coerce(changes: Mapping[str, Any]) -> dict[str, Any]:
+def coerce_policies(changes: Mapping[str, Any]) -> dict[str, Any]:
     """Policy values may arrive as their string spelling; anything else is refused by name."""
     coerced = dict(changes)
     for name, enum in _ENUM_FIELDS.items():

@@ -115,6 +115,27 @@ def schedule_event(row: models.ScheduleEventRow) -> domain.ScheduleEvent:
     )
 
 
+def new_run_values(run: domain.NewRun) -> dict[str, Any]:
+    """The ``runs`` columns of a run about to be inserted (attempt 0, no result yet)."""
+    return {
+        "org_id": run.org_id,
+        "workflow_id": run.workflow_id,
+        "schedule_id": run.schedule_id,
+        "schedule_version_id": run.schedule_version_id,
+        "trigger": run.trigger.value,
+        "scheduled_for": run.scheduled_for,
+        "available_at": run.available_at,
+        "state": run.state.value,
+        "reason": run.reason,
+        "attempt": 0,
+        "max_attempts": run.max_attempts,
+        "finished_at": run.finished_at,
+        "input": run.input,
+        "result": None,
+        "created_at": run.created_at,
+    }
+
+
 def run(row: models.RunRow) -> domain.Run:
     return domain.Run(
         id=domain.RunId(row.id),

@@ -209,7 +209,7 @@ class SqlSlotStore:
             return found
 
     def add_runs(self, runs: Sequence[domain.NewRun]) -> InsertedRuns:
-        values = [_new_run(run) for run in runs]
+        values = [rows.new_run_values(run) for run in runs]
         with self._write() as session:
             ids = self._insert_returning_ids(session, values)
             found = session.scalars(sa.select(RunRow).where(RunRow.id.in_(ids)).order_by(RunRow.id))
@@ -305,24 +305,4 @@ def _scheduled_run(
         "input": row.input,
         "result": None,
         "created_at": now,
-    }
-
-
-def _new_run(run: domain.NewRun) -> dict[str, Any]:
-    return {
-        "org_id": run.org_id,
-        "workflow_id": run.workflow_id,
-        "schedule_id": run.schedule_id,
-        "schedule_version_id": run.schedule_version_id,
-        "trigger": run.trigger.value,
-        "scheduled_for": run.scheduled_for,
-        "available_at": run.available_at,
-        "state": run.state.value,
-        "reason": run.reason,
-        "attempt": 0,
-        "max_attempts": run.max_attempts,
-        "finished_at": run.finished_at,
-        "input": run.input,
-        "result": None,
-        "created_at": run.created_at,
     }

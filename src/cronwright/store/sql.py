@@ -476,23 +476,7 @@ class SqlStore:
     # -- runs -------------------------------------------------------------------------------------
 
     def add_run(self, run: domain.NewRun) -> domain.Run | None:
-        values = {
-            "org_id": run.org_id,
-            "workflow_id": run.workflow_id,
-            "schedule_id": run.schedule_id,
-            "schedule_version_id": run.schedule_version_id,
-            "trigger": run.trigger.value,
-            "scheduled_for": run.scheduled_for,
-            "available_at": run.available_at,
-            "state": run.state.value,
-            "reason": run.reason,
-            "attempt": 0,
-            "max_attempts": run.max_attempts,
-            "finished_at": run.finished_at,
-            "input": run.input,
-            "result": None,
-            "created_at": run.created_at,
-        }
+        values = rows.new_run_values(run)
         statement = (
             dialect.insert(RunRow, self._dialect)
             .values(values)
