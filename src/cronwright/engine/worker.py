@@ -162,7 +162,7 @@ class Worker:
         with self._changed:
             for run_id in lost:
                 entry = self._in_flight.get(run_id)
-                if entry is not None:
+                if entry is not None and not entry.finishing:  # (a finishing one just ended)
                     log.info("run %s was taken from this worker; stopping it", run_id)
                     entry.interrupt.set()
         return lost

@@ -153,6 +153,8 @@ class GroupCommitWriter:
                 del self._queued[: self._max_batch]
             try:
                 self._write(batch)
+            except Exception:  # never let the writer thread die: flush() would wait forever
+                log.exception("the group-commit writer failed on a batch")
             finally:
                 with self._changed:
                     self._written += len(batch)

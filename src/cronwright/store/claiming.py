@@ -103,7 +103,8 @@ class _Claim:
         full_orgs = [
             org_id for org_id, maximum in org_limits.items() if running_by_org[org_id] >= maximum
         ]
-        candidates = self._candidates(batch=room * 2 + 10, exclude_orgs=full_orgs)
+        # A margin for runs that are skipped, missed or kept waiting instead of claimed.
+        candidates = self._candidates(batch=room + max(10, room // 4), exclude_orgs=full_orgs)
         if not candidates:
             return []
         unknown = {c.org_id for c in candidates} - org_limits.keys()
@@ -174,10 +175,11 @@ class _Claim:
         return by_org, own
 
     def _org_limits(self, org_ids: Iterable[int]) -> list[tuple[int, int]]:
-        query = sa.select(OrganizationRow.id, OrganizationRow.max_concurrent_runs).where(
-            OrganizationRow.id.in_(sorted(org_ids))
-        )
-        return [(org_id, maximum) for org_id, maximum in self.connection.execute(query)]
+        ids = sorted(org_ids)
+        if not ids:
+            return []
+        rows = self.connection.execute(_org_limits_statement(), {"b_ids": ids})
+        return [(org_id, maximum) for org_id, maximum in rows]
 
     def _candidates(self, *, batch: int, exclude_orgs: Sequence[int]) -> list[sa.Row[Any]]:
         """Pending runs that may start, oldest first, with their schedule's claim settings
@@ -332,6 +334,14 @@ def _running_statement() -> sa.Select[Any]:
         sa.select(runs.org_id, sa.func.count(), mine)
         .where(runs.state == _RUNNING)
         .group_by(runs.org_id)
+    )
+
+
+@functools.cache
+def _org_limits_statement() -> sa.Select[Any]:
+    organizations = OrganizationRow.__table__.c
+    return sa.select(organizations.id, organizations.max_concurrent_runs).where(
+        organizations.id.in_(sa.bindparam("b_ids", expanding=True))
     )
 
 
