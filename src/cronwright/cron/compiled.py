@@ -76,8 +76,34 @@ def _value(spec: FieldSpec, token: str) -> int | None:
     return number
 
 
+def _common_tokens(spec: FieldSpec) -> dict[str, int]:
+    """The mask of every ``*/step``, value and ``a-b`` range of a field, numbers and names
+    (upper case): the tokens most expressions are made of, looked up instead of parsed."""
+    values = {str(v): v for v in range(spec.low, spec.high + 1)} | spec.names
+    tokens = {f"*/{step}": span_mask(spec.low, spec.high, step) for step in range(1, spec.span + 1)}
+    for start_text, start in values.items():
+        tokens[start_text] = 1 << start
+        for end_text, end in values.items():
+            if start <= end:
+                tokens[f"{start_text}-{end_text}"] = span_mask(start, end, 1)
+    return tokens
+
+
+# Years are left out: 1970-2199 has 26,000 ranges and 7-field expressions are rare.
+_COMMON_TOKENS: dict[FieldKind, dict[str, int]] = {
+    kind: _common_tokens(spec) for kind, spec in SPECS.items() if kind != FieldKind.YEAR
+}
+
+
 def _fast_mask(spec: FieldSpec, token: str) -> int | None:
     """The field's mask, or None when the general parser must look at it."""
+    common = _COMMON_TOKENS.get(spec.kind)
+    if common is not None:
+        found = common.get(token)
+        if found is None and not token.isupper():
+            found = common.get(token.upper())
+        if found is not None:
+            return found
     mask = 0
     for part in token.split(","):
         simple = _SIMPLE.fullmatch(part)

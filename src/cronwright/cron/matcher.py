@@ -233,11 +233,21 @@ def _dow_days(weekdays: int, items: tuple[DayItem, ...], first_weekday: int, len
             day = 1 + (item.weekday - first_weekday) % 7 + 7 * (item.nth - 1)
             if day <= length:
                 days |= 1 << day
-    for weekday in range(7):
-        if weekdays >> weekday & 1:
-            days |= _EVERY_SEVENTH_DAY[1 + (weekday - first_weekday) % 7]
-    return days & ((2 << length) - 2)
+    return (days | _WEEKDAY_DAYS[first_weekday][weekdays]) & ((2 << length) - 2)
+
+
+def _weekday_days(first_weekday: int) -> list[int]:
+    """For each weekday mask (Sunday = bit 0), the days 1-31 whose weekday is in it when the
+    1st falls on ``first_weekday``; each mask adds its lowest weekday to a mask already done."""
+    table = [0] * 128
+    for weekdays in range(1, 128):
+        lowest = (weekdays & -weekdays).bit_length() - 1
+        seventh = _EVERY_SEVENTH_DAY[1 + (lowest - first_weekday) % 7]
+        table[weekdays] = table[weekdays & (weekdays - 1)] | seventh
+    return table
 
 
 # _EVERY_SEVENTH_DAY[d]: bits d, d+7, d+14, ... up to day 31.
 _EVERY_SEVENTH_DAY = [sum(1 << day for day in range(start, 32, 7)) for start in range(8)]
+# _WEEKDAY_DAYS[first weekday][weekday mask]: a month's days by weekday in one lookup.
+_WEEKDAY_DAYS = [_weekday_days(first) for first in range(7)]
