@@ -18,6 +18,9 @@ from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from cronwright import domain
+from cronwright.domain import schedule as schedule_defaults
+
 ENV_PREFIX = "CRONWRIGHT_"
 DEFAULT_DATABASE_URL = "sqlite:///cronwright.db"
 _SECRETS = frozenset({"smtp_password"})  # never echoed back
@@ -101,6 +104,18 @@ class Settings(BaseSettings):
     python_modules: str = ""  # comma-separated; each module has register(functions)
     shell_actions: bool = False  # the shell action runs argv on worker hosts: opt in
 
+    # Retry policy of new schedules that set none (processes that create schedules read it).
+    retry_max_attempts: int = Field(
+        default=schedule_defaults.DEFAULT_MAX_ATTEMPTS, ge=1, le=schedule_defaults.MAX_ATTEMPTS
+    )
+    retry_backoff_initial: Annotated[Duration, Field(ge=timedelta(0))] = (
+        schedule_defaults.DEFAULT_BACKOFF_INITIAL
+    )
+    retry_backoff_factor: float = Field(
+        default=schedule_defaults.DEFAULT_BACKOFF_FACTOR, ge=1, allow_inf_nan=False
+    )
+    retry_backoff_max: Duration = schedule_defaults.DEFAULT_BACKOFF_MAX
+
     # Alerts by email.
     smtp_host: str | None = None
     smtp_port: int = Field(default=25, ge=1, le=65535)
@@ -155,6 +170,26 @@ class Settings(BaseSettings):
             raise ValueError(f"must be shorter than the lease ({_format_duration(lease)})")
         return value
 
+    @pydantic.field_validator("retry_backoff_max")
+    @classmethod
+    def _backoff_max_from_initial(
+        cls, value: timedelta, info: pydantic.ValidationInfo
+    ) -> timedelta:
+        initial = info.data.get("retry_backoff_initial")
+        if initial is not None and value < initial:
+            shown = _format_duration(initial)
+            raise ValueError(f"must be at least {env_name('retry_backoff_initial')} ({shown})")
+        return value
+
+    @property
+    def retry_defaults(self) -> domain.RetryDefaults:
+        return domain.RetryDefaults(
+            max_attempts=self.retry_max_attempts,
+            backoff_initial=self.retry_backoff_initial,
+            backoff_factor=self.retry_backoff_factor,
+            backoff_max=self.retry_backoff_max,
+        )
+
     @property
     def python_module_names(self) -> list[str]:
         return [part.strip() for part in self.python_modules.split(",") if part.strip()]
@@ -206,6 +241,8 @@ def _message(error: Any) -> str:
     ctx = error.get("ctx") or {}
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         bound = next(iter(ctx.values()))
+        if isinstance(bound, float):
+            bound = f"{bound:g}"  # "at least 1", not "at least 1.0"
         if str(bound).startswith("datetime.timedelta("):  # pydantic hands duration bounds as repr
             bound = _format_duration(_TIMEDELTA_BOUNDS.get(str(bound), timedelta(0)))
         return {
@@ -218,6 +255,8 @@ def _message(error: Any) -> str:
         return "must be a whole number"
     if kind == "float_parsing":
         return "must be a number"
+    if kind == "finite_number":
+        return "must be a finite number"
     if kind == "bool_parsing":
         return "must be true or false"
     if kind.startswith("time_delta"):

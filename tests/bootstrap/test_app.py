@@ -45,6 +45,22 @@ def test_changing_a_schedule_call_edits_the_schedule(app: App) -> None:
     )
 
 
+def test_new_schedules_take_the_retry_defaults_given_to_the_app(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    defaults = domain.RetryDefaults(max_attempts=7, backoff_initial=timedelta(seconds=30))
+    app = App(f"sqlite:///{tmp_path / 'app.db'}", clock=clock, retry_defaults=defaults)
+    try:
+        plain = app.schedule("nightly", "0 2 * * *", action="report")
+        assert (plain.spec.max_attempts, plain.spec.backoff_initial) == (7, timedelta(seconds=30))
+        own = app.schedule("hourly", "0 * * * *", action="report", max_attempts=2)
+        assert (own.spec.max_attempts, own.spec.backoff_initial) == (2, timedelta(seconds=30))
+        again = app.schedule("hourly", "0 * * * *", action="report")  # an upsert: no reset
+        assert (again.version, again.spec.max_attempts) == (1, 2)
+    finally:
+        app.close()
+
+
 def test_unknown_policies_are_refused_by_name(app: App) -> None:
     with pytest.raises(errors.InvalidInput, match="colour: is not a schedule policy"):
         app.schedule("x", "* * * * *", action="a", colour="red")

@@ -161,6 +161,7 @@ def test_a_second_signal_exits_at_once_with_128_plus_the_signal(
         ("WORKER_CONCURRENCY", "0", "CRONWRIGHT_WORKER_CONCURRENCY: must be at least 1, got '0'"),
         ("LEASE", "soon", "CRONWRIGHT_LEASE: must be a duration"),
         ("LOG_FORMAT", "xml", "CRONWRIGHT_LOG_FORMAT: must be one of console or json, got 'xml'"),
+        ("RETRY_BACKOFF_FACTOR", "0.5", "CRONWRIGHT_RETRY_BACKOFF_FACTOR: must be at least 1, got"),
         ("DATABASE_URL", "mysql://u:pw@db/x", "CRONWRIGHT_DATABASE_URL: must be a sqlite:///"),
     ],
 )
@@ -197,6 +198,7 @@ def test_config_prints_the_effective_settings_with_secrets_masked(tmp_path: Path
         smtp_password="hunter2",
         worker_concurrency="12",
         lease="1m",
+        retry_backoff_max="2h",
     )
     done = run(["config"], env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -207,6 +209,8 @@ def test_config_prints_the_effective_settings_with_secrets_masked(tmp_path: Path
         "CRONWRIGHT_WORKER_CONCURRENCY=12",
         "CRONWRIGHT_LEASE=1m",
         "CRONWRIGHT_STATS_INTERVAL=5m",
+        "CRONWRIGHT_RETRY_MAX_ATTEMPTS=3",
+        "CRONWRIGHT_RETRY_BACKOFF_MAX=2h",
     } <= lines
     assert "s3cret" not in done.stdout
     assert "hunter2" not in done.stdout

@@ -19,6 +19,7 @@ from cronwright import actions, domain
 from cronwright import settings as settings_module
 from cronwright.bootstrap import errors as startup
 from cronwright.bootstrap import logs, metrics, runtime
+from cronwright.clock import FakeClock
 from cronwright.engine import scheduler
 from cronwright.store import queue
 
@@ -168,3 +169,18 @@ def test_serving_roles_need_the_api(database_url: str) -> None:
     chosen = settings_module.Settings(database_url=database_url)
     with pytest.raises(ValueError, match="needs an api_factory"):
         runtime.Runtime.build(chosen, runtime.Role.API)
+
+
+def test_the_api_creates_schedules_with_the_retry_settings(database_url: str) -> None:
+    from cronwright.cli import serve
+
+    chosen = settings_module.Settings(
+        database_url=database_url, retry_max_attempts=7, retry_backoff_initial=timedelta(seconds=30)
+    )
+    built = serve.api_app(chosen, FakeClock(T0))
+    try:
+        schedules = built.asgi.state.container.service.schedules
+        assert schedules.retry_defaults == chosen.retry_defaults
+        assert schedules.retry_defaults.max_attempts == 7
+    finally:
+        built.close()

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pydantic
 import pytest
 
-from cronwright import settings
+from cronwright import domain, settings
 from cronwright.settings import Settings
 
 
@@ -35,6 +35,26 @@ def test_every_setting_has_a_default_that_serve_can_start_with() -> None:
     assert defaults.stats_interval == timedelta(minutes=5)
     assert defaults.shell_actions is False
     assert not defaults.is_postgres
+    assert defaults.retry_defaults == domain.RetryDefaults()  # what ScheduleSpec has built in
+
+
+def test_retry_defaults_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRONWRIGHT_RETRY_MAX_ATTEMPTS", "7")
+    monkeypatch.setenv("CRONWRIGHT_RETRY_BACKOFF_INITIAL", "30s")
+    monkeypatch.setenv("CRONWRIGHT_RETRY_BACKOFF_FACTOR", "1.5")
+    monkeypatch.setenv("CRONWRIGHT_RETRY_BACKOFF_MAX", "PT1H")
+    chosen = Settings()
+    assert chosen.retry_defaults == domain.RetryDefaults(
+        max_attempts=7,
+        backoff_initial=timedelta(seconds=30),
+        backoff_factor=1.5,
+        backoff_max=timedelta(hours=1),
+    )
+    shown = chosen.masked()
+    assert (shown["CRONWRIGHT_RETRY_BACKOFF_INITIAL"], shown["CRONWRIGHT_RETRY_BACKOFF_MAX"]) == (
+        "30s",
+        "1h",
+    )
 
 
 @pytest.mark.parametrize(
@@ -84,6 +104,32 @@ def test_durations_are_seconds_short_forms_or_iso_8601(
             "CRONWRIGHT_SHELL_ACTIONS: must be true or false, got 'perhaps'",
         ),
         ({"LOG_FORMAT": "xml"}, "CRONWRIGHT_LOG_FORMAT: must be one of console or json, got 'xml'"),
+        (
+            {"RETRY_MAX_ATTEMPTS": "0"},
+            "CRONWRIGHT_RETRY_MAX_ATTEMPTS: must be at least 1, got '0'",
+        ),
+        (
+            {"RETRY_MAX_ATTEMPTS": "101"},
+            "CRONWRIGHT_RETRY_MAX_ATTEMPTS: must be at most 100, got '101'",
+        ),
+        (
+            {"RETRY_BACKOFF_FACTOR": "0.5"},
+            "CRONWRIGHT_RETRY_BACKOFF_FACTOR: must be at least 1, got '0.5'",
+        ),
+        (
+            {"RETRY_BACKOFF_FACTOR": "nan"},
+            "CRONWRIGHT_RETRY_BACKOFF_FACTOR: must be a finite number, got 'nan'",
+        ),
+        (
+            {"RETRY_BACKOFF_INITIAL": "soon"},
+            "CRONWRIGHT_RETRY_BACKOFF_INITIAL: must be a duration (seconds, 30s, 5m, 1h or"
+            " ISO-8601 like PT30S), got 'soon'",
+        ),
+        (
+            {"RETRY_BACKOFF_INITIAL": "20m"},  # above the default maximum of 10m
+            "CRONWRIGHT_RETRY_BACKOFF_MAX: must be at least CRONWRIGHT_RETRY_BACKOFF_INITIAL"
+            " (20m), got '10m'",
+        ),
         (
             {"DATABASE_URL": "mysql://root:pw@db/x"},
             "CRONWRIGHT_DATABASE_URL: must be a sqlite:/// or postgresql:// URL,"

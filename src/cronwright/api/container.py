@@ -38,10 +38,12 @@ class Container:
         clock: clock_module.Clock | None = None,
         alert_settings: alerts.AlerterSettings | None = None,
         check_config: domain.ConfigCheck | None = None,
+        retry_defaults: domain.RetryDefaults | None = None,
     ) -> Container:
         """The API over the database at ``url`` (already migrated to the newest schema);
         ``alert_settings`` say how test alerts are sent (SMTP server, timeouts);
-        ``check_config`` validates step configs on save (``actions.config_checker``)."""
+        ``check_config`` validates step configs on save (``actions.config_checker``);
+        ``retry_defaults`` fill the retry fields a new schedule leaves out."""
         store = sql.SqlStore.from_url(url)
         chosen = clock or clock_module.SystemClock()
 
@@ -50,7 +52,9 @@ class Container:
                 connection.execute(sa.text("SELECT 1"))
 
         return cls(
-            service=service.Service.build(store, chosen, check_config=check_config),
+            service=service.Service.build(
+                store, chosen, check_config=check_config, retry_defaults=retry_defaults
+            ),
             alert_channels=alert_channels.AlertChannels(
                 store_alert_channels.SqlAlertChannels(store.engine), chosen
             ),

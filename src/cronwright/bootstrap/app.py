@@ -58,11 +58,14 @@ class App:
         migrate: bool = True,
         allow_shell: bool = False,
         alert_settings: alerts.AlerterSettings | None = None,
+        retry_defaults: domain.RetryDefaults | None = None,
     ) -> None:
         """``clock``: one clock for every loop (tests); by default each loop gets its own
         system clock, so a wake-up meant for the workers never cuts the scheduler's sleep.
         ``allow_shell``: let workflows run ``shell`` steps on this process's host.
-        ``alert_settings``: SMTP server, rate limit and retries of the alerter (None: defaults)."""
+        ``alert_settings``: SMTP server, rate limit and retries of the alerter (None: defaults).
+        ``retry_defaults``: the retry policy of schedules created without one (None: 3 attempts,
+        5 s doubling up to 10 min); schedules that exist keep theirs."""
         if migrate:
             migrations.upgrade(database_url)
         self._engine = dialect.create_engine(database_url)
@@ -88,7 +91,10 @@ class App:
             self.registry, self.store, self._node.slots, self._clock(), allow_shell=allow_shell
         )
         self.service = service.Service.build(
-            self.store, self._clock(), check_config=self.registry.check_config
+            self.store,
+            self._clock(),
+            check_config=self.registry.check_config,
+            retry_defaults=retry_defaults,
         )
         self.organization = self._organization(organization)
         self.alert_channels = alert_channels.AlertChannels(
@@ -166,7 +172,7 @@ class App:
         }
         existing = self._find_schedule(name)
         if existing is None:
-            spec = domain.ScheduleSpec(name=name, **wanted)
+            spec = self.service.schedules.new_spec(name=name, **wanted)
             created = self.service.schedules.create(org_id, spec, author=AUTHOR)
             self.scheduler.wake()
             return created

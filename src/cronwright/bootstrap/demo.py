@@ -71,7 +71,7 @@ def seed(
         )
         existing = schedules.get(name)
         if existing is None:
-            spec = domain.ScheduleSpec(
+            spec = services.schedules.new_spec(
                 workflow_id=workflow.id,
                 name=name,
                 cron=cron,

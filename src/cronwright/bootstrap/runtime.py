@@ -197,7 +197,10 @@ class Runtime:
         if demo_mode:
             base_url = runtime.api.url if runtime.api is not None else ""
             services = service.Service.build(
-                store, service_clock, check_config=registry.check_config
+                store,
+                service_clock,
+                check_config=registry.check_config,
+                retry_defaults=settings.retry_defaults,
             )
             runtime.seeded = demo.seed(store, services, base_url=base_url, kinds=registry.kinds)
         return runtime

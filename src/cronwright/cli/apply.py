@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from cronwright.cli import progress
+from cronwright.cli import options, progress
 from cronwright.cli.admin.common import (
     DEFAULT_URL,
     EXIT_INVALID,
@@ -41,14 +41,16 @@ def command(
 
     Creates and changes them (with --prune, deletes what FILE does not name); applying the same
     file twice changes nothing. Everything is validated before anything is written; an error
-    names the file, line and field. Exit status: 0 done (or nothing to do), 2 the file is
-    invalid, 1 anything else.
+    names the file, line and field. Retry fields a schedule leaves out take the operator's
+    CRONWRIGHT_RETRY_* settings. Exit status: 0 done (or nothing to do), 2 the file or a
+    setting is invalid, 1 anything else.
     """
+    settings = options.load_settings(database_url=url)
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"{file}: {exc}", EXIT_INVALID)
-    with opened(url) as ctx:
+    with opened(url, retry_defaults=settings.retry_defaults) as ctx:
         document = declarative.load(text, file=str(file))
         applier = declarative.Declarative(ctx.service, ctx.store, ctx.clock)
         plan = applier.plan(document, prune=prune)

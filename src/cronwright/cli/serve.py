@@ -32,6 +32,7 @@ def api_app(chosen: settings.Settings, process_clock: clock.Clock) -> runtime.Ap
         alert_settings=runtime.alert_settings(chosen),  # test alerts use the configured SMTP
         # Steps are checked on save, shell refused unless the operator allowed it.
         check_config=actions.config_checker(allow_shell=chosen.shell_actions),
+        retry_defaults=chosen.retry_defaults,
     )
     app = create_app(container)
     return runtime.ApiApp(asgi=app, registry=app.state.metrics.registry, close=container.close)

@@ -30,9 +30,11 @@ from cronwright.domain.organization import ApiKey, IssuedApiKey, Organization
 from cronwright.domain.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from cronwright.domain.run import NewRun, Run, RunFilter, RunStep
 from cronwright.domain.schedule import (
+    RETRY_FIELDS,
     SPEC_FIELDS,
     FieldChange,
     NewSchedule,
+    RetryDefaults,
     Schedule,
     ScheduleEvent,
     ScheduleFilter,
@@ -54,6 +56,7 @@ __all__ = [
     "ACTION_KINDS",
     "DEFAULT_PAGE_SIZE",
     "MAX_PAGE_SIZE",
+    "RETRY_FIELDS",
     "SPEC_FIELDS",
     "TERMINAL_RUN_STATES",
     "AlertChannelKind",
@@ -74,6 +77,7 @@ __all__ = [
     "OrganizationId",
     "OverlapPolicy",
     "Page",
+    "RetryDefaults",
     "Role",
     "Run",
     "RunFilter",

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from cronwright import errors
 from cronwright.domain.enums import (
     CatchupPolicy,
     DstFoldPolicy,
@@ -31,6 +32,8 @@ DEFAULT_BACKOFF_INITIAL = timedelta(seconds=5)
 DEFAULT_BACKOFF_FACTOR = 2.0
 DEFAULT_BACKOFF_MAX = timedelta(minutes=10)
 DEFAULT_TIMEOUT = timedelta(hours=1)
+MAX_ATTEMPTS = 100
+RETRY_FIELDS = ("max_attempts", "backoff_initial", "backoff_factor", "backoff_max")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,6 +79,43 @@ class ScheduleSpec:
 
 
 SPEC_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(ScheduleSpec))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryDefaults:
+    """The retry policy a new schedule gets for the retry fields its creator leaves out: the
+    operator's (``CRONWRIGHT_RETRY_*``), else the design's. Taken once, at creation: a schedule
+    keeps its values when the defaults change later."""
+
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    backoff_initial: timedelta = DEFAULT_BACKOFF_INITIAL
+    backoff_factor: float = DEFAULT_BACKOFF_FACTOR
+    backoff_max: timedelta = DEFAULT_BACKOFF_MAX
+
+    def __post_init__(self) -> None:
+        # Refused here, not at the first schedule: defaults no schedule could have are a bug.
+        if not 1 <= self.max_attempts <= MAX_ATTEMPTS:
+            raise errors.InvalidInput(
+                field="max_attempts", message=f"must be between 1 and {MAX_ATTEMPTS}"
+            )
+        if not self.backoff_factor >= 1:  # also refuses NaN
+            raise errors.InvalidInput(field="backoff_factor", message="must be at least 1")
+        if self.backoff_initial < timedelta(0):
+            raise errors.InvalidInput(field="backoff_initial", message="must not be negative")
+        if self.backoff_max < self.backoff_initial:
+            raise errors.InvalidInput(
+                field="backoff_max", message="must be at least backoff_initial"
+            )
+
+    def spec(self, **fields: Any) -> ScheduleSpec:
+        """A spec of ``fields``; each retry field missing from them (or None) is this default."""
+        chosen: dict[str, Any] = {name: getattr(self, name) for name in RETRY_FIELDS}
+        chosen.update(
+            (name, value)
+            for name, value in fields.items()
+            if not (name in RETRY_FIELDS and value is None)
+        )
+        return ScheduleSpec(**chosen)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

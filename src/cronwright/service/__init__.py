@@ -28,11 +28,14 @@ class Service:
         clock: clock.Clock,
         *,
         check_config: domain.ConfigCheck | None = None,
+        retry_defaults: domain.RetryDefaults | None = None,
     ) -> Service:
+        """``retry_defaults``: what new schedules get for the retry fields they do not set (the
+        operator's settings; None: the built-in 3 attempts, 5 s doubling up to 10 min)."""
         return cls(
             organizations=Organizations(store, clock),
             workflows=Workflows(store, clock, check_config=check_config),
-            schedules=Schedules(store, clock),
+            schedules=Schedules(store, clock, retry_defaults=retry_defaults),
             runs=Runs(store, clock),
         )
 

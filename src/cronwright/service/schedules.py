@@ -29,9 +29,21 @@ def new_hash_key() -> str:
 
 
 class Schedules:
-    def __init__(self, store: store_base.Store, clock: clock.Clock) -> None:
+    def __init__(
+        self,
+        store: store_base.Store,
+        clock: clock.Clock,
+        *,
+        retry_defaults: domain.RetryDefaults | None = None,
+    ) -> None:
         self._store = store
         self._clock = clock
+        self.retry_defaults = retry_defaults or domain.RetryDefaults()
+
+    def new_spec(self, **fields: Any) -> domain.ScheduleSpec:
+        """A spec for :meth:`create`: the retry fields not given (or None) are the operator's
+        defaults. Only creation reads them; edits change what they are given."""
+        return self.retry_defaults.spec(**fields)
 
     # -- reads ------------------------------------------------------------------------------------
 
@@ -120,9 +132,10 @@ class Schedules:
     def create(
         self, org_id: domain.OrganizationId, spec: domain.ScheduleSpec, *, author: str
     ) -> domain.Schedule:
-        """Validate, then store version 1. ``InvalidInput`` for a bad spec (including a workflow
-        that is not the organization's), ``ScheduleConflict`` for a duplicate,
-        ``QuotaExceeded`` when the organization is full."""
+        """Validate, then store version 1. ``spec`` is stored as it is: build it with
+        :meth:`new_spec` to give it the operator's retry defaults. ``InvalidInput`` for a bad spec
+        (including a workflow that is not the organization's), ``ScheduleConflict`` for a
+        duplicate, ``QuotaExceeded`` when the organization is full."""
         spec = validation.normalize(spec)
         hash_key = new_hash_key()
         now = self._clock.now()

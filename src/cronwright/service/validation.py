@@ -9,7 +9,7 @@ from cronwright import cron, domain, errors
 from cronwright.service.organizations import check_name
 from cronwright.service.timing import Timing
 
-MAX_ATTEMPTS = 100
+MAX_ATTEMPTS = domain.schedule.MAX_ATTEMPTS
 MAX_CRON_LENGTH = 200
 _DURATIONS = ("catchup_window", "misfire_grace", "backoff_initial", "backoff_max", "jitter")
 

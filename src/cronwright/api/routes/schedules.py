@@ -58,7 +58,8 @@ def create_schedule(
 ) -> schemas.ScheduleOut:
     """Create a schedule for one of the organization's workflows (409 for a duplicate of an
     existing schedule or a full quota, 422 for an expression that never fires and the like)."""
-    schedule = service.schedules.create(caller.org_id, body.to_spec(), author=caller.author)
+    spec = service.schedules.new_spec(**body.spec_fields())
+    schedule = service.schedules.create(caller.org_id, spec, author=caller.author)
     response.headers["Location"] = str(request.url_for("get_schedule", schedule_id=schedule.id))
     return _with_etag(response, schedule)
 

@@ -64,8 +64,18 @@ def spec_changes(values: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
+def _operator_default(variable: str, built_in: str) -> Any:
+    # Unset (or null) is not the same as the built-in value: the operator may have changed it.
+    return Field(
+        default=None,
+        description=f"Left out or null: the server's default ({built_in} unless the operator set "
+        f"{variable}).",
+    )
+
+
 class ScheduleCreate(Strict):
-    """A new schedule. Everything but ``workflow_id``, ``name`` and ``cron`` has a default."""
+    """A new schedule. Everything but ``workflow_id``, ``name`` and ``cron`` has a default; the
+    retry fields default to the operator's settings."""
 
     workflow_id: Id = Field(description="A workflow of the caller's organization.")
     name: Name = Field(examples=["nightly report"])
@@ -81,17 +91,20 @@ class ScheduleCreate(Strict):
     catchup_window_seconds: Seconds = domain_schedule.DEFAULT_CATCHUP_WINDOW.total_seconds()
     misfire_grace_seconds: Seconds = domain_schedule.DEFAULT_MISFIRE_GRACE.total_seconds()
     overlap: domain.OverlapPolicy = domain.OverlapPolicy.ALLOW
-    max_attempts: Attempts = domain_schedule.DEFAULT_MAX_ATTEMPTS
-    backoff_initial_seconds: Seconds = domain_schedule.DEFAULT_BACKOFF_INITIAL.total_seconds()
-    backoff_factor: Factor = domain_schedule.DEFAULT_BACKOFF_FACTOR
-    backoff_max_seconds: Seconds = domain_schedule.DEFAULT_BACKOFF_MAX.total_seconds()
+    max_attempts: Attempts | None = _operator_default("CRONWRIGHT_RETRY_MAX_ATTEMPTS", "3")
+    backoff_initial_seconds: Seconds | None = _operator_default(
+        "CRONWRIGHT_RETRY_BACKOFF_INITIAL", "5"
+    )
+    backoff_factor: Factor | None = _operator_default("CRONWRIGHT_RETRY_BACKOFF_FACTOR", "2")
+    backoff_max_seconds: Seconds | None = _operator_default("CRONWRIGHT_RETRY_BACKOFF_MAX", "600")
     timeout_seconds: Timeout = domain_schedule.DEFAULT_TIMEOUT.total_seconds()
     jitter_seconds: Seconds = 0
 
-    def to_spec(self) -> domain.ScheduleSpec:
-        values = spec_changes(self.model_dump())
+    def spec_fields(self) -> dict[str, Any]:
+        """Spec field values for ``Schedules.new_spec``; the retry fields left out are absent."""
+        values = spec_changes(self.model_dump(exclude_none=True))
         values["workflow_id"] = domain.WorkflowId(values["workflow_id"])
-        return domain.ScheduleSpec(**values)
+        return values
 
 
 def _non_null_schema(schema: dict[str, Any]) -> None:

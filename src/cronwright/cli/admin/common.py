@@ -61,8 +61,9 @@ class Context:
 
 
 @contextmanager
-def opened(url: str) -> Iterator[Context]:
-    """The database at ``url``, which must be at the newest schema; errors become exit codes."""
+def opened(url: str, *, retry_defaults: domain.RetryDefaults | None = None) -> Iterator[Context]:
+    """The database at ``url``, which must be at the newest schema; errors become exit codes.
+    ``retry_defaults``: for commands that create schedules (the operator's settings)."""
     with reported():
         at, head = migrations.current(url), migrations.head()
         if at != head:
@@ -74,7 +75,7 @@ def opened(url: str) -> Iterator[Context]:
         try:
             yield Context(
                 store=store,
-                service=service.Service.build(store, now),
+                service=service.Service.build(store, now, retry_defaults=retry_defaults),
                 triggers=triggers.Triggers(store, scheduling.SqlSlotStore(store.engine), now),
                 clock=now,
             )

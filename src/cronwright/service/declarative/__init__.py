@@ -53,6 +53,7 @@ class Declarative:
                 workflow_id=workflow_id,
             ),
             now=clock.now,
+            retry_defaults=service.schedules.retry_defaults,
         )
 
     def plan(self, document: Document, *, prune: bool = False) -> Plan:

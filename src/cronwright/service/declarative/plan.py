@@ -138,13 +138,17 @@ class Planner:
         parse_definition: Callable[[object], domain.WorkflowDefinition],
         check_triggers: CheckTriggers,
         now: Callable[[], datetime],
+        retry_defaults: domain.RetryDefaults | None = None,
     ) -> None:
+        """``retry_defaults``: the retry fields of a schedule whose entry leaves them out (the
+        file is the whole truth, so for existing schedules too)."""
         self._organizations = organizations
         self._workflows = workflows
         self._schedules = schedules
         self._parse_definition = parse_definition
         self._check_triggers = check_triggers
         self._now = now
+        self._retry_defaults = retry_defaults or domain.RetryDefaults()
 
     def plan(self, document: Document, *, prune: bool) -> Plan:
         source = document.source
@@ -181,7 +185,7 @@ class Planner:
         for entry in document.schedules:
             workflow_id = self._workflow_for(source, entry, in_file, kept, workflow_ids)
             current = _single(source, f"{entry.path}.name", "schedule", live_schedules, entry.name)
-            spec = _spec(source, entry, workflow_id, current, now)
+            spec = _spec(source, entry, workflow_id, current, now, self._retry_defaults)
             changed = current is None or _identity(spec, entry.workflow) != _identity(
                 current.spec, entry.workflow
             )
@@ -269,12 +273,13 @@ def _spec(
     workflow_id: domain.WorkflowId,
     current: domain.Schedule | None,
     now: datetime,
+    retry_defaults: domain.RetryDefaults,
 ) -> domain.ScheduleSpec:
     paused = entry.paused
     if paused is None:
         paused = current.spec.paused if current is not None else False
     spec = validation.normalize(
-        domain.ScheduleSpec(workflow_id=workflow_id, name=entry.name, paused=paused, **entry.fields)
+        retry_defaults.spec(workflow_id=workflow_id, name=entry.name, paused=paused, **entry.fields)
     )
     hash_key = current.hash_key if current is not None else _PLANNING_HASH_KEY
     try:
