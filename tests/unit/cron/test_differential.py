@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from croniter import croniter
+from croniter.croniter import CroniterBadDateError
 from cronsim import CronSim, CronSimError
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -114,7 +115,12 @@ def test_agrees_with_cronsim_in_utc(text: str, start: datetime) -> None:
 @given(CRONITER_EXPRESSIONS, INSTANTS)
 def test_agrees_with_croniter_in_utc(text: str, start: datetime) -> None:
     it = croniter(text, start)
-    assert ours(text, start, 6) == [it.get_next(datetime) for _ in range(6)]
+    try:
+        expected = [it.get_next(datetime) for _ in range(6)]
+    except CroniterBadDateError:  # croniter gives up on dates no month has (* * 30 2 *)
+        assert ours(text, start, 1) == []
+        return
+    assert ours(text, start, 6) == expected
 
 
 # Zones whose transitions move the clock by a whole hour; see the pinned Lord Howe example for
