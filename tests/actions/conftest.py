@@ -63,6 +63,7 @@ class Server:
                     "path": self.path,
                     "headers": {k.lower(): v for k, v in self.headers.items()},
                     "json": json.loads(body) if body else None,
+                    "body": body,
                 }
                 server.requests.append(seen)
                 parts = self.path.strip("/").split("/")
