@@ -25,6 +25,7 @@ def api_app(chosen: settings.Settings, process_clock: clock.Clock) -> runtime.Ap
     from cronwright.api.app import create_app
     from cronwright.api.container import Container
     from cronwright.bootstrap import runtime
+    from cronwright.web import mount_dashboard
 
     container = Container.from_url(
         chosen.database_url,
@@ -35,6 +36,7 @@ def api_app(chosen: settings.Settings, process_clock: clock.Clock) -> runtime.Ap
         retry_defaults=chosen.retry_defaults,
     )
     app = create_app(container)
+    mount_dashboard(app, container.service, container.clock, triggers=container.triggers)
     return runtime.ApiApp(asgi=app, registry=app.state.metrics.registry, close=container.close)
 
 

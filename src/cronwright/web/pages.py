@@ -1,0 +1,121 @@
+"""Rendering: the Jinja environment (autoescaped), filters, and the per-app collaborators."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, cast
+
+import jinja2
+from fastapi import Depends, Request, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.base import RequestResponseEndpoint
+
+from cronwright import clock as clock_module
+from cronwright import domain, service
+from cronwright.service import triggers as triggers_module
+from cronwright.web import session
+from cronwright.web.forms import form_fields
+
+HERE = Path(__file__).parent
+RANK = {domain.Role.VIEWER: 0, domain.Role.EDITOR: 1, domain.Role.ADMIN: 2}
+RECENT_RUNS = 100
+HEADERS = {
+    # No script at all, styles from our own file, forms posting only to us, never framed.
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+}
+
+
+def utc(at: datetime | None) -> str:
+    return "—" if at is None else at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def local(at: datetime | None) -> str:
+    return "—" if at is None else at.strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,  # every value is escaped, names and run output included
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(utc=utc, local=local, as_json=as_json)
+    return Jinja2Templates(env=env)
+
+
+class Dashboard:
+    """The app's collaborators, reached from routes through ``app.state``."""
+
+    def __init__(
+        self,
+        svc: service.Service,
+        clock: clock_module.Clock,
+        triggers: triggers_module.Triggers | None,
+    ) -> None:
+        self.service = svc
+        self.clock = clock
+        self.triggers = triggers
+        self.templates = templates()
+
+    def page(
+        self,
+        request: Request,
+        name: str,
+        key: domain.ApiKey | None,
+        status_code: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        organization = self.service.organizations.get(key.org_id) if key else None
+        return self.templates.TemplateResponse(
+            request,
+            name,
+            {
+                "base": session.base_path(request),
+                "key": key,
+                "organization": organization,
+                "can_edit": key is not None and RANK[key.role] >= RANK[domain.Role.EDITOR],
+                "csrf": session.csrf_token(request),
+                **context,
+            },
+            status_code=status_code,
+        )
+
+
+def get_dashboard(request: Request) -> Dashboard:
+    return cast(Dashboard, request.app.state.dashboard)
+
+
+def get_key(
+    request: Request, dashboard: Annotated[Dashboard, Depends(get_dashboard)]
+) -> domain.ApiKey:
+    return session.signed_in(request, dashboard.service.organizations)
+
+
+DashboardDep = Annotated[Dashboard, Depends(get_dashboard)]
+KeyDep = Annotated[domain.ApiKey, Depends(get_key)]
+FormDep = Annotated[dict[str, str], Depends(form_fields)]
+
+
+async def security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
+    response = await call_next(request)
+    response.headers.update(HEADERS)
+    return response
+
+
+STYLE = (HERE / "style.css").read_text()
+
+
+def css() -> PlainTextResponse:
+    return PlainTextResponse(STYLE, media_type="text/css")

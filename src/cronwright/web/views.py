@@ -1,0 +1,92 @@
+"""What the pages show, gathered from the service layer for one organization."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from cronwright import domain, errors, service
+from cronwright.cron import CronExpression
+
+OVERVIEW_WINDOW = timedelta(hours=24)
+MAX_COUNTED_RUNS = 5000  # the overview counts at most this many runs; more shows as "5000+"
+FAILED_STATES = frozenset({domain.RunState.FAILED, domain.RunState.TIMED_OUT})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleRow:
+    schedule: domain.Schedule
+    description: str
+    next_local: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Overview:
+    runs_by_state: dict[str, int]
+    counted_all: bool  # False when the window held more than MAX_COUNTED_RUNS runs
+    queue_depth: int
+    upcoming: list[ScheduleRow]
+    failures: list[domain.Run]
+
+
+def describe(schedule: domain.Schedule) -> str:
+    try:
+        return CronExpression.parse(schedule.spec.cron, hash_key=schedule.hash_key).describe()
+    except errors.CronSyntaxError:  # saved by an older release with laxer rules
+        return "(not a valid expression)"
+
+
+def schedule_row(schedule: domain.Schedule) -> ScheduleRow:
+    at = schedule.next_fire_at
+    local = at.astimezone(ZoneInfo(schedule.spec.timezone)) if at is not None else None
+    return ScheduleRow(schedule=schedule, description=describe(schedule), next_local=local)
+
+
+def all_schedules(svc: service.Service, org_id: domain.OrganizationId) -> list[ScheduleRow]:
+    rows: list[ScheduleRow] = []
+    cursor: str | None = None
+    while True:
+        page = svc.schedules.list(org_id, cursor=cursor, limit=domain.MAX_PAGE_SIZE)
+        rows.extend(schedule_row(schedule) for schedule in page.items)
+        if page.next_cursor is None:
+            return rows
+        cursor = page.next_cursor
+
+
+def _runs(
+    svc: service.Service, org_id: domain.OrganizationId, where: domain.RunFilter, most: int
+) -> list[domain.Run]:
+    """Up to ``most`` runs, newest first, paging through the service."""
+    found: list[domain.Run] = []
+    cursor: str | None = None
+    while len(found) < most:
+        page = svc.runs.list(
+            org_id, where, cursor=cursor, limit=min(domain.MAX_PAGE_SIZE, most - len(found))
+        )
+        found.extend(page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    return found
+
+
+def overview(svc: service.Service, org_id: domain.OrganizationId, now: datetime) -> Overview:
+    recent = _runs(svc, org_id, domain.RunFilter(since=now - OVERVIEW_WINDOW), MAX_COUNTED_RUNS + 1)
+    counts = Counter(run.state.value for run in itertools.islice(recent, MAX_COUNTED_RUNS))
+    pending = _runs(
+        svc, org_id, domain.RunFilter(states=frozenset({domain.RunState.PENDING})), 10_000
+    )
+    upcoming = sorted(
+        (row for row in all_schedules(svc, org_id) if row.schedule.next_fire_at is not None),
+        key=lambda row: (row.schedule.next_fire_at, row.schedule.id),
+    )
+    return Overview(
+        runs_by_state={state.value: counts.get(state.value, 0) for state in domain.RunState},
+        counted_all=len(recent) <= MAX_COUNTED_RUNS,
+        queue_depth=sum(1 for run in pending if run.available_at <= now),
+        upcoming=upcoming[:10],
+        failures=_runs(svc, org_id, domain.RunFilter(states=FAILED_STATES), 10),
+    )
