@@ -1,3 +1,4 @@
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,10 +26,19 @@ def test_fake_clock_refuses_a_naive_start() -> None:
         FakeClock(datetime(2026, 1, 1))
 
 
-def test_system_clock_is_aware_utc_and_wakes_early() -> None:
+def test_system_clock_is_aware_utc() -> None:
+    assert SystemClock().now().tzinfo is UTC
+
+
+def test_system_clock_wake_ends_a_sleep_long_before_its_deadline() -> None:
     clock = SystemClock()
-    start = clock.now()
-    assert start.tzinfo is UTC
-    clock.wake()
-    clock.sleep_until(start + timedelta(seconds=30))  # returns at once: woken before sleeping
-    assert clock.now() - start < timedelta(seconds=5)
+    sleeper = threading.Thread(
+        target=clock.sleep_until, args=(clock.now() + timedelta(hours=1),), daemon=True
+    )
+    sleeper.start()
+    for _ in range(200):  # wake until it ends: it may not have fallen asleep yet
+        clock.wake()
+        sleeper.join(0.05)
+        if not sleeper.is_alive():
+            break
+    assert not sleeper.is_alive(), "a woken sleep went on towards its one-hour deadline"
