@@ -1,8 +1,21 @@
 """Running one attempt of a run: its workflow's steps as a DAG, within the run's timeout.
 
 A step starts once every step it depends on has succeeded; up to ``step_concurrency`` ready steps
-run at once, each in a daemon thread of its own, while this thread watches the clock, the steps'
-and the run's deadlines and the run's ``interrupt`` event (cancelled, lease lost, shutdown).
+run at once. The thread that drives the attempt (:meth:`Executor.run`: a worker's runner thread)
+runs a step itself whenever it is the only one of the run to run now, which is every step of a
+one-step workflow or a chain: no thread is started and nothing is handed over, so a short step
+costs microseconds. When several steps are ready, each runs in a daemon thread of its own while
+the driving thread watches the clock, the deadlines and the run's ``interrupt`` event (cancelled,
+lease lost, shutdown).
+
+A thread busy in a step cannot watch anything, so the executor's :class:`Watchdog` watches the
+steps run that way. When such a step's or the run's time is up, or the run is interrupted, the
+step's ``ctx.stop`` is set (shell steps are killed, ``async`` python functions cancelled) and the
+thread is *abandoned*: a new thread drives the attempt on from there at once (recording the step
+``timed_out`` or ``cancelled``, retrying it, skipping its dependants...) and the caller's
+``on_abandoned`` is told, so that a worker can start a runner in its place. A plain (sync)
+function cannot be killed from outside in Python: it may go on in the background on the
+abandoned thread, and its result is ignored, exactly as for a step in a thread of its own.
 
 Before a step starts, the references in its config (``{{ input.id }}``,
 ``{{ steps.fetch.output.body }}``; see :mod:`cronwright.actions.references`) are replaced by
@@ -11,13 +24,8 @@ that depend on it, directly or not, are recorded ``skipped`` with the reason, wh
 branches run on to the end. The attempt ends as its first failed step ended (``failed`` or
 ``timed_out``).
 
-When a step's or the run's time is up, or the run is interrupted, the step's ``ctx.stop`` is set:
-shell steps are killed and ``async`` python functions cancelled, but a plain (sync) function
-cannot be killed from outside in Python, so it is *abandoned* in its daemon thread: it may go on
-in the background and its result is ignored.
-
-Every step is recorded in ``run_steps`` as it ends, each in its own short transaction; no
-transaction is open while an action runs. Outputs larger than ``MAX_OUTPUT_BYTES`` of JSON are
+Every step is recorded through the ``recorder`` as it ends (the worker's group-commit writer);
+no transaction is open while an action runs. Outputs larger than ``MAX_OUTPUT_BYTES`` of JSON are
 replaced by a truncated preview, both in the record and for later steps.
 """
 
@@ -28,8 +36,8 @@ import json
 import logging
 import random
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Protocol
@@ -38,6 +46,7 @@ from cronwright import clock, domain, errors
 from cronwright.actions import references
 from cronwright.actions.base import StepContext, StepOutcome
 from cronwright.actions.registry import ActionRegistry
+from cronwright.engine.watchdog import Watchdog
 from cronwright.planning import backoff
 from cronwright.store import queue
 
@@ -80,6 +89,9 @@ def cap_output(output: domain.JsonValue, limit: int = MAX_OUTPUT_BYTES) -> domai
     return {"truncated": True, "bytes": size, "head": head}
 
 
+OnDone = Callable[[queue.RunOutcome | None], None]
+
+
 class Executor:
     def __init__(
         self,
@@ -101,13 +113,47 @@ class Executor:
         self.step_concurrency = step_concurrency
         self.step_backoff = step_backoff
         self.unit_random = unit_random
+        self.watchdog = Watchdog(clock, check_every=check_every)
+
+    def run(
+        self,
+        claimed: queue.ClaimedRun,
+        *,
+        on_done: OnDone,
+        interrupt: threading.Event | None = None,
+        on_abandoned: Callable[[], None] | None = None,
+    ) -> bool:
+        """Drive the attempt on the calling thread; ``on_done`` gets its outcome, or None if
+        ``interrupt`` was set (the worker lost the run or is shutting down: nothing to finish).
+
+        False if the calling thread was abandoned in a step past its time: another thread
+        finished the attempt (and called ``on_done``), ``on_abandoned`` was called when that
+        happened, and the step has returned since. True once the attempt ended here.
+        """
+        attempt = _Attempt(self, claimed, interrupt or threading.Event(), on_done, on_abandoned)
+        return attempt.drive()
 
     def execute(
         self, claimed: queue.ClaimedRun, *, interrupt: threading.Event | None = None
     ) -> queue.RunOutcome | None:
-        """Run the workflow; None if ``interrupt`` was set (the worker lost the run or is
-        shutting down: there is nothing to finish)."""
-        return _Attempt(self, claimed, interrupt or threading.Event()).run()
+        """:meth:`run` on a thread of its own, waited for: the outcome as soon as it is known,
+        even while an abandoned step goes on."""
+        outcomes: list[queue.RunOutcome | None] = []
+        known = threading.Event()
+
+        def done(outcome: queue.RunOutcome | None) -> None:
+            outcomes.append(outcome)
+            known.set()
+
+        threading.Thread(
+            target=self.run,
+            args=(claimed,),
+            kwargs={"on_done": done, "interrupt": interrupt},
+            name=f"cronwright-attempt-{claimed.id}",
+            daemon=True,
+        ).start()
+        known.wait()
+        return outcomes[0]
 
 
 class _Status(Enum):
@@ -116,14 +162,15 @@ class _Status(Enum):
     DONE = "done"  # recorded: succeeded, failed, timed out or skipped
 
 
-@dataclass
+@dataclass(slots=True)
 class _Try:
-    """One try of one step: the box its thread leaves the outcome in."""
+    """One try of one step: where its outcome is left, by its own thread or the driving one."""
 
+    step: domain.Step  # references resolved
     ctx: StepContext
     deadline: datetime
-    finished: threading.Event = field(default_factory=threading.Event)
-    outcome: StepOutcome | None = None
+    outcome: StepOutcome | None = None  # set once it returned (and was not abandoned)
+    abandoned: bool = False  # expired while run by the driving thread: its outcome is ignored
 
 
 @dataclass
@@ -139,55 +186,92 @@ class _StepState:
 
 
 class _Attempt:
-    """The state of one execution; lives as long as :meth:`Executor.execute`."""
+    """The state of one execution, driven by one thread at a time (another one after the
+    driving thread was abandoned in a step)."""
 
     def __init__(
-        self, executor: Executor, claimed: queue.ClaimedRun, interrupt: threading.Event
+        self,
+        executor: Executor,
+        claimed: queue.ClaimedRun,
+        interrupt: threading.Event,
+        on_done: OnDone,
+        on_abandoned: Callable[[], None] | None,
     ) -> None:
         self.executor = executor
         self.claimed = claimed
         self.interrupt = interrupt
-        self.changed = threading.Event()  # a step's thread finished
+        self.on_done = on_done
+        self.on_abandoned = on_abandoned
+        self.lock = threading.Lock()  # decides between a returning step and its expiry
+        self.changed = threading.Event()  # a step's own thread finished
         self.deadline = executor.clock.now() + claimed.timeout
         self.steps = {s.name: _StepState(s) for s in ordered_steps(claimed.definition)}
         self.outputs: dict[str, domain.JsonValue] = {}
         self.failure: queue.RunOutcome | None = None
 
-    def run(self) -> queue.RunOutcome | None:
+    def drive(self) -> bool:
         while True:
             now = self.executor.clock.now()
             if self.interrupt.is_set():
                 self._end_running(State.CANCELLED, None)
-                return None
+                self.on_done(None)
+                return True
             self._collect(now)  # first, so a step that ended in time counts as ended
-            if all(s.status is _Status.DONE for s in self.steps.values()):
+            if self._all_done():
                 break
             if now >= self.deadline:
-                return self._time_out_run()
-            self._start_ready(now)
-            if all(s.status is _Status.DONE for s in self.steps.values()):
+                self.on_done(self._time_out_run())
+                return True
+            here = self._start_ready(now)
+            if here is not None:
+                if not self._run_here(here):
+                    return False
+                continue
+            if self._all_done():
                 break  # the last steps could not start (bad references)
             wait = min(self.executor.check_every, self.deadline - self.executor.clock.now())
             self.changed.wait(max(0.0, wait.total_seconds()))
             self.changed.clear()  # before the next look, so a later finish is not missed
         if self.failure is not None:
-            return self.failure
-        return queue.RunOutcome.succeeded({name: self.outputs[name] for name in self.steps})
+            self.on_done(self.failure)
+        else:
+            self.on_done(
+                queue.RunOutcome.succeeded({name: self.outputs[name] for name in self.steps})
+            )
+        return True
 
     # -- steps starting ---------------------------------------------------------------------------
 
-    def _start_ready(self, now: datetime) -> None:
+    def _start_ready(self, now: datetime) -> _Try | None:
+        """Start the steps that may start; the one to run on this thread, if it is the only
+        step of the run to run now."""
         running = sum(1 for s in self.steps.values() if s.status is _Status.RUNNING)
-        for state in self.steps.values():
-            if running >= self.executor.step_concurrency:
-                return
-            if state.status is not _Status.WAITING or (state.not_before or now) > now:
-                continue
-            if all(self.steps[d].state is State.SUCCEEDED for d in state.step.depends_on):
-                running += self._start(state, now)
+        ready = [
+            state
+            for state in self.steps.values()
+            if state.status is _Status.WAITING
+            and (state.not_before or now) <= now
+            and all(self.steps[d].state is State.SUCCEEDED for d in state.step.depends_on)
+        ]
+        tries: list[_Try] = []
+        for state in ready:
+            if running + len(tries) >= self.executor.step_concurrency:
+                break
+            started = self._start(state, now)
+            if started is not None:
+                tries.append(started)
+        if running == 0 and len(tries) == 1:
+            return tries[0]
+        for started in tries:
+            name = f"cronwright-step-{self.claimed.id}-{started.ctx.step}"
+            threading.Thread(
+                target=self._run_alone, args=(started,), name=name, daemon=True
+            ).start()
+        return None
 
-    def _start(self, state: _StepState, now: datetime) -> bool:
-        """Start a try of ``state``'s step; False if it could not start (a bad reference)."""
+    def _start(self, state: _StepState, now: datetime) -> _Try | None:
+        """A try of ``state``'s step, marked running; None if it could not start (a bad
+        reference: recorded failed)."""
         step, run = state.step, self.claimed.run
         state.tries += 1
         state.started_at = state.started_at or now
@@ -199,10 +283,11 @@ class _Attempt:
             config = references.resolve(step.config, scope)
         except references.InvalidReferenceError as exc:  # trying again would not help
             self._finish(state, State.FAILED, None, str(exc), now, retry=False)
-            return False
+            return None
         assert isinstance(config, dict)
         deadline = self.deadline if step.timeout is None else min(self.deadline, now + step.timeout)
         attempt = _Try(
+            step=dataclasses.replace(step, config=config) if config != step.config else step,
             ctx=StepContext(
                 run_id=run.id,
                 org_id=run.org_id,
@@ -215,23 +300,54 @@ class _Attempt:
             deadline=deadline,
         )
         state.current, state.status, state.not_before = attempt, _Status.RUNNING, None
-        resolved = dataclasses.replace(step, config=config)
-        name = f"cronwright-step-{run.id}-{step.name}-{state.tries}"
-        threading.Thread(
-            target=self._run_try, args=(resolved, attempt), name=name, daemon=True
-        ).start()
+        return attempt
+
+    def _run_alone(self, attempt: _Try) -> None:
+        """A try on a thread of its own (one of several steps running at once)."""
+        attempt.outcome = self._outcome(attempt)
+        self.changed.set()
+
+    def _run_here(self, attempt: _Try) -> bool:
+        """A try on the driving thread, watched; False if it expired and another thread now
+        drives the attempt."""
+        token = self.executor.watchdog.watch(
+            attempt.deadline, self.interrupt, lambda: self._expire(attempt)
+        )
+        outcome = self._outcome(attempt)
+        with self.lock:
+            if attempt.abandoned:
+                return False
+            attempt.outcome = outcome
+        self.executor.watchdog.unwatch(token)
         return True
 
-    def _run_try(self, step: domain.Step, attempt: _Try) -> None:
+    def _expire(self, attempt: _Try) -> None:
+        """On the watchdog's thread: the try run on the driving thread is past its time (or
+        the run was interrupted). Stop it and drive on from a new thread."""
+        attempt.ctx.stop.set()
+        with self.lock:
+            if attempt.outcome is not None:  # it returned just now: the driver goes on
+                return
+            attempt.abandoned = True
+        if self.on_abandoned is not None:
+            self.on_abandoned()
+        name = f"cronwright-attempt-{self.claimed.id}"
+        threading.Thread(target=self._drive_on, name=name, daemon=True).start()
+
+    def _drive_on(self) -> None:
         try:
-            attempt.outcome = self.executor.registry.build(step).run(attempt.ctx)
+            self.drive()
+        except Exception:  # nothing to finish: the lease will lapse and the reaper retries it
+            log.exception("run %s attempt %s failed", self.claimed.id, self.claimed.attempt)
+            self.on_done(None)
+
+    def _outcome(self, attempt: _Try) -> StepOutcome:
+        try:
+            return self.executor.registry.build(attempt.step).run(attempt.ctx)
         except errors.CronwrightError as exc:
-            attempt.outcome = StepOutcome.failure(str(exc))
+            return StepOutcome.failure(str(exc))
         except BaseException as exc:  # the step's failure, whatever the action raised
-            attempt.outcome = StepOutcome.failure(f"{type(exc).__name__}: {exc}")
-        finally:
-            attempt.finished.set()
-            self.changed.set()
+            return StepOutcome.failure(f"{type(exc).__name__}: {exc}")
 
     # -- steps ending -----------------------------------------------------------------------------
 
@@ -239,9 +355,8 @@ class _Attempt:
         for state in self._in(_Status.RUNNING):
             attempt = state.current
             assert attempt is not None
-            if attempt.finished.is_set():
-                outcome = attempt.outcome
-                assert outcome is not None
+            outcome = attempt.outcome
+            if outcome is not None:
                 if outcome.ok:
                     self._finish(state, State.SUCCEEDED, cap_output(outcome.output), None, now)
                 else:
@@ -320,6 +435,9 @@ class _Attempt:
             self._record(state, ended, None, error)
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    def _all_done(self) -> bool:
+        return all(s.status is _Status.DONE for s in self.steps.values())
 
     @property
     def _defs(self) -> dict[str, domain.Step]:

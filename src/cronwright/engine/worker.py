@@ -1,19 +1,21 @@
-"""The worker: claims runs in batches, executes them on a thread pool, keeps their leases.
+"""The worker: claims runs in batches, executes them on its runner threads, keeps their leases.
 
 Four kinds of threads: one claim loop, one heartbeat thread (extends the leases of every run the
-worker holds and stops those it lost: cancelled or reaped), ``concurrency`` executor threads, and
-the group-commit writer (:mod:`cronwright.engine.writer`) that writes step records and finishes
-in batches.
+worker holds and stops those it lost: cancelled or reaped), ``concurrency`` runner threads that
+each drive one run at a time (:meth:`Executor.run`, which runs a lone step on the runner itself),
+and the group-commit writer (:mod:`cronwright.engine.writer`) that writes step records and
+finishes in batches. A runner abandoned in a step past its time (a sync function cannot be
+stopped) is replaced by a new runner at once and ends when the step returns.
 
 The claim loop keeps up to ``concurrency + prefetch`` runs: those executing, a local buffer of
-claimed runs waiting for a thread, and those whose finish is being written. It claims when the
-buffer runs low (or a thread is idle), up to the room left, in one transaction, then sleeps until
+claimed runs waiting for a runner, and those whose finish is being written. It claims when the
+buffer runs low (or a runner is idle), up to the room left, in one transaction, then sleeps until
 a run ends, a wake-up arrives or the poll interval passes. Buffered runs are leased like the
 others (``running`` in the database, counted by every limit) and heartbeated.
 
-Shutdown (:meth:`Worker.stop`): stop claiming, release the buffered runs no idle thread takes, let
-the runs executing finish within the grace period, write their outcomes, then release the rest
-(back to ``pending``, the attempt not consumed) and stop their actions, unregister, return.
+Shutdown (:meth:`Worker.stop`): stop claiming, release the buffered runs no idle runner takes,
+let the runs executing finish within the grace period, write their outcomes, then release the
+rest (back to ``pending``, the attempt not consumed) and stop their actions, unregister, return.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ import os
 import socket
 import threading
 import uuid
+from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -41,6 +44,7 @@ DEFAULT_CONCURRENCY = 5
 DEFAULT_HEARTBEAT = timedelta(seconds=10)
 DEFAULT_POLL_INTERVAL = timedelta(seconds=1)
 DEFAULT_SHUTDOWN_GRACE = timedelta(seconds=30)
+STOP_TIMEOUT = timedelta(seconds=10)  # for interrupted runs to end, after the grace period
 
 
 def new_worker_id() -> str:
@@ -62,7 +66,7 @@ class _InFlight:
     claimed: queue.ClaimedRun
     interrupt: threading.Event = field(default_factory=threading.Event)
     released: bool = False
-    started: bool = False  # taken by an executor thread (else still in the local buffer)
+    started: bool = False  # taken by a runner (else still in the local buffer)
     finishing: bool = False  # executed; its finish is queued for the writer
 
 
@@ -107,9 +111,13 @@ class Worker:
         self._listeners = tuple(listeners)
         self._in_flight: dict[domain.RunId, _InFlight] = {}
         self._next_available_at: datetime | None = None  # of a pending run, after a short claim
-        self._changed = threading.Condition()
+        lock = threading.RLock()
+        self._changed = threading.Condition(lock)  # runs in flight or runners changed
+        self._work = threading.Condition(lock)  # the buffer has runs, or the worker stops
+        self._buffer: deque[_InFlight] = deque()  # claimed, waiting for a runner
+        self._runners: set[threading.Thread] = set()  # not abandoned
+        self._busy = 0  # runners driving a run
         self._stopping = threading.Event()
-        self._pool: ThreadPoolExecutor | None = None
         self._threads: list[threading.Thread] = []
 
     # -- one step at a time (the loops below, and tests) -----------------------------------------
@@ -146,12 +154,14 @@ class Worker:
         self.counters.claimed(len(claimed))
         if len(claimed) < free:  # nothing more to take now: when will there be?
             self._next_available_at = self._runs.next_available_at(after=now)
-        pool = self._pool_or_start()
-        for run in claimed:
-            entry = _InFlight(run)
+        if claimed:
             with self._changed:
-                self._in_flight[run.id] = entry
-            pool.submit(self._execute, entry)
+                for run in claimed:
+                    entry = _InFlight(run)
+                    self._in_flight[run.id] = entry
+                    self._buffer.append(entry)
+                self._start_runners()
+                self._work.notify(len(claimed))
         return claimed
 
     def beat(self) -> set[domain.RunId]:
@@ -178,7 +188,8 @@ class Worker:
         self._runs.register_worker(
             self.worker_id, host=socket.gethostname(), pid=os.getpid(), now=self._clock.now()
         )
-        self._pool_or_start()
+        with self._changed:
+            self._start_runners()
         for target, name in ((self._claim_loop, "claim"), (self._heartbeat_loop, "heartbeat")):
             thread = threading.Thread(target=target, name=f"cronwright-{name}", daemon=True)
             thread.start()
@@ -188,6 +199,8 @@ class Worker:
         """Stop claiming, wait up to ``grace`` for the runs in flight, release the rest."""
         grace = self._shutdown_grace if grace is None else grace
         self._stopping.set()
+        with self._changed:
+            self._work.notify_all()  # idle runners end once the buffer is empty
         self._clock.wake()
         for thread in self._threads:
             thread.join()
@@ -207,9 +220,13 @@ class Worker:
                 entry.released = True
                 entry.interrupt.set()
         self._release(leftovers)
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        # Interrupted runs end as soon as their driver sees it (a runner stuck in a sync step is
+        # abandoned and left behind); runners end once the buffer is empty.
+        with self._changed:
+            if not self._changed.wait_for(
+                lambda: not self._runners and not self._in_flight, STOP_TIMEOUT.total_seconds()
+            ):
+                log.warning("stopped with %d run(s) still ending", len(self._in_flight))
         self._writer.close()
         try:
             self._runs.unregister_worker(self.worker_id)
@@ -217,16 +234,16 @@ class Worker:
             log.exception("could not unregister worker %s", self.worker_id)
 
     def _unstarted(self) -> list[_InFlight]:
-        """Mark released the buffered runs that no idle thread is about to start (no executor
-        thread will start them now) and return them."""
+        """Take out of the buffer the runs no idle runner is about to start, marked released."""
         with self._changed:
-            busy = sum(1 for e in self._in_flight.values() if e.started and not e.finishing)
-            idle = max(0, self._concurrency - busy)
-            # In claim order, which is the pool's order: the idle threads take the first ones.
-            unstarted = [entry for entry in self._in_flight.values() if not entry.started][idle:]
-            for entry in unstarted:
+            idle = max(0, len(self._runners) - self._busy)
+            unstarted: list[_InFlight] = []
+            while len(self._buffer) > idle:  # the idle runners take the first ones
+                entry = self._buffer.pop()
                 entry.released = True
                 self._in_flight.pop(entry.claimed.id)
+                unstarted.append(entry)
+            unstarted.reverse()
             self._changed.notify_all()
         return unstarted
 
@@ -265,22 +282,67 @@ class Worker:
             except Exception:  # missed beats are fine while the lease lasts
                 log.exception("heartbeat failed")
 
-    def _pool_or_start(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="cronwright-run")
-        return self._pool
+    def _start_runners(self) -> None:
+        """Start runners up to ``concurrency`` (under ``self._changed``)."""
+        while len(self._runners) < self._concurrency and not self._stopping.is_set():
+            runner = threading.Thread(target=self._run_loop, name="cronwright-run", daemon=True)
+            self._runners.add(runner)
+            runner.start()
 
-    def _execute(self, entry: _InFlight) -> None:
-        claimed = entry.claimed
+    def _run_loop(self) -> None:
+        """One runner: drive the buffered runs one at a time until the worker stops."""
+        me = threading.current_thread()
+        while True:
+            with self._changed:
+                while not self._buffer and not self._stopping.is_set():
+                    self._work.wait()
+                if not self._buffer:  # stopping, nothing left to start
+                    self._runners.discard(me)
+                    self._changed.notify_all()
+                    return
+                entry = self._buffer.popleft()
+                entry.started = True
+                self._busy += 1
+            if not self._execute(entry, me):
+                return  # abandoned in a step: a new runner took this one's place
+
+    def _abandoned(self, runner: threading.Thread) -> None:
+        """``runner`` is stuck in a step past its time: a new runner takes its place."""
         with self._changed:
-            if entry.released:  # released from the buffer at shutdown
-                return
-            entry.started = True
+            if runner in self._runners:
+                self._runners.discard(runner)
+                self._busy -= 1
+                self._start_runners()
+                self._changed.notify_all()
+
+    def _execute(self, entry: _InFlight, runner: threading.Thread) -> bool:
+        """Drive ``entry``'s run; False if this runner was abandoned in one of its steps."""
+        claimed = entry.claimed
         started_at = claimed.run.started_at or self._clock.now()
         self._started(claimed.run, lag=started_at - claimed.run.scheduled_for)
+        kept = True
+        try:
+            kept = self._executor.run(
+                claimed,
+                interrupt=entry.interrupt,
+                on_done=lambda outcome: self._done(entry, outcome, started_at),
+                on_abandoned=lambda: self._abandoned(runner),
+            )
+        except Exception:  # the lease will expire and the reaper retries the run
+            log.exception("run %s attempt %s could not be executed", claimed.id, claimed.attempt)
+            self._let_go(entry)
+        if kept:
+            with self._changed:
+                self._busy -= 1
+        return kept
+
+    def _done(
+        self, entry: _InFlight, outcome: queue.RunOutcome | None, started_at: datetime
+    ) -> None:
+        """The attempt ended (on the runner's thread, or the one that drove on after it)."""
+        claimed = entry.claimed
         finishing = False
         try:
-            outcome = self._executor.execute(claimed, interrupt=entry.interrupt)
             if outcome is None or entry.released:
                 self._ended(claimed.run, None, self._clock.now() - started_at)
             else:
@@ -293,7 +355,7 @@ class Worker:
                     now=self._clock.now(),
                 )
                 finishing = entry.finishing = True
-                self._clock.wake()  # its thread is free: claim again now
+                self._clock.wake()  # its runner is free: claim again now
                 future.add_done_callback(
                     lambda done: self._finished(entry, outcome, started_at, done)
                 )

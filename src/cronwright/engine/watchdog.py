@@ -1,0 +1,116 @@
+"""Deadlines of the steps that run on their caller's thread.
+
+The executor runs a step on the thread that drives its run whenever nothing else of the run is
+running (a one-step workflow, a chain), so a fast step costs no thread start and no hand-over.
+A thread busy in a step cannot watch the clock, so this watchdog does: one thread per executor
+looks at every watched step each ``check_every`` and calls its ``expire`` once its deadline has
+passed or its run was interrupted. Expiring is the executor's business (it stops the step and
+hands the run to another thread); the watchdog only decides when.
+
+The thread starts with the first watch and ends after ``linger`` with nothing to watch, so an
+idle executor holds no thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cronwright import clock
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LINGER = timedelta(seconds=10)
+
+
+@dataclass(frozen=True, slots=True)
+class _Watch:
+    deadline: datetime
+    interrupt: threading.Event
+    expire: Callable[[], None]
+
+
+class Watchdog:
+    def __init__(
+        self,
+        clock: clock.Clock,
+        *,
+        check_every: timedelta,
+        linger: timedelta = DEFAULT_LINGER,
+    ) -> None:
+        self._clock = clock
+        self._check_every = check_every.total_seconds()
+        self._linger = linger.total_seconds()
+        self._changed = threading.Condition()
+        self._watched: dict[int, _Watch] = {}
+        self._tokens = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._idle = False  # the thread waits for a first watch: wake it on one
+
+    def watch(
+        self, deadline: datetime, interrupt: threading.Event, expire: Callable[[], None]
+    ) -> int:
+        """Call ``expire`` (on the watchdog's thread) once ``deadline`` passes or ``interrupt``
+        is set, unless :meth:`unwatch` comes first; returns the token for it."""
+        token = next(self._tokens)
+        with self._changed:
+            self._watched[token] = _Watch(deadline, interrupt, expire)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="cronwright-watchdog", daemon=True
+                )
+                self._thread.start()
+            elif self._idle:
+                self._idle = False
+                self._changed.notify()
+        return token
+
+    def unwatch(self, token: int) -> None:
+        with self._changed:
+            self._watched.pop(token, None)
+
+    @property
+    def running(self) -> bool:
+        """Whether the watchdog's thread is alive (it ends after ``linger`` idle)."""
+        with self._changed:
+            return self._thread is not None
+
+    @property
+    def watching(self) -> int:
+        with self._changed:
+            return len(self._watched)
+
+    def _loop(self) -> None:
+        while True:
+            with self._changed:
+                if not self._watched:
+                    self._idle = True
+                    self._changed.wait(self._linger)
+                    if not self._watched:  # nothing came: end (the next watch starts anew)
+                        self._idle = False
+                        self._thread = None
+                        return
+                else:
+                    self._changed.wait(self._wait_seconds())
+                now = self._clock.now()
+                due = [
+                    token
+                    for token, watch in self._watched.items()
+                    if watch.interrupt.is_set() or now >= watch.deadline
+                ]
+                expiring = [self._watched.pop(token) for token in due]
+            for watch in expiring:  # outside the lock: expiring starts threads, takes locks
+                try:
+                    watch.expire()
+                except Exception:
+                    log.exception("expiring a step failed")
+
+    def _wait_seconds(self) -> float:
+        """Until the earliest deadline, at most ``check_every`` (interrupts are polled)."""
+        earliest = min(watch.deadline for watch in self._watched.values())
+        left = (earliest - self._clock.now()).total_seconds()
+        return max(0.0, min(self._check_every, left))
