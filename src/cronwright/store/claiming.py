@@ -29,17 +29,17 @@ _PENDING = domain.RunState.PENDING.value
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
-    """A run this transaction started: its ``runs`` columns as they now are, and its schedule's
-    attempt timeout (None for a run without a schedule)."""
+    """A run this transaction started, as it now is, and its schedule's attempt timeout (None
+    for a run without a schedule)."""
 
-    columns: dict[str, Any]
+    run: domain.Run
     timeout: timedelta | None
 
 
 @dataclass(frozen=True, slots=True)
 class _Schedule:
     id: int
-    overlap: str
+    policy: domain.OverlapPolicy
     misfire_grace: timedelta
 
 
@@ -119,11 +119,11 @@ class _Claim:
         claimed: list[sa.Row[Any]] = []
         for row in candidates:
             schedule = schedules.get(row.schedule_id)
-            policy = domain.OverlapPolicy(schedule.overlap) if schedule else None
             decision = overlap.RUN
-            if schedule is not None and policy is not None:
+            # ``allow`` runs whatever its siblings do: no need to decide, nor to track them.
+            if schedule is not None and schedule.policy is not domain.OverlapPolicy.ALLOW:
                 decision = overlap.decide(
-                    policy,
+                    schedule.policy,
                     overlap.Candidate(id=row.id, scheduled_for=row.scheduled_for),
                     siblings[schedule.id],
                     now=self.now,
@@ -135,7 +135,7 @@ class _Claim:
                 self._end(row.id, domain.RunState.SKIPPED, decision.reason)
                 _forget(siblings, row)
                 continue
-            missed = self._missed_reason(row, schedule, policy)
+            missed = self._missed_reason(row, schedule)
             if missed is not None:
                 self._end(row.id, domain.RunState.MISSED, missed)
                 _forget(siblings, row)
@@ -193,14 +193,16 @@ class _Claim:
     def _siblings(
         self, schedules: dict[int | None, _Schedule]
     ) -> dict[int | None, list[overlap.Sibling]]:
-        found: dict[int | None, list[overlap.Sibling]] = {
-            schedule_id: [] for schedule_id in schedules
-        }
+        """The pending and running runs of the candidates' schedules whose policy looks at them
+        (every policy but ``allow``), by schedule."""
         watched = [
             schedule_id
-            for schedule_id, row in schedules.items()
-            if row.overlap != domain.OverlapPolicy.ALLOW.value
+            for schedule_id, schedule in schedules.items()
+            if schedule.policy is not domain.OverlapPolicy.ALLOW
         ]
+        found: dict[int | None, list[overlap.Sibling]] = {
+            schedule_id: [] for schedule_id in watched
+        }
         if watched:
             query = sa.select(
                 RunRow.id,
@@ -214,14 +216,10 @@ class _Claim:
                 found[row.schedule_id].append(_sibling(row))
         return found
 
-    def _missed_reason(
-        self,
-        row: sa.Row[Any],
-        schedule: _Schedule | None,
-        policy: domain.OverlapPolicy | None,
-    ) -> str | None:
-        if schedule is None or policy is None:
+    def _missed_reason(self, row: sa.Row[Any], schedule: _Schedule | None) -> str | None:
+        if schedule is None:
             return None
+        policy = schedule.policy
         previous_finished_at = None
         if policy in (domain.OverlapPolicy.BUFFER_ONE, domain.OverlapPolicy.BUFFER_ALL):
             previous_finished_at = self.connection.execute(
@@ -252,8 +250,8 @@ class _Claim:
         keys = {f"org:{row.org_id}" for row in candidates}
         keys |= {
             f"schedule:{schedule_id}"
-            for schedule_id, row in schedules.items()
-            if row.overlap != domain.OverlapPolicy.ALLOW.value
+            for schedule_id, schedule in schedules.items()
+            if schedule.policy is not domain.OverlapPolicy.ALLOW
         }
         if self.global_limit is not None:
             keys.add(GLOBAL_LIMIT_KEY)
@@ -274,29 +272,48 @@ class _Claim:
         """Start the chosen runs with one UPDATE; their new columns without reading them back."""
         if not rows:
             return []
-        values = {
-            "state": _RUNNING,
-            "worker_id": self.worker_id,
-            "started_at": self.now,
-            "lease_expires_at": self.now + self.lease,
-            "reason": None,
-        }
+        lease_until = self.now + self.lease
         self.connection.execute(
             _start_statement(),
             {
                 "b_ids": [row.id for row in rows],
                 "b_worker": self.worker_id,
                 "b_now": self.now,
-                "b_lease_until": self.now + self.lease,
+                "b_lease_until": lease_until,
             },
         )
         return [
-            Claimed(
-                columns=dict(row._mapping) | values | {"attempt": row.attempt + 1},
-                timeout=row.s_timeout,
-            )
-            for row in rows
+            Claimed(run=self._started_run(row, lease_until), timeout=row.s_timeout) for row in rows
         ]
+
+    def _started_run(self, row: sa.Row[Any], lease_until: datetime) -> domain.Run:
+        """A candidate as :meth:`_start` left it: the columns it sets, the rest as read."""
+        return domain.Run(
+            id=domain.RunId(row.id),
+            org_id=domain.OrganizationId(row.org_id),
+            workflow_id=domain.WorkflowId(row.workflow_id),
+            schedule_id=None if row.schedule_id is None else domain.ScheduleId(row.schedule_id),
+            schedule_version_id=(
+                None
+                if row.schedule_version_id is None
+                else domain.ScheduleVersionId(row.schedule_version_id)
+            ),
+            trigger=domain.Trigger(row.trigger),
+            scheduled_for=row.scheduled_for,
+            available_at=row.available_at,
+            state=domain.RunState.RUNNING,
+            reason=None,
+            attempt=row.attempt + 1,
+            max_attempts=row.max_attempts,
+            worker_id=self.worker_id,
+            lease_expires_at=lease_until,
+            started_at=self.now,
+            finished_at=row.finished_at,
+            input=row.input,
+            result=row.result,
+            error=row.error,
+            created_at=row.created_at,
+        )
 
     def _end(self, run_id: int, state: domain.RunState, reason: str) -> None:
         self.connection.execute(
@@ -317,7 +334,9 @@ class _Claim:
 
 def _schedules(candidates: Sequence[sa.Row[Any]]) -> dict[int | None, _Schedule]:
     return {
-        row.schedule_id: _Schedule(row.schedule_id, row.s_overlap, row.s_misfire_grace)
+        row.schedule_id: _Schedule(
+            row.schedule_id, domain.OverlapPolicy(row.s_overlap), row.s_misfire_grace
+        )
         for row in candidates
         if row.schedule_id is not None and row.s_overlap is not None
     }
@@ -345,12 +364,32 @@ def _org_limits_statement() -> sa.Select[Any]:
     )
 
 
+# What a candidate needs read: :meth:`_Claim._start` sets the other columns of ``runs``.
+_CANDIDATE_COLUMNS = (
+    "id",
+    "org_id",
+    "schedule_id",
+    "workflow_id",
+    "schedule_version_id",
+    "trigger",
+    "scheduled_for",
+    "available_at",
+    "attempt",
+    "max_attempts",
+    "finished_at",
+    "input",
+    "result",
+    "error",
+    "created_at",
+)
+
+
 @functools.cache
 def _candidates_statement(*, exclude: bool) -> sa.Select[Any]:
     runs = RunRow.__table__
     query = (
         sa.select(
-            runs,
+            *(runs.c[name] for name in _CANDIDATE_COLUMNS),
             ScheduleRow.overlap.label("s_overlap"),
             ScheduleRow.misfire_grace.label("s_misfire_grace"),
             ScheduleRow.timeout.label("s_timeout"),
@@ -389,7 +428,11 @@ def _start_statement() -> sa.Update:
 
 def _waits_in_buffer_all() -> sa.ColumnElement[bool]:
     """Pending runs of ``buffer_all`` schedules that must wait for a sibling: left out of the
-    candidates so that a long backlog never hides other runs from the claim."""
+    candidates so that a long backlog never hides other runs from the claim.
+
+    The policy is read from the candidate's joined ``schedules`` row: a ``schedule_id IN (SELECT
+    ... WHERE overlap = 'buffer_all')`` would scan every schedule on each claim (SQLite).
+    """
     sibling = orm.aliased(RunRow)
     ahead = sa.exists().where(
         sibling.schedule_id == RunRow.schedule_id,
@@ -406,10 +449,7 @@ def _waits_in_buffer_all() -> sa.ColumnElement[bool]:
             ),
         ),
     )
-    buffered = sa.select(ScheduleRow.id).where(
-        ScheduleRow.overlap == domain.OverlapPolicy.BUFFER_ALL.value
-    )
-    return sa.and_(RunRow.schedule_id.in_(buffered), ahead)
+    return sa.and_(ScheduleRow.overlap == domain.OverlapPolicy.BUFFER_ALL.value, ahead)
 
 
 def _sibling(

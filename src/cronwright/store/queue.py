@@ -7,6 +7,7 @@ finish them. Every method is one short transaction.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import random
 import threading
@@ -15,8 +16,7 @@ from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from types import SimpleNamespace
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from cronwright import domain, errors
 from cronwright.domain import schedule as schedule_defaults
 from cronwright.planning import backoff
-from cronwright.store import claiming, dialect, rows, wakeups
+from cronwright.store import claiming, dialect, rows, types, wakeups
 from cronwright.store.models import (
     RunRow,
     RunStepRow,
@@ -326,30 +326,27 @@ class SqlRunQueue:
             )
             if not claimed:
                 return []
-            workflow_ids = sorted({run.columns["workflow_id"] for run in claimed})
+            workflow_ids = sorted({claim.run.workflow_id for claim in claimed})
             definitions = {
                 row.id: domain.WorkflowDefinition.from_json(row.definition)
-                for row in connection.execute(
-                    sa.select(WorkflowRow.id, WorkflowRow.definition).where(
-                        WorkflowRow.id.in_(workflow_ids)
-                    )
-                )
+                for row in connection.execute(_definitions(), {"b_ids": workflow_ids})
             }
         return [
             ClaimedRun(
-                run=_run(SimpleNamespace(**run.columns)),
-                definition=definitions[run.columns["workflow_id"]],
-                timeout=schedule_defaults.DEFAULT_TIMEOUT if run.timeout is None else run.timeout,
+                run=claim.run,
+                definition=definitions[claim.run.workflow_id],
+                timeout=schedule_defaults.DEFAULT_TIMEOUT
+                if claim.timeout is None
+                else claim.timeout,
             )
-            for run in claimed
+            for claim in claimed
         ]
 
     def next_available_at(self, *, after: datetime) -> datetime | None:
-        query = sa.select(sa.func.min(RunRow.available_at)).where(
-            RunRow.state == _PENDING, RunRow.available_at > after
-        )
         with self._engine.connect() as connection:
-            found: datetime | None = connection.execute(query).scalar_one()
+            found: datetime | None = connection.execute(
+                _next_available(), {"b_after": after}
+            ).scalar_one()
             return found
 
     # -- while running ----------------------------------------------------------------------------
@@ -389,6 +386,27 @@ class SqlRunQueue:
                 self._record_steps(connection, steps)
 
     def _record_steps(self, connection: Connection, steps: Sequence[StepRecord]) -> None:
+        if self._dialect == "sqlite":
+            # Converted here for the driver: SQLAlchemy's per-row parameter processing of an
+            # executemany costs more CPU than SQLite's inserts.
+            connection.exec_driver_sql(
+                _SQLITE_STEP_INSERT,
+                [
+                    (
+                        step.run_id,
+                        step.name,
+                        step.kind,
+                        step.attempt,
+                        step.state.value,
+                        types.sqlite_instant(step.started_at),
+                        types.sqlite_instant(step.finished_at),
+                        types.sqlite_json(step.output),
+                        step.error,
+                    )
+                    for step in steps
+                ],
+            )
+            return
         connection.execute(
             _step_insert(self._dialect),
             [
@@ -445,9 +463,9 @@ class SqlRunQueue:
         """Each finish fenced on its own ``(worker_id, attempt, state = running)``, the rows
         locked (PostgreSQL) or the write lock held (SQLite) from the read to the writes."""
         ids = sorted({finish.run_id for finish in finishes})
-        running = {row.id: row for row in connection.execute(_running_runs(), {"b_ids": ids})}
+        running = {row.id: row for row in self._running_rows(connection, ids)}
         results: list[domain.Run | None] = []
-        succeeded: list[dict[str, Any]] = []
+        succeeded: list[_Success] = []
         for finish in finishes:
             row = running.get(finish.run_id)
             if row is None or row.worker_id != finish.worker_id or row.attempt != finish.attempt:
@@ -456,18 +474,8 @@ class SqlRunQueue:
             del running[finish.run_id]  # a second finish of this attempt is fenced out
             outcome, now = finish.outcome, finish.now
             if outcome.state is domain.RunState.SUCCEEDED:
-                values: dict[str, Any] = {
-                    "state": outcome.state.value,
-                    "result": outcome.result,
-                    "error": None,
-                    "reason": None,
-                    "finished_at": now,
-                    "lease_expires_at": None,
-                }
-                succeeded.append(
-                    {"b_id": row.id, "b_worker": row.worker_id, "b_attempt": row.attempt} | values
-                )
-                results.append(_run(SimpleNamespace(**(dict(row._mapping) | values))))
+                succeeded.append(_Success(row, outcome.result, now))
+                results.append(_succeeded_run(row, outcome.result, now))
             else:
                 assert outcome.error is not None
                 values = self._after_failed_attempt(
@@ -475,13 +483,50 @@ class SqlRunQueue:
                 )
                 results.append(self._update(connection, row.id, values))
         if succeeded:
-            connection.execute(_fenced_update(), succeeded)
+            self._write_successes(connection, succeeded)
         return results
+
+    def _running_rows(self, connection: Connection, ids: Sequence[int]) -> list[_Running]:
+        """The runs among ``ids`` still running (locked on PostgreSQL)."""
+        if self._dialect == "sqlite":  # raw rows, converted here: see _record_steps
+            found = connection.exec_driver_sql(_SQLITE_RUNNING_RUNS, (json.dumps(ids),))
+            return [_Running.from_sqlite(row) for row in found]
+        return [_Running(*row) for row in connection.execute(_running_runs(), {"b_ids": ids})]
+
+    def _write_successes(self, connection: Connection, succeeded: Sequence[_Success]) -> None:
+        if self._dialect == "sqlite":  # parameters converted here: see _record_steps
+            connection.exec_driver_sql(
+                _SQLITE_SUCCEEDED,
+                [
+                    (
+                        types.sqlite_json(done.result),
+                        types.sqlite_instant(done.now),
+                        done.row.id,
+                        done.row.worker_id,
+                        done.row.attempt,
+                    )
+                    for done in succeeded
+                ],
+            )
+            return
+        connection.execute(
+            _fenced_update(),
+            [
+                {
+                    "b_id": done.row.id,
+                    "b_worker": done.row.worker_id,
+                    "b_attempt": done.row.attempt,
+                    "result": done.result,
+                    "finished_at": done.now,
+                }
+                for done in succeeded
+            ],
+        )
 
     def _after_failed_attempt(
         self,
         connection: Connection,
-        row: sa.Row[Any],
+        row: _Attempt,
         state: domain.RunState,
         error: str,
         now: datetime,
@@ -508,7 +553,7 @@ class SqlRunQueue:
             "reason": f"{what} after {row.attempt} attempt{'s' if row.attempt > 1 else ''}",
         }
 
-    def _backoff_policy(self, connection: Connection, row: sa.Row[Any]) -> backoff.BackoffPolicy:
+    def _backoff_policy(self, connection: Connection, row: _Attempt) -> backoff.BackoffPolicy:
         # The run keeps its own max_attempts (the schedule may have been edited since); the
         # delays follow the schedule's current policy, or the defaults for runs without one.
         found = None
@@ -697,10 +742,87 @@ def _step_insert(dialect_name: str) -> Any:
 
 
 @functools.cache
+def _next_available() -> sa.Select[Any]:
+    runs = RunRow.__table__.c
+    return sa.select(sa.func.min(runs.available_at)).where(
+        runs.state == _PENDING,
+        runs.available_at > sa.bindparam("b_after", type_=runs.available_at.type),
+    )
+
+
+@functools.cache
+def _definitions() -> sa.Select[Any]:
+    workflows = WorkflowRow.__table__.c
+    return sa.select(workflows.id, workflows.definition).where(
+        workflows.id.in_(sa.bindparam("b_ids", expanding=True))
+    )
+
+
+class _Attempt(Protocol):
+    """What deciding the outcome of a failed attempt reads of its run."""
+
+    @property
+    def schedule_id(self) -> int | None: ...
+    @property
+    def attempt(self) -> int: ...
+    @property
+    def max_attempts(self) -> int: ...
+
+
+class _Running(NamedTuple):
+    """What finishing an attempt reads of a running run: the other columns are either set by
+    the finish (success) or read back from the UPDATE (failure)."""
+
+    id: int
+    org_id: int
+    schedule_id: int | None
+    workflow_id: int
+    schedule_version_id: int | None
+    trigger: str
+    scheduled_for: datetime
+    available_at: datetime
+    attempt: int
+    max_attempts: int
+    worker_id: str
+    started_at: datetime | None
+    input: domain.JsonObject
+    created_at: datetime
+
+    @classmethod
+    def from_sqlite(cls, row: Sequence[Any]) -> _Running:
+        """From the driver's row of :data:`_SQLITE_RUNNING_RUNS`, converted as the column types
+        would."""
+        (id_, org_id, schedule_id, workflow_id, version_id, trigger, scheduled_for) = row[:7]
+        available_at, attempt, max_attempts, worker_id, started_at, input_, created_at = row[7:]
+        return cls(
+            id_,
+            org_id,
+            schedule_id,
+            workflow_id,
+            version_id,
+            trigger,
+            types.from_micros(scheduled_for),
+            types.from_micros(available_at),
+            attempt,
+            max_attempts,
+            worker_id,
+            types.instant_from_db(started_at),
+            types.sqlite_json_value(input_),
+            types.from_micros(created_at),
+        )
+
+
+class _Success(NamedTuple):
+    row: _Running
+    result: domain.JsonValue
+    now: datetime
+
+
+@functools.cache
 def _running_runs() -> sa.Select[Any]:
     runs = RunRow.__table__
     return (
-        sa.select(runs)
+        sa.select(*(runs.c[name] for name in _Running._fields))
         .where(runs.c.id.in_(sa.bindparam("b_ids", expanding=True)), runs.c.state == _RUNNING)
         .order_by(runs.c.id)
         .with_for_update()
@@ -709,13 +831,78 @@ def _running_runs() -> sa.Select[Any]:
 
 @functools.cache
 def _fenced_update() -> sa.Update:
+    """A success, fenced: ``result`` and ``finished_at`` bound per run."""
     runs = RunRow.__table__.c
-    return sa.update(RunRow).where(
-        runs.id == sa.bindparam("b_id"),
-        runs.worker_id == sa.bindparam("b_worker"),
-        runs.attempt == sa.bindparam("b_attempt"),
-        runs.state == _RUNNING,
+    return (
+        sa.update(RunRow)
+        .where(
+            runs.id == sa.bindparam("b_id"),
+            runs.worker_id == sa.bindparam("b_worker"),
+            runs.attempt == sa.bindparam("b_attempt"),
+            runs.state == _RUNNING,
+        )
+        .values(
+            state=domain.RunState.SUCCEEDED.value,
+            result=sa.bindparam("result", type_=runs.result.type),
+            error=None,
+            reason=None,
+            finished_at=sa.bindparam("finished_at", type_=runs.finished_at.type),
+            lease_expires_at=None,
+        )
     )
+
+
+def _succeeded_run(row: _Running, result: domain.JsonValue, now: datetime) -> domain.Run:
+    """A running run as the fenced update leaves it after a success."""
+    return domain.Run(
+        id=domain.RunId(row.id),
+        org_id=domain.OrganizationId(row.org_id),
+        workflow_id=domain.WorkflowId(row.workflow_id),
+        schedule_id=None if row.schedule_id is None else domain.ScheduleId(row.schedule_id),
+        schedule_version_id=(
+            None
+            if row.schedule_version_id is None
+            else domain.ScheduleVersionId(row.schedule_version_id)
+        ),
+        trigger=domain.Trigger(row.trigger),
+        scheduled_for=row.scheduled_for,
+        available_at=row.available_at,
+        state=domain.RunState.SUCCEEDED,
+        reason=None,
+        attempt=row.attempt,
+        max_attempts=row.max_attempts,
+        worker_id=row.worker_id,
+        lease_expires_at=None,
+        started_at=row.started_at,
+        finished_at=now,
+        input=row.input,
+        result=result,
+        error=None,
+        created_at=row.created_at,
+    )
+
+
+# The same statements for SQLite, written for the driver (``?`` parameters, converted by the
+# callers with the column types' conversions): on the hottest paths SQLAlchemy's per-row
+# parameter and result processing costs more CPU than SQLite itself.
+_SQLITE_STEP_INSERT = (
+    "INSERT INTO run_steps"
+    " (run_id, name, kind, attempt, state, started_at, finished_at, output, error)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (run_id, name, attempt) DO NOTHING"
+)
+_SQLITE_RUNNING_RUNS = (
+    'SELECT id, org_id, schedule_id, workflow_id, schedule_version_id, "trigger",'
+    " scheduled_for, available_at, attempt, max_attempts, worker_id, started_at, input,"
+    " created_at"
+    " FROM runs WHERE id IN (SELECT value FROM json_each(?))"  # one statement for any count
+    f" AND +state = '{_RUNNING}' ORDER BY id"  # ``+``: by primary key, not the state index
+)
+_SQLITE_SUCCEEDED = (
+    f"UPDATE runs SET state = '{domain.RunState.SUCCEEDED.value}', result = ?, error = NULL,"
+    " reason = NULL, finished_at = ?, lease_expires_at = NULL"
+    f" WHERE id = ? AND worker_id = ? AND attempt = ? AND state = '{_RUNNING}'"
+)
 
 
 def _run(row: Any) -> domain.Run:

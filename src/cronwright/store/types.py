@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,19 +38,13 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> object:
         if value is None:
             return None
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r}: instants must be timezone-aware")
         if dialect.name == "sqlite":
-            return to_micros(value)
+            return sqlite_instant(value)
+        _refuse_naive(value)
         return value.astimezone(UTC)
 
     def process_result_value(self, value: object, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, int):
-            return from_micros(value)
-        assert isinstance(value, datetime)
-        return value.astimezone(UTC)
+        return instant_from_db(value)
 
 
 class Duration(sa.TypeDecorator[timedelta]):
@@ -72,6 +67,44 @@ def to_micros(instant: datetime) -> int:
 
 def from_micros(micros: int) -> datetime:
     return EPOCH + timedelta(microseconds=micros)
+
+
+# The conversions below are the column types' own, also used by the statements that hand their
+# parameters to the driver directly (the hot paths in ``queue``).
+
+
+def sqlite_instant(value: datetime | None) -> int | None:
+    """A :class:`UTCDateTime` value as SQLite stores it."""
+    if value is None:
+        return None
+    _refuse_naive(value)
+    return to_micros(value)
+
+
+def instant_from_db(value: object) -> datetime | None:
+    """A :class:`UTCDateTime` column's value as either driver returns it: aware, in UTC."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return from_micros(value)
+    assert isinstance(value, datetime)
+    return value.astimezone(UTC)
+
+
+def sqlite_json(value: object) -> str:
+    """A :data:`JsonDocument` value as SQLite stores it (``None`` is JSON ``null``)."""
+    return json.dumps(value)
+
+
+def sqlite_json_value(value: object) -> Any:
+    """A :data:`JsonDocument` column's value as sqlite3 returns it: text, or a number when the
+    column's numeric affinity stored one as such (as SQLAlchemy's SQLite JSON type reads it)."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _refuse_naive(value: datetime) -> None:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value!r}: instants must be timezone-aware")
 
 
 JsonDocument = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
