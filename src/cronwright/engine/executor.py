@@ -203,7 +203,7 @@ class _Attempt:
         self.on_done = on_done
         self.on_abandoned = on_abandoned
         self.lock = threading.Lock()  # decides between a returning step and its expiry
-        self.changed = threading.Event()  # a step's own thread finished
+        self.changed: threading.Event | None = None  # a step's own thread finished (if any)
         self.deadline = executor.clock.now() + claimed.timeout
         self.steps = {s.name: _StepState(s) for s in ordered_steps(claimed.definition)}
         self.outputs: dict[str, domain.JsonValue] = {}
@@ -230,8 +230,9 @@ class _Attempt:
             if self._all_done():
                 break  # the last steps could not start (bad references)
             wait = min(self.executor.check_every, self.deadline - self.executor.clock.now())
-            self.changed.wait(max(0.0, wait.total_seconds()))
-            self.changed.clear()  # before the next look, so a later finish is not missed
+            changed = self._changed()
+            changed.wait(max(0.0, wait.total_seconds()))
+            changed.clear()  # before the next look, so a later finish is not missed
         if self.failure is not None:
             self.on_done(self.failure)
         else:
@@ -265,7 +266,7 @@ class _Attempt:
         for started in tries:
             name = f"cronwright-step-{self.claimed.id}-{started.ctx.step}"
             threading.Thread(
-                target=self._run_alone, args=(started,), name=name, daemon=True
+                target=self._run_alone, args=(started, self._changed()), name=name, daemon=True
             ).start()
         return None
 
@@ -302,10 +303,10 @@ class _Attempt:
         state.current, state.status, state.not_before = attempt, _Status.RUNNING, None
         return attempt
 
-    def _run_alone(self, attempt: _Try) -> None:
+    def _run_alone(self, attempt: _Try, changed: threading.Event) -> None:
         """A try on a thread of its own (one of several steps running at once)."""
         attempt.outcome = self._outcome(attempt)
-        self.changed.set()
+        changed.set()
 
     def _run_here(self, attempt: _Try) -> bool:
         """A try on the driving thread, watched; False if it expired and another thread now
@@ -435,6 +436,12 @@ class _Attempt:
             self._record(state, ended, None, error)
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    def _changed(self) -> threading.Event:
+        """Set by a step's own thread when it ends; made when the first such thread starts."""
+        if self.changed is None:
+            self.changed = threading.Event()
+        return self.changed
 
     def _all_done(self) -> bool:
         return all(s.status is _Status.DONE for s in self.steps.values())

@@ -8,7 +8,9 @@ passed or its run was interrupted. Expiring is the executor's business (it stops
 hands the run to another thread); the watchdog only decides when.
 
 The thread starts with the first watch and ends after ``linger`` with nothing to watch, so an
-idle executor holds no thread.
+idle executor holds no thread. While it lives it looks every ``check_every`` whether or not
+anything is watched: a watch is then one dictionary insert under a lock, with no wake-up to send
+(runs of a burst start thousands of watched steps a second).
 """
 
 from __future__ import annotations
@@ -45,11 +47,11 @@ class Watchdog:
         self._clock = clock
         self._check_every = check_every.total_seconds()
         self._linger = linger.total_seconds()
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
         self._watched: dict[int, _Watch] = {}
         self._tokens = itertools.count()
         self._thread: threading.Thread | None = None
-        self._idle = False  # the thread waits for a first watch: wake it on one
+        self._pause = threading.Event()  # never set: a sleep that is not the clock's
 
     def watch(
         self, deadline: datetime, interrupt: threading.Event, expire: Callable[[], None]
@@ -57,45 +59,42 @@ class Watchdog:
         """Call ``expire`` (on the watchdog's thread) once ``deadline`` passes or ``interrupt``
         is set, unless :meth:`unwatch` comes first; returns the token for it."""
         token = next(self._tokens)
-        with self._changed:
+        with self._lock:
             self._watched[token] = _Watch(deadline, interrupt, expire)
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._loop, name="cronwright-watchdog", daemon=True
                 )
                 self._thread.start()
-            elif self._idle:
-                self._idle = False
-                self._changed.notify()
         return token
 
     def unwatch(self, token: int) -> None:
-        with self._changed:
+        with self._lock:
             self._watched.pop(token, None)
 
     @property
     def running(self) -> bool:
         """Whether the watchdog's thread is alive (it ends after ``linger`` idle)."""
-        with self._changed:
+        with self._lock:
             return self._thread is not None
 
     @property
     def watching(self) -> int:
-        with self._changed:
+        with self._lock:
             return len(self._watched)
 
     def _loop(self) -> None:
+        idle_rounds = 0  # of check_every each: the linger counted without reading a clock
         while True:
-            with self._changed:
+            self._pause.wait(self._wait_seconds())
+            with self._lock:
                 if not self._watched:
-                    self._idle = True
-                    self._changed.wait(self._linger)
-                    if not self._watched:  # nothing came: end (the next watch starts anew)
-                        self._idle = False
-                        self._thread = None
+                    idle_rounds += 1
+                    if idle_rounds * self._check_every >= self._linger:
+                        self._thread = None  # the next watch starts a new thread
                         return
-                else:
-                    self._changed.wait(self._wait_seconds())
+                    continue
+                idle_rounds = 0
                 now = self._clock.now()
                 due = [
                     token
@@ -111,6 +110,9 @@ class Watchdog:
 
     def _wait_seconds(self) -> float:
         """Until the earliest deadline, at most ``check_every`` (interrupts are polled)."""
-        earliest = min(watch.deadline for watch in self._watched.values())
-        left = (earliest - self._clock.now()).total_seconds()
+        with self._lock:
+            deadlines = [watch.deadline for watch in self._watched.values()]
+        if not deadlines:
+            return self._check_every
+        left = (min(deadlines) - self._clock.now()).total_seconds()
         return max(0.0, min(self._check_every, left))

@@ -117,6 +117,7 @@ class Worker:
         self._buffer: deque[_InFlight] = deque()  # claimed, waiting for a runner
         self._runners: set[threading.Thread] = set()  # not abandoned
         self._busy = 0  # runners driving a run
+        self._finishing = 0  # runs in flight whose finish is queued for the writer
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -133,14 +134,10 @@ class Worker:
         (a bigger batch later costs one transaction instead of many)."""
         capacity = self._concurrency + self._prefetch
         with self._changed:
-            finishing = sum(1 for entry in self._in_flight.values() if entry.finishing)
-            waiting = sum(1 for entry in self._in_flight.values() if not entry.started)
-            held = len(self._in_flight) - finishing
-        free = capacity - held
-        if free <= 0 or self._stopping.is_set():
-            return []
-        if waiting > 0 and free < max(1, self._prefetch // 2):
-            return []
+            if self._stopping.is_set() or not self._wants_runs():
+                return []
+            finishing = self._finishing
+            free = capacity - (len(self._in_flight) - finishing)
         now = self._clock.now()
         claimed = self._runs.claim(
             self.worker_id,
@@ -163,6 +160,13 @@ class Worker:
                 self._start_runners()
                 self._work.notify(len(claimed))
         return claimed
+
+    def _wants_runs(self) -> bool:
+        """Whether to claim now (under ``self._changed``): there is room, and the buffer is
+        empty or at most half its prefetch (a bigger batch later costs one transaction instead
+        of many). Runs whose finish is being written hold no runner: they leave room."""
+        free = self._concurrency + self._prefetch - (len(self._in_flight) - self._finishing)
+        return free > 0 and (not self._buffer or free >= max(1, self._prefetch // 2))
 
     def beat(self) -> set[domain.RunId]:
         """Extend the leases of the runs in flight; stop the ones this worker lost."""
@@ -303,6 +307,9 @@ class Worker:
                 entry = self._buffer.popleft()
                 entry.started = True
                 self._busy += 1
+                wants_runs = not self._buffer and self._wants_runs()
+            if wants_runs:
+                self._clock.wake()  # the buffer ran dry: claim now
             if not self._execute(entry, me):
                 return  # abandoned in a step: a new runner took this one's place
 
@@ -354,8 +361,13 @@ class Worker:
                     outcome=outcome,
                     now=self._clock.now(),
                 )
-                finishing = entry.finishing = True
-                self._clock.wake()  # its runner is free: claim again now
+                finishing = True
+                with self._changed:
+                    entry.finishing = True
+                    self._finishing += 1
+                    wants_runs = self._wants_runs()
+                if wants_runs:
+                    self._clock.wake()  # its runner is free: claim now
                 future.add_done_callback(
                     lambda done: self._finished(entry, outcome, started_at, done)
                 )
@@ -388,9 +400,12 @@ class Worker:
 
     def _let_go(self, entry: _InFlight) -> None:
         with self._changed:
-            self._in_flight.pop(entry.claimed.id, None)
+            if self._in_flight.pop(entry.claimed.id, None) is not None and entry.finishing:
+                self._finishing -= 1
             self._changed.notify_all()
-        self._clock.wake()  # room is free: claim again now
+            wants_runs = self._wants_runs()
+        if wants_runs:
+            self._clock.wake()  # room is free: claim now
 
     # -- one log line per run start and finish ----------------------------------------------------
 
