@@ -61,6 +61,14 @@ def test_downgrade_to_base_removes_everything_and_upgrade_works_again(empty_url:
     assert migrations.current(empty_url) == migrations.head()
 
 
+def test_db_current_on_a_missing_sqlite_file_leaves_it_uncreated(tmp_path: Path) -> None:
+    missing = tmp_path / "nothing-here.db"
+    result = CliRunner().invoke(app, ["db", "current", "--url", f"sqlite:///{missing}"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"base (head: {migrations.head()}) - run: cronwright db upgrade\n"
+    assert not missing.exists()
+
+
 def test_the_db_commands_migrate_the_url_from_the_option_or_the_environment(
     empty_url: str,
 ) -> None:

@@ -14,6 +14,7 @@ row locks and conditional ``UPDATE ... WHERE`` statements, which both backends h
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +33,18 @@ def normalize_url(url: str) -> str:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
+
+
+def sqlite_file_exists(url: str) -> bool:
+    """False only for a SQLite URL naming a file that does not exist (connecting would create
+    it); True for other backends, in-memory databases and ``file:`` URIs."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() != "sqlite":
+        return True
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return True
+    return Path(database).exists()
 
 
 def create_engine(url: str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, **kw: Any) -> Engine:

@@ -33,7 +33,10 @@ def downgrade(url: str, revision: str) -> None:
 
 
 def current(url: str) -> str | None:
-    """The revision the database is at, or None for a database never migrated."""
+    """The revision the database is at, or None for a database never migrated (a SQLite file
+    that does not exist is left uncreated)."""
+    if not dialect.sqlite_file_exists(url):
+        return None
     engine = dialect.create_engine(url)
     try:
         with engine.connect() as connection:
