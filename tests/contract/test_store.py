@@ -326,6 +326,25 @@ def test_runs_filter_by_schedule_state_trigger_and_time_newest_first(
     assert ids(domain.RunFilter(triggers=frozenset({domain.Trigger.BACKFILL}))) == [made[5]]
     window = domain.RunFilter(since=t0 + timedelta(minutes=1), until=t0 + timedelta(minutes=3))
     assert ids(window) == [made[2], made[1]]
+    # Counts take the same filters; by state, leaving out states with none.
+    s = domain.RunState
+    assert store.count_runs(org.id, domain.RunFilter()) == {
+        s.SUCCEEDED: 2,
+        s.FAILED: 2,
+        s.MISSED: 2,
+    }
+    assert store.count_runs(org.id, domain.RunFilter(schedule_id=two.id)) == {
+        s.FAILED: 1,
+        s.SUCCEEDED: 1,
+        s.MISSED: 1,
+    }
+    assert store.count_runs(org.id, window) == {s.FAILED: 1, s.MISSED: 1}
+    assert store.count_runs(org.id, domain.RunFilter(), available_by=t0 + timedelta(minutes=1)) == {
+        s.SUCCEEDED: 1,
+        s.FAILED: 1,
+    }
+    other = store.create_organization(name="other", max_schedules=1, max_concurrent_runs=1, now=t0)
+    assert store.count_runs(other.id, domain.RunFilter()) == {}
 
 
 def test_pruning_removes_old_and_surplus_finished_runs_with_their_steps(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from cronwright import clock, domain, errors
 from cronwright.service import paging
@@ -47,6 +47,19 @@ class Runs:
             org_id, where, before_id=paging.decode_cursor(cursor), limit=limit + 1
         )
         return paging.page_of(found, limit, lambda run: run.id)
+
+    def count(
+        self,
+        org_id: domain.OrganizationId,
+        where: domain.RunFilter | None = None,
+        *,
+        available_by: datetime | None = None,
+    ) -> dict[domain.RunState, int]:
+        """How many runs match, by state, every state present (zero for none)."""
+        found = self._store.count_runs(
+            org_id, where or domain.RunFilter(), available_by=available_by
+        )
+        return {state: found.get(state, 0) for state in domain.RunState}
 
     def list_for_schedule(
         self,

@@ -252,6 +252,17 @@ class Store(Protocol):
         """Runs matching every set filter with ``id < before_id``, newest (highest id) first."""
         ...
 
+    def count_runs(
+        self,
+        org_id: domain.OrganizationId,
+        where: domain.RunFilter,
+        *,
+        available_by: datetime | None = None,
+    ) -> dict[domain.RunState, int]:
+        """How many runs match every set filter, by state (states with none are left out);
+        ``available_by``: only runs whose ``available_at`` is at or before it."""
+        ...
+
     def add_run_step(
         self,
         *,

@@ -502,22 +502,26 @@ class SqlStore:
         before_id: int | None,
         limit: int,
     ) -> list[domain.Run]:
-        query = sa.select(RunRow).where(RunRow.org_id == org_id)
-        if where.schedule_id is not None:
-            query = query.where(RunRow.schedule_id == where.schedule_id)
-        if where.states is not None:
-            query = query.where(RunRow.state.in_(sorted(s.value for s in where.states)))
-        if where.triggers is not None:
-            query = query.where(RunRow.trigger.in_(sorted(t.value for t in where.triggers)))
-        if where.since is not None:
-            query = query.where(RunRow.scheduled_for >= where.since)
-        if where.until is not None:
-            query = query.where(RunRow.scheduled_for < where.until)
+        query = sa.select(RunRow).where(*_run_conditions(org_id, where))
         if before_id is not None:
             query = query.where(RunRow.id < before_id)
         with self._read() as session:
             found = session.scalars(query.order_by(RunRow.id.desc()).limit(limit))
             return [rows.run(row) for row in found]
+
+    def count_runs(
+        self,
+        org_id: domain.OrganizationId,
+        where: domain.RunFilter,
+        *,
+        available_by: datetime | None = None,
+    ) -> dict[domain.RunState, int]:
+        query = sa.select(RunRow.state, sa.func.count()).where(*_run_conditions(org_id, where))
+        if available_by is not None:
+            query = query.where(RunRow.available_at <= available_by)
+        with self._read() as session:
+            counted = session.execute(query.group_by(RunRow.state)).all()
+            return {domain.RunState(state): count for state, count in counted}
 
     def add_run_step(
         self,
@@ -741,3 +745,21 @@ class SqlStore:
 def _rowcount(result: sa.Result[Any]) -> int:
     count = getattr(result, "rowcount", 0)
     return int(count) if count and count > 0 else 0
+
+
+def _run_conditions(
+    org_id: domain.OrganizationId, where: domain.RunFilter
+) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses of a run history query (see ``domain.RunFilter``)."""
+    conditions = [RunRow.org_id == org_id]
+    if where.schedule_id is not None:
+        conditions.append(RunRow.schedule_id == where.schedule_id)
+    if where.states is not None:
+        conditions.append(RunRow.state.in_(sorted(s.value for s in where.states)))
+    if where.triggers is not None:
+        conditions.append(RunRow.trigger.in_(sorted(t.value for t in where.triggers)))
+    if where.since is not None:
+        conditions.append(RunRow.scheduled_for >= where.since)
+    if where.until is not None:
+        conditions.append(RunRow.scheduled_for < where.until)
+    return conditions

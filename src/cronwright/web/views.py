@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -12,7 +10,6 @@ from cronwright import domain, errors, service
 from cronwright.cron import CronExpression
 
 OVERVIEW_WINDOW = timedelta(hours=24)
-MAX_COUNTED_RUNS = 5000  # the overview counts at most this many runs; more shows as "5000+"
 FAILED_STATES = frozenset({domain.RunState.FAILED, domain.RunState.TIMED_OUT})
 
 
@@ -26,8 +23,7 @@ class ScheduleRow:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Overview:
     runs_by_state: dict[str, int]
-    counted_all: bool  # False when the window held more than MAX_COUNTED_RUNS runs
-    queue_depth: int
+    queue_depth: int  # pending runs that may start now
     upcoming: list[ScheduleRow]
     failures: list[domain.Run]
 
@@ -74,19 +70,16 @@ def _runs(
 
 
 def overview(svc: service.Service, org_id: domain.OrganizationId, now: datetime) -> Overview:
-    recent = _runs(svc, org_id, domain.RunFilter(since=now - OVERVIEW_WINDOW), MAX_COUNTED_RUNS + 1)
-    counts = Counter(run.state.value for run in itertools.islice(recent, MAX_COUNTED_RUNS))
-    pending = _runs(
-        svc, org_id, domain.RunFilter(states=frozenset({domain.RunState.PENDING})), 10_000
-    )
+    counts = svc.runs.count(org_id, domain.RunFilter(since=now - OVERVIEW_WINDOW))
+    pending = domain.RunFilter(states=frozenset({domain.RunState.PENDING}))
+    due = svc.runs.count(org_id, pending, available_by=now)[domain.RunState.PENDING]
     upcoming = sorted(
         (row for row in all_schedules(svc, org_id) if row.schedule.next_fire_at is not None),
         key=lambda row: (row.schedule.next_fire_at, row.schedule.id),
     )
     return Overview(
-        runs_by_state={state.value: counts.get(state.value, 0) for state in domain.RunState},
-        counted_all=len(recent) <= MAX_COUNTED_RUNS,
-        queue_depth=sum(1 for run in pending if run.available_at <= now),
+        runs_by_state={state.value: counts[state] for state in domain.RunState},
+        queue_depth=due,
         upcoming=upcoming[:10],
         failures=_runs(svc, org_id, domain.RunFilter(states=FAILED_STATES), 10),
     )
