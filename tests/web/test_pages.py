@@ -10,6 +10,7 @@ import pytest
 from markupsafe import escape
 
 from cronwright import domain
+from cronwright.web import routes
 from tests.conftest import fresh_database_url
 from tests.web.conftest import Site, Tenant, open_site
 
@@ -57,6 +58,28 @@ def test_schedules_table_shows_expression_description_zone_and_both_times(
     assert "2026-03-02 09:00:00 EST" in page  # local
     assert "2026-03-02 14:00:00 UTC" in page  # the same instant in UTC
     assert "state-paused" in page
+
+
+def test_schedules_come_in_pages_and_filter_by_name(
+    site: Site, acme: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(routes, "SCHEDULES_PER_PAGE", 2)
+    for n in range(5):
+        site.schedule(acme, f"{'nightly' if n % 2 else 'hourly'} job {n}", f"{n} * * * *")
+    browser = site.signed_in(acme.tokens["viewer"])
+    seen: list[str] = []
+    path: str | None = "/ui/schedules"
+    while path is not None:
+        page = browser.get(path).text
+        seen += re.findall(r">((?:nightly|hourly) job \d)<", page)
+        more = re.search(r'href="([^"]+)">More schedules', page)
+        path = more.group(1).replace("&amp;", "&") if more else None
+    assert seen == [f"{'nightly' if n % 2 else 'hourly'} job {n}" for n in range(5)]
+    page = browser.get("/ui/schedules", params={"name": "NIGHTLY"}).text
+    assert re.findall(r">(nightly job \d)<", page) == ["nightly job 1", "nightly job 3"]
+    assert "More schedules" not in page
+    page = browser.get("/ui/schedules", params={"name": "<none>"}).text
+    assert "No schedule's name contains “&lt;none&gt;”." in page  # escaped
 
 
 def test_schedule_page_previews_ten_fires_with_dst_marks_runs_and_versions(

@@ -67,6 +67,13 @@ class Schedules:
         )
         return paging.page_of(found, limit, lambda schedule: schedule.id)
 
+    def upcoming(
+        self, org_id: domain.OrganizationId, *, limit: int = 10
+    ) -> builtins.list[domain.Schedule]:
+        """The schedules that fire next, soonest first."""
+        paging.check_limit(limit)
+        return self._store.next_schedules(org_id, limit=limit)
+
     def versions(
         self, org_id: domain.OrganizationId, schedule_id: domain.ScheduleId
     ) -> builtins.list[domain.ScheduleVersion]:

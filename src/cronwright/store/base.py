@@ -252,6 +252,11 @@ class Store(Protocol):
         """Runs matching every set filter with ``id < before_id``, newest (highest id) first."""
         ...
 
+    def next_schedules(self, org_id: domain.OrganizationId, *, limit: int) -> list[domain.Schedule]:
+        """The organization's live schedules that fire next (paused and finished ones have no
+        next fire), soonest first."""
+        ...
+
     def count_runs(
         self,
         org_id: domain.OrganizationId,

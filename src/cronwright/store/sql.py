@@ -373,6 +373,20 @@ class SqlStore:
             found = session.scalars(query.order_by(ScheduleRow.id).limit(limit))
             return [rows.schedule(row) for row in found]
 
+    def next_schedules(self, org_id: domain.OrganizationId, *, limit: int) -> list[domain.Schedule]:
+        query = (
+            sa.select(ScheduleRow)
+            .where(
+                ScheduleRow.org_id == org_id,
+                ScheduleRow.deleted_at.is_(None),
+                ScheduleRow.next_fire_at.is_not(None),
+            )
+            .order_by(ScheduleRow.next_fire_at, ScheduleRow.id)
+            .limit(limit)
+        )
+        with self._read() as session:
+            return [rows.schedule(row) for row in session.scalars(query)]
+
     def update_schedule(
         self,
         org_id: domain.OrganizationId,

@@ -22,6 +22,7 @@ from cronwright.web.forms import form_fields
 HERE = Path(__file__).parent
 RANK = {domain.Role.VIEWER: 0, domain.Role.EDITOR: 1, domain.Role.ADMIN: 2}
 RECENT_RUNS = 100
+SCHEDULES_PER_PAGE = 100
 HEADERS = {
     # No script at all, styles from our own file, forms posting only to us, never framed.
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "

@@ -7,7 +7,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from cronwright import domain, errors
 from cronwright.web import session, views
-from cronwright.web.pages import RANK, RECENT_RUNS, DashboardDep, FormDep, KeyDep, css
+from cronwright.web.pages import (
+    RANK,
+    RECENT_RUNS,
+    SCHEDULES_PER_PAGE,
+    DashboardDep,
+    FormDep,
+    KeyDep,
+    css,
+)
 
 router = APIRouter()
 router.add_api_route("/style.css", css, methods=["GET"], include_in_schema=False)
@@ -50,9 +58,21 @@ def overview(request: Request, dashboard: DashboardDep, key: KeyDep) -> Response
 
 
 @router.get("/schedules", response_class=HTMLResponse)
-def schedules(request: Request, dashboard: DashboardDep, key: KeyDep) -> Response:
-    rows = views.all_schedules(dashboard.service, key.org_id)
-    return dashboard.page(request, "schedules.html", key, rows=rows)
+def schedules(
+    request: Request,
+    dashboard: DashboardDep,
+    key: KeyDep,
+    name: str = "",
+    cursor: str | None = None,
+) -> Response:
+    where = domain.ScheduleFilter(name_contains=name.strip() or None)
+    page = dashboard.service.schedules.list(
+        key.org_id, where, cursor=cursor, limit=SCHEDULES_PER_PAGE
+    )
+    rows = [views.schedule_row(schedule) for schedule in page.items]
+    return dashboard.page(
+        request, "schedules.html", key, rows=rows, search=name, next_cursor=page.next_cursor
+    )
 
 
 @router.get("/schedules/{schedule_id}", response_class=HTMLResponse)

@@ -41,17 +41,6 @@ def schedule_row(schedule: domain.Schedule) -> ScheduleRow:
     return ScheduleRow(schedule=schedule, description=describe(schedule), next_local=local)
 
 
-def all_schedules(svc: service.Service, org_id: domain.OrganizationId) -> list[ScheduleRow]:
-    rows: list[ScheduleRow] = []
-    cursor: str | None = None
-    while True:
-        page = svc.schedules.list(org_id, cursor=cursor, limit=domain.MAX_PAGE_SIZE)
-        rows.extend(schedule_row(schedule) for schedule in page.items)
-        if page.next_cursor is None:
-            return rows
-        cursor = page.next_cursor
-
-
 def _runs(
     svc: service.Service, org_id: domain.OrganizationId, where: domain.RunFilter, most: int
 ) -> list[domain.Run]:
@@ -73,13 +62,9 @@ def overview(svc: service.Service, org_id: domain.OrganizationId, now: datetime)
     counts = svc.runs.count(org_id, domain.RunFilter(since=now - OVERVIEW_WINDOW))
     pending = domain.RunFilter(states=frozenset({domain.RunState.PENDING}))
     due = svc.runs.count(org_id, pending, available_by=now)[domain.RunState.PENDING]
-    upcoming = sorted(
-        (row for row in all_schedules(svc, org_id) if row.schedule.next_fire_at is not None),
-        key=lambda row: (row.schedule.next_fire_at, row.schedule.id),
-    )
     return Overview(
         runs_by_state={state.value: counts[state] for state in domain.RunState},
         queue_depth=due,
-        upcoming=upcoming[:10],
+        upcoming=[schedule_row(schedule) for schedule in svc.schedules.upcoming(org_id)],
         failures=_runs(svc, org_id, domain.RunFilter(states=FAILED_STATES), 10),
     )
