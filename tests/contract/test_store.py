@@ -470,3 +470,17 @@ def test_a_batch_insert_is_all_or_nothing(
     made = store.add_schedules(org_id=org.id, schedules=batch[:1], author="a", now=t0)
     assert [store.get_schedule(org.id, s.id) for s in made] == made
     assert [v.version for v in store.list_schedule_versions(org.id, made[0].id)] == [1]
+
+
+def test_next_schedules_are_the_live_ones_firing_soonest_of_one_organization(
+    store: Store, org: domain.Organization, workflow: domain.Workflow, t0: datetime
+) -> None:
+    later = add(store, org, spec_for(workflow, cron="5 * * * *"), t0, t0 + timedelta(minutes=5))
+    sooner = add(store, org, spec_for(workflow, cron="1 * * * *"), t0, t0 + timedelta(minutes=1))
+    add(store, org, spec_for(workflow, cron="2 * * * *"), t0, None)  # paused or finished
+    gone = add(store, org, spec_for(workflow, cron="0 * * * *"), t0, t0)
+    store.delete_schedule(org.id, gone.id, author="alice", now=t0)
+    assert [s.id for s in store.next_schedules(org.id, limit=10)] == [sooner.id, later.id]
+    assert [s.id for s in store.next_schedules(org.id, limit=1)] == [sooner.id]
+    other = store.create_organization(name="other", max_schedules=1, max_concurrent_runs=1, now=t0)
+    assert store.next_schedules(other.id, limit=10) == []
