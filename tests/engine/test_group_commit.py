@@ -137,17 +137,17 @@ def test_a_failed_batch_fails_its_finishes_and_those_of_runs_missing_a_step(
 def test_a_worker_claims_its_threads_and_its_prefetch_in_one_batch(bench: Bench) -> None:
     gate = threading.Event()
     bench.functions.register("wait", lambda ctx: gate.wait(30))
-    runs = [bench.run([python_step("s", "wait")]) for _ in range(7)]
+    runs = [bench.run([python_step("s", "wait")]) for _ in range(9)]
     pool = Worker(bench.queue, bench.executor, bench.clock, worker_id="w1", concurrency=2)
-    assert len(pool.claim_once()) == 4  # 2 threads + a prefetch of 2
+    assert len(pool.claim_once()) == 6  # 2 runners + a prefetch of twice as many
     assert pool.claim_once() == []
     gate.set()
     drain(pool)
     pool.stop(GRACE)
     states = [bench.get(run).state for run in runs]
-    assert (states.count(State.SUCCEEDED), states.count(State.PENDING)) == (4, 3)
-    assert (pool.counters.claims, pool.counters.finishes) == (4, 4)
-    assert all(len(bench.steps(run)) == 1 for run in runs[:4])
+    assert (states.count(State.SUCCEEDED), states.count(State.PENDING)) == (6, 3)
+    assert (pool.counters.claims, pool.counters.finishes) == (6, 6)
+    assert all(len(bench.steps(run)) == 1 for run in runs[:6])
 
 
 def test_shutdown_releases_buffered_runs_at_once_and_lets_started_ones_finish(

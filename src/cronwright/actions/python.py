@@ -97,6 +97,8 @@ async def _until_stopped(work: Awaitable[Any], stop: threading.Event) -> Any:
 
 
 def _json(value: Any) -> domain.JsonValue:
+    if value is None or isinstance(value, str | bool | int | float):
+        return value  # JSON as it is (the common case: no encoding to check it)
     try:
         domain.canonical_json(value)
     except (TypeError, ValueError) as exc:

@@ -62,6 +62,11 @@ def references_in(value: domain.JsonValue) -> Iterator[tuple[str, Reference]]:
                 raise InvalidReferenceError(f"{where or 'config'}: {exc}") from None
 
 
+def mentions_any(value: domain.JsonValue) -> bool:
+    """Whether a string of ``value`` may hold a reference (a cheap look before a resolve)."""
+    return any("{{" in text for _, text in _strings(value, ""))
+
+
 def resolve(value: domain.JsonValue, scope: Mapping[str, domain.JsonValue]) -> domain.JsonValue:
     """``value`` with every reference replaced from ``scope`` (``{"input": ..., "steps": ...}``).
     Raises :class:`InvalidReferenceError` naming the reference and the missing part."""

@@ -68,6 +68,8 @@ class StepRecorder(Protocol):
 
 def ordered_steps(definition: domain.WorkflowDefinition) -> list[domain.Step]:
     """Steps so that each comes after the steps it depends on; ties keep declared order."""
+    if len(definition.steps) == 1:
+        return list(definition.steps)
     done: set[str] = set()
     ordered: list[domain.Step] = []
     remaining = list(definition.steps)
@@ -81,6 +83,10 @@ def ordered_steps(definition: domain.WorkflowDefinition) -> list[domain.Step]:
 
 def cap_output(output: domain.JsonValue, limit: int = MAX_OUTPUT_BYTES) -> domain.JsonValue:
     """``output``, or a preview marked truncated when its JSON is longer than ``limit`` bytes."""
+    if output is None or isinstance(output, bool | int | float):
+        return output
+    if isinstance(output, str) and 6 * len(output) + 2 <= limit:  # 6: the longest escape
+        return output
     text = json.dumps(output, separators=(",", ":"), ensure_ascii=False)
     size = len(text.encode())
     if size <= limit:
@@ -276,19 +282,25 @@ class _Attempt:
         step, run = state.step, self.claimed.run
         state.tries += 1
         state.started_at = state.started_at or now
-        try:
-            scope = references.scope_for(
-                run.input,
-                {name: self.outputs[name] for name in references.ancestors(step.name, self._defs)},
-            )
-            config = references.resolve(step.config, scope)
-        except references.InvalidReferenceError as exc:  # trying again would not help
-            self._finish(state, State.FAILED, None, str(exc), now, retry=False)
-            return None
-        assert isinstance(config, dict)
+        resolved = step
+        if references.mentions_any(step.config):
+            try:
+                scope = references.scope_for(
+                    run.input,
+                    {
+                        name: self.outputs[name]
+                        for name in references.ancestors(step.name, self._defs)
+                    },
+                )
+                config = references.resolve(step.config, scope)
+            except references.InvalidReferenceError as exc:  # trying again would not help
+                self._finish(state, State.FAILED, None, str(exc), now, retry=False)
+                return None
+            assert isinstance(config, dict)
+            resolved = dataclasses.replace(step, config=config)
         deadline = self.deadline if step.timeout is None else min(self.deadline, now + step.timeout)
         attempt = _Try(
-            step=dataclasses.replace(step, config=config) if config != step.config else step,
+            step=resolved,
             ctx=StepContext(
                 run_id=run.id,
                 org_id=run.org_id,

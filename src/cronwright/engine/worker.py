@@ -7,8 +7,9 @@ and the group-commit writer (:mod:`cronwright.engine.writer`) that writes step r
 finishes in batches. A runner abandoned in a step past its time (a sync function cannot be
 stopped) is replaced by a new runner at once and ends when the step returns.
 
-The claim loop keeps up to ``concurrency + prefetch`` runs: those executing, a local buffer of
-claimed runs waiting for a runner, and those whose finish is being written. It claims when the
+The claim loop keeps up to ``concurrency + prefetch`` runs (``prefetch`` defaults to twice the
+concurrency): those executing, a local buffer of claimed runs waiting for a runner, and those whose
+finish is being written. It claims when the
 buffer runs low (or a runner is idle), up to the room left, in one transaction, then sleeps until
 a run ends, a wake-up arrives or the poll interval passes. Buffered runs are leased like the
 others (``running`` in the database, counted by every limit) and heartbeated.
@@ -89,7 +90,7 @@ class Worker:
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
-        prefetch = concurrency if prefetch is None else prefetch
+        prefetch = 2 * concurrency if prefetch is None else prefetch
         if prefetch < 0:
             raise ValueError("prefetch must not be negative")
         if heartbeat >= lease:
@@ -410,6 +411,10 @@ class Worker:
     # -- one log line per run start and finish ----------------------------------------------------
 
     def _started(self, run: domain.Run, *, lag: timedelta) -> None:
+        for listener in self._listeners:
+            listener.run_started(run, lag)
+        if not log.isEnabledFor(logging.INFO):  # spare building the record's fields
+            return
         log.info(
             "run %s started: schedule %s, attempt %d, lag %.3fs",
             run.id,
@@ -424,11 +429,14 @@ class Worker:
                 "lag_seconds": round(lag.total_seconds(), 6),
             },
         )
-        for listener in self._listeners:
-            listener.run_started(run, lag)
 
     def _ended(self, run: domain.Run, state: domain.RunState | None, duration: timedelta) -> None:
         """``state``: how the attempt ended; None when it was stopped (released, lost)."""
+        if state is not None:
+            for listener in self._listeners:
+                listener.run_finished(run, state, duration)
+        if not log.isEnabledFor(logging.INFO):
+            return
         shown = state.value if state is not None else "stopped"
         retrying = state is not None and run.state is domain.RunState.PENDING
         log.info(
@@ -449,6 +457,3 @@ class Worker:
                 "duration_seconds": round(duration.total_seconds(), 6),
             },
         )
-        if state is not None:
-            for listener in self._listeners:
-                listener.run_finished(run, state, duration)
