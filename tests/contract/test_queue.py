@@ -128,6 +128,21 @@ def test_a_claimed_run_carries_its_schedules_timeout(
     assert (claimed.id, claimed.timeout) == (run.id, timedelta(minutes=3))
 
 
+def test_a_claimed_run_carries_its_workflows_definition_as_of_the_claim(
+    env: Env, runs: queue.SqlRunQueue, t0: datetime
+) -> None:
+    for _ in range(2):
+        env.run()
+    [first] = runs.claim("w1", now=t0, lease=LEASE, limit=1)
+    assert first.definition == STEPS
+    changed = domain.parse_definition({"steps": [{"name": "other", "kind": "python"}]})
+    env.store.update_workflow(
+        env.org.id, env.workflow.id, name="w", definition=changed, now=t0 + SECOND
+    )
+    [second] = runs.claim("w1", now=t0, lease=LEASE, limit=1)
+    assert second.definition == changed  # the new version, not the one read before
+
+
 def test_concurrent_claimers_never_claim_a_run_twice(
     env: Env, runs: queue.SqlRunQueue, t0: datetime
 ) -> None:

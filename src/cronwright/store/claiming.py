@@ -20,7 +20,13 @@ from sqlalchemy.engine import Connection
 from cronwright import domain
 from cronwright.planning import misfire, overlap
 from cronwright.store import dialect
-from cronwright.store.models import LimitLockRow, OrganizationRow, RunRow, ScheduleRow
+from cronwright.store.models import (
+    LimitLockRow,
+    OrganizationRow,
+    RunRow,
+    ScheduleRow,
+    WorkflowRow,
+)
 
 GLOBAL_LIMIT_KEY = "global"
 _RUNNING = domain.RunState.RUNNING.value
@@ -34,6 +40,7 @@ class Claimed:
 
     run: domain.Run
     timeout: timedelta | None
+    workflow_version: int  # of the definition the run will execute
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +290,12 @@ class _Claim:
             },
         )
         return [
-            Claimed(run=self._started_run(row, lease_until), timeout=row.s_timeout) for row in rows
+            Claimed(
+                run=self._started_run(row, lease_until),
+                timeout=row.s_timeout,
+                workflow_version=row.w_version,
+            )
+            for row in rows
         ]
 
     def _started_run(self, row: sa.Row[Any], lease_until: datetime) -> domain.Run:
@@ -393,8 +405,10 @@ def _candidates_statement(*, exclude: bool) -> sa.Select[Any]:
             ScheduleRow.overlap.label("s_overlap"),
             ScheduleRow.misfire_grace.label("s_misfire_grace"),
             ScheduleRow.timeout.label("s_timeout"),
+            WorkflowRow.version.label("w_version"),
         )
         .outerjoin(ScheduleRow, ScheduleRow.id == runs.c.schedule_id)
+        .join(WorkflowRow, WorkflowRow.id == runs.c.workflow_id)
         .where(
             runs.c.state == _PENDING,
             runs.c.available_at <= sa.bindparam("b_now"),

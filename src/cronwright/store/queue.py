@@ -24,13 +24,12 @@ from sqlalchemy.engine import Connection, Engine
 from cronwright import domain, errors
 from cronwright.domain import schedule as schedule_defaults
 from cronwright.planning import backoff
-from cronwright.store import claiming, dialect, rows, types, wakeups
+from cronwright.store import claiming, definitions, dialect, rows, types, wakeups
 from cronwright.store.models import (
     RunRow,
     RunStepRow,
     ScheduleRow,
     WorkerRow,
-    WorkflowRow,
 )
 
 log = logging.getLogger(__name__)
@@ -268,6 +267,7 @@ class SqlRunQueue:
         self._global_limit = global_max_concurrent_runs
         self._unit_random = unit_random
         self._on_pending = on_pending
+        self._definitions = definitions.DefinitionCache()
         # SQLite has one writer: this process's claim loop, group-commit writer and heartbeat
         # take turns here, woken as soon as the lock is free, instead of sleeping in SQLite's
         # busy handler (1, 2, 5, 10... ms) while the others write back to back.
@@ -326,15 +326,13 @@ class SqlRunQueue:
             )
             if not claimed:
                 return []
-            workflow_ids = sorted({claim.run.workflow_id for claim in claimed})
-            definitions = {
-                row.id: domain.WorkflowDefinition.from_json(row.definition)
-                for row in connection.execute(_definitions(), {"b_ids": workflow_ids})
-            }
+            parsed = self._definitions.of(
+                connection, {(c.run.workflow_id, c.workflow_version) for c in claimed}
+            )
         return [
             ClaimedRun(
                 run=claim.run,
-                definition=definitions[claim.run.workflow_id],
+                definition=parsed[claim.run.workflow_id, claim.workflow_version],
                 timeout=schedule_defaults.DEFAULT_TIMEOUT
                 if claim.timeout is None
                 else claim.timeout,
@@ -747,14 +745,6 @@ def _next_available() -> sa.Select[Any]:
     return sa.select(sa.func.min(runs.available_at)).where(
         runs.state == _PENDING,
         runs.available_at > sa.bindparam("b_after", type_=runs.available_at.type),
-    )
-
-
-@functools.cache
-def _definitions() -> sa.Select[Any]:
-    workflows = WorkflowRow.__table__.c
-    return sa.select(workflows.id, workflows.definition).where(
-        workflows.id.in_(sa.bindparam("b_ids", expanding=True))
     )
 
 
