@@ -161,3 +161,16 @@ def test_pruning_drops_old_finished_deliveries_and_keeps_pending_ones(
     assert harness.alerter.store.attempts(old[domain.AlertDeliveryState.DELIVERED]) == []
     assert old[domain.AlertDeliveryState.PENDING] in {d.id for d in kept}
     assert len(kept) == 3
+
+
+def test_runs_of_an_organization_without_an_enabled_channel_raise_no_alerts(
+    harness: Harness,
+) -> None:
+    channel = harness.webhook("http://127.0.0.1:9/nowhere", events=["run_failed"])
+    harness.app.alert_channels.update(harness.org, channel.id, enabled=False)
+    harness.schedule()
+    harness.next_slot("fail")
+    report = harness.alerter.scan_once()
+    assert report is not None
+    assert (report.alerts, report.enqueued) == (0, 0)  # its runs were not even read
+    assert harness.deliveries() == []

@@ -13,23 +13,43 @@ from sqlalchemy.orm import aliased
 
 from cronwright import domain
 from cronwright.planning import alerts as planning
-from cronwright.store.models import RunRow, ScheduleRow
+from cronwright.store.models import AlertChannelRow, RunRow, ScheduleRow
 
 _CHUNK = 500  # ids per IN list: under SQLite's limit of bound parameters
 _OUTCOMES = [s.value for s in planning.OUTCOMES]
+# What a fact needs of a run (see _finished): not its input, result or lease.
+_FACT_COLUMNS = [
+    RunRow.id,
+    RunRow.org_id,
+    RunRow.schedule_id,
+    RunRow.workflow_id,
+    RunRow.state,
+    RunRow.scheduled_for,
+    RunRow.finished_at,
+    RunRow.attempt,
+    RunRow.error,
+    RunRow.reason,
+]
+
+
+def _alerting_orgs() -> sa.Select[Any]:
+    return sa.select(AlertChannelRow.org_id).where(AlertChannelRow.enabled.is_(True))
 
 
 def finished_runs(
     connection: Connection, since: datetime, until: datetime
 ) -> list[planning.FinishedRun]:
+    """Runs that ended in ``(since, until]`` in organizations with an enabled channel (no
+    alert goes anywhere else: a burst of runs without one costs the scan nothing)."""
     query = (
-        sa.select(RunRow.__table__, ScheduleRow.name.label("schedule_name"))
+        sa.select(*_FACT_COLUMNS, ScheduleRow.name.label("schedule_name"))
         .select_from(RunRow)
         .outerjoin(ScheduleRow, ScheduleRow.id == RunRow.schedule_id)
         .where(
             RunRow.finished_at > since,
             RunRow.finished_at <= until,
             RunRow.state.in_(_OUTCOMES),
+            RunRow.org_id.in_(_alerting_orgs()),
             # Successes matter only for recovery, which is per schedule.
             sa.or_(
                 RunRow.state != domain.RunState.SUCCEEDED.value, RunRow.schedule_id.is_not(None)
@@ -51,7 +71,7 @@ def previous_outcomes(
             partition_by=RunRow.schedule_id, order_by=(RunRow.finished_at.desc(), RunRow.id.desc())
         )
         ranked = (
-            sa.select(RunRow.__table__, sa.null().label("schedule_name"), order.label("rank"))
+            sa.select(*_FACT_COLUMNS, sa.null().label("schedule_name"), order.label("rank"))
             .where(
                 RunRow.schedule_id.in_(wanted[start : start + _CHUNK]),
                 RunRow.state.in_([s.value for s in planning.OUTCOMES]),
