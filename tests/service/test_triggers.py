@@ -63,6 +63,35 @@ def test_trigger_now_makes_a_manual_run_with_merged_input(
     assert run.schedule_version_id == version.id
 
 
+def test_a_schedules_history_shows_its_manual_and_retry_runs(
+    triggers: Triggers,
+    svc: service.Service,
+    sqlite_store: sql.SqlStore,
+    org: domain.Organization,
+    workflow: domain.Workflow,
+    hourly: domain.Schedule,
+) -> None:
+    other = svc.schedules.create(org.id, spec_for(workflow, cron="30 * * * *"), author="a")
+    version = svc.schedules.version(org.id, hourly.id, 1)
+    slot = add_run(sqlite_store, hourly, domain.RunState.FAILED, version_id=version.id)
+    manual = triggers.trigger_now(org.id, hourly.id)
+    retry = triggers.retry_run(org.id, slot.id)
+    elsewhere = triggers.trigger_now(org.id, other.id)
+    assert manual.schedule_id is retry.schedule_id is None  # not slots
+    history = svc.runs.list_for_schedule(org.id, hourly.id).items
+    assert [run.id for run in history] == [retry.id, manual.id, slot.id]
+    assert [run.id for run in svc.runs.list_for_schedule(org.id, other.id).items] == [elsewhere.id]
+    manual_only = domain.RunFilter(triggers=frozenset({domain.Trigger.MANUAL}))
+    assert svc.runs.count(org.id, domain.RunFilter(schedule_id=hourly.id)) == {
+        **dict.fromkeys(domain.RunState, 0),
+        domain.RunState.FAILED: 1,
+        domain.RunState.PENDING: 2,
+    }
+    assert [r.id for r in svc.runs.list_for_schedule(org.id, hourly.id, manual_only).items] == [
+        manual.id
+    ]
+
+
 def test_a_paused_schedule_can_still_be_triggered_by_hand(
     triggers: Triggers, svc: service.Service, org: domain.Organization, hourly: domain.Schedule
 ) -> None:
@@ -174,13 +203,14 @@ def add_run(
     state: domain.RunState,
     *,
     at: datetime = NOW - HOUR,
+    version_id: domain.ScheduleVersionId | None = None,
 ) -> domain.Run:
     run = store.add_run(
         domain.NewRun(
             org_id=schedule.org_id,
             workflow_id=schedule.spec.workflow_id,
             schedule_id=schedule.id,
-            schedule_version_id=None,
+            schedule_version_id=version_id,
             trigger=domain.Trigger.SCHEDULE,
             scheduled_for=at,
             available_at=at,

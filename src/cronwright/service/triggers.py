@@ -4,7 +4,7 @@ slots, retry a run that did not succeed.
 Backfilled runs are slots like the scheduler's (unique per ``(schedule, scheduled_for)``), so a
 slot that already ran is reported as existing and never runs twice. Manual and retry runs are not
 slots: they carry no ``schedule_id`` (any number may exist) and point at the schedule version
-that made them through ``schedule_version_id``.
+that made them through ``schedule_version_id``; the schedule's history finds them through it.
 """
 
 from __future__ import annotations

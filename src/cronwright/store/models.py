@@ -197,6 +197,8 @@ class RunRow(Base):
         sa.Index("ix_runs_org_id_id", "org_id", "id"),
         sa.Index("ix_runs_schedule_id_id", "schedule_id", "id"),
         sa.Index("ix_runs_finished_at", "finished_at"),  # alert scans: runs finished since
+        # A schedule's history includes its manual and retry runs, found through their version.
+        sa.Index("ix_runs_schedule_version_id_id", "schedule_version_id", "id"),
         one_of("state", domain.RunState),
         one_of("trigger", domain.Trigger),
     )

@@ -767,7 +767,16 @@ def _run_conditions(
     """The WHERE clauses of a run history query (see ``domain.RunFilter``)."""
     conditions = [RunRow.org_id == org_id]
     if where.schedule_id is not None:
-        conditions.append(RunRow.schedule_id == where.schedule_id)
+        # Its slots, and its manual and retry runs (no schedule_id: see service.triggers).
+        versions = sa.select(ScheduleVersionRow.id).where(
+            ScheduleVersionRow.schedule_id == where.schedule_id
+        )
+        conditions.append(
+            sa.or_(
+                RunRow.schedule_id == where.schedule_id,
+                RunRow.schedule_version_id.in_(versions),
+            )
+        )
     if where.states is not None:
         conditions.append(RunRow.state.in_(sorted(s.value for s in where.states)))
     if where.triggers is not None:
