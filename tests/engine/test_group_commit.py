@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 from datetime import timedelta
 
 import pytest
@@ -82,6 +83,43 @@ def test_the_writer_records_steps_and_resolves_fenced_finishes(bench: Bench) -> 
     assert [s.name for s in bench.steps(done)] == ["s"]
     assert bench.get(done).state is State.SUCCEEDED
     assert bench.get(lost).state is State.CANCELLED
+
+
+def test_many_threads_queueing_at_once_lose_nothing(bench: Bench) -> None:
+    bench.store.set_organization_quotas(bench.org.id, max_schedules=10, max_concurrent_runs=1000)
+    for _ in range(240):
+        bench.run([python_step("s", "noop")])
+    claimed = bench.queue.claim("w1", now=bench.clock.now(), limit=240)
+    assert len(claimed) == 240
+    writer = GroupCommitWriter(bench.queue, max_delay=timedelta(milliseconds=2), max_batch=16)
+    futures: list[Future[domain.Run | None]] = []
+
+    def finish_share(share: list[queue.ClaimedRun]) -> None:
+        for n, run in enumerate(share):
+            writer.record_step(step_record(run, bench))
+            futures.append(
+                writer.finish(
+                    run.id,
+                    worker_id="w1",
+                    attempt=run.attempt,
+                    outcome=queue.RunOutcome.succeeded(),
+                    now=bench.clock.now(),
+                )
+            )
+            if n % 7 == 0:  # pauses let the writer go idle and be woken again
+                threading.Event().wait(0.003)
+
+    threads = [threading.Thread(target=finish_share, args=(claimed[i::8],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    writer.flush()
+    assert writer.pending == 0
+    assert all(future.result(timeout=10) is not None for future in futures)
+    writer.close()
+    assert {bench.get(run.run).state for run in claimed} == {State.SUCCEEDED}
+    assert all(len(bench.steps(run.run)) == 1 for run in claimed)
 
 
 def test_flush_and_close_write_everything_queued(bench: Bench) -> None:

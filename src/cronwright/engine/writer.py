@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,11 +44,24 @@ class _Finish:
     future: Future[domain.Run | None]
 
 
+@dataclass(frozen=True, slots=True)
+class _Barrier:
+    """Queued by :meth:`GroupCommitWriter.flush`: set once everything queued before it is
+    written."""
+
+    written: threading.Event
+
+
+_Item = queue.StepRecord | _Finish | _Barrier
+
+
 class GroupCommitWriter:
     """A :class:`~cronwright.engine.executor.StepRecorder` and finisher that batches writes.
 
     Thread-safe. The writer thread starts with the first write and stops at :meth:`close` (after
-    writing everything queued); a later write starts it again.
+    writing everything queued); a later write starts it again. Queuing takes no lock (thousands
+    of runs a second queue a step record and a finish each): a deque append, and a wake-up only
+    when the writer thread is idle.
     """
 
     def __init__(
@@ -62,12 +76,13 @@ class GroupCommitWriter:
         self._runs = runs
         self._max_delay = max_delay.total_seconds()
         self._max_batch = max_batch
-        self._changed = threading.Condition()
-        self._queued: list[queue.StepRecord | _Finish] = []
-        self._submitted = 0  # items ever queued
-        self._written = 0  # items ever taken and written (or failed)
-        self._hurry = 0  # > 0 while someone waits in flush(): write without the delay
+        self._queued: deque[_Item] = deque()
+        self._idle = False  # the writer thread waits for a first item: wake it on one
+        self._wake = threading.Event()  # an item came while idle, or closing
+        self._more = threading.Event()  # a full batch, a flush or closing: no delay
         self._closing = False
+        self._flushing = 0  # barriers queued: write without the delay
+        self._lock = threading.Lock()  # starting and stopping the thread; _flushing
         self._thread: threading.Thread | None = None
         self._unrecorded: set[tuple[domain.RunId, int]] = set()  # (run, attempt) missing a step
 
@@ -96,71 +111,79 @@ class GroupCommitWriter:
 
     def flush(self) -> None:
         """Return once everything queued before this call has been written."""
-        with self._changed:
-            target = self._submitted
-            if self._written >= target:
-                return
-            self._hurry += 1
-            self._changed.notify_all()
-            try:
-                self._changed.wait_for(lambda: self._written >= target)
-            finally:
-                self._hurry -= 1
+        barrier = _Barrier(threading.Event())
+        with self._lock:
+            self._flushing += 1
+        self._put(barrier)
+        barrier.written.wait()
 
     def close(self) -> None:
         """Write everything queued, then stop the writer thread."""
-        with self._changed:
+        with self._lock:
             thread = self._thread
             self._closing = True
-            self._changed.notify_all()
+        self._wake.set()
+        self._more.set()
         if thread is not None:
             thread.join()
-        with self._changed:
+        with self._lock:
             self._thread = None
             self._closing = False
 
     @property
     def pending(self) -> int:
-        with self._changed:
-            return len(self._queued)
+        return sum(1 for item in list(self._queued) if not isinstance(item, _Barrier))
 
     # -- the writer thread ------------------------------------------------------------------------
 
-    def _put(self, item: queue.StepRecord | _Finish) -> None:
-        with self._changed:
-            self._queued.append(item)
-            self._submitted += 1
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._loop, name="cronwright-writer", daemon=True
-                )
-                self._thread.start()
-            if len(self._queued) == 1 or len(self._queued) >= self._max_batch:
-                self._changed.notify_all()
-
-    def _ready(self) -> bool:
-        return self._closing or self._hurry > 0 or len(self._queued) >= self._max_batch
+    def _put(self, item: _Item) -> None:
+        self._queued.append(item)
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._loop, name="cronwright-writer", daemon=True
+                    )
+                    self._thread.start()
+        # The writer sets _idle before its last look at the queue, so either it sees this item
+        # or this sees it idle.
+        if self._idle:
+            self._wake.set()
+        if isinstance(item, _Barrier) or len(self._queued) >= self._max_batch:
+            self._more.set()
 
     def _loop(self) -> None:
         while True:
-            with self._changed:
-                self._changed.wait_for(lambda: bool(self._queued) or self._closing)
-                if not self._queued:
-                    return  # closing, nothing left
-                # Let more arrive: one transaction for all of them.
-                self._changed.wait_for(self._ready, timeout=self._max_delay)
-                batch = self._queued[: self._max_batch]
-                del self._queued[: self._max_batch]
+            if not self._queued:
+                if self._closing:
+                    return  # nothing left
+                self._idle = True
+                if not self._queued and not self._closing:
+                    self._wake.wait()
+                self._idle = False
+                self._wake.clear()
+                continue
+            # Let more arrive: one transaction for all of them.
+            if len(self._queued) < self._max_batch and not self._closing and not self._flushing:
+                self._more.wait(self._max_delay)
+            self._more.clear()
+            batch: list[_Item] = []
+            while self._queued and len(batch) < self._max_batch:
+                batch.append(self._queued.popleft())
             try:
-                self._write(batch)
+                self._write([item for item in batch if not isinstance(item, _Barrier)])
             except Exception:  # never let the writer thread die: flush() would wait forever
                 log.exception("the group-commit writer failed on a batch")
             finally:
-                with self._changed:
-                    self._written += len(batch)
-                    self._changed.notify_all()
+                for item in batch:
+                    if isinstance(item, _Barrier):
+                        with self._lock:
+                            self._flushing -= 1
+                        item.written.set()
 
     def _write(self, batch: list[queue.StepRecord | _Finish]) -> None:
+        if not batch:
+            return
         steps = [item for item in batch if isinstance(item, queue.StepRecord)]
         finishes: list[_Finish] = []
         for item in batch:
