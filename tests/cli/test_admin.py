@@ -189,6 +189,7 @@ def test_trigger_backfill_and_runs(
         ("backfill", "2026-11-22T02:00:00+00:00"),
         ("backfill", "2026-11-21T02:00:00+00:00"),
         ("backfill", "2026-11-20T02:00:00+00:00"),
+        ("manual", "2026-11-27T10:00:00+00:00"),  # made from the schedule's version
     ]
     every = cli_json(sqlite_url, "runs", "list", "--org", "acme", "--state", "pending")
     assert isinstance(every, dict)
