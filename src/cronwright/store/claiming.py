@@ -35,12 +35,54 @@ _PENDING = domain.RunState.PENDING.value
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
-    """A run this transaction started, as it now is, and its schedule's attempt timeout (None
-    for a run without a schedule)."""
+    """A run this transaction started: its candidate row and what the start set. The domain
+    run is built by :meth:`run` after the commit, outside the write lock."""
 
-    run: domain.Run
-    timeout: timedelta | None
-    workflow_version: int  # of the definition the run will execute
+    row: sa.Row[Any]
+    worker_id: str
+    started_at: datetime
+    lease_until: datetime
+
+    @property
+    def workflow_key(self) -> tuple[int, int]:
+        """(workflow id, version) of the definition the run will execute."""
+        return self.row.workflow_id, self.row.w_version
+
+    @property
+    def timeout(self) -> timedelta | None:
+        """Its schedule's attempt timeout; None for a run without a schedule."""
+        timeout: timedelta | None = self.row.s_timeout
+        return timeout
+
+    def run(self) -> domain.Run:
+        """The run as the start left it: the columns it set, the rest as read."""
+        row = self.row
+        return domain.Run(
+            id=domain.RunId(row.id),
+            org_id=domain.OrganizationId(row.org_id),
+            workflow_id=domain.WorkflowId(row.workflow_id),
+            schedule_id=None if row.schedule_id is None else domain.ScheduleId(row.schedule_id),
+            schedule_version_id=(
+                None
+                if row.schedule_version_id is None
+                else domain.ScheduleVersionId(row.schedule_version_id)
+            ),
+            trigger=domain.Trigger(row.trigger),
+            scheduled_for=row.scheduled_for,
+            available_at=row.available_at,
+            state=domain.RunState.RUNNING,
+            reason=None,
+            attempt=row.attempt + 1,
+            max_attempts=row.max_attempts,
+            worker_id=self.worker_id,
+            lease_expires_at=self.lease_until,
+            started_at=self.started_at,
+            finished_at=row.finished_at,
+            input=row.input,
+            result=row.result,
+            error=row.error,
+            created_at=row.created_at,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,43 +331,7 @@ class _Claim:
                 "b_lease_until": lease_until,
             },
         )
-        return [
-            Claimed(
-                run=self._started_run(row, lease_until),
-                timeout=row.s_timeout,
-                workflow_version=row.w_version,
-            )
-            for row in rows
-        ]
-
-    def _started_run(self, row: sa.Row[Any], lease_until: datetime) -> domain.Run:
-        """A candidate as :meth:`_start` left it: the columns it sets, the rest as read."""
-        return domain.Run(
-            id=domain.RunId(row.id),
-            org_id=domain.OrganizationId(row.org_id),
-            workflow_id=domain.WorkflowId(row.workflow_id),
-            schedule_id=None if row.schedule_id is None else domain.ScheduleId(row.schedule_id),
-            schedule_version_id=(
-                None
-                if row.schedule_version_id is None
-                else domain.ScheduleVersionId(row.schedule_version_id)
-            ),
-            trigger=domain.Trigger(row.trigger),
-            scheduled_for=row.scheduled_for,
-            available_at=row.available_at,
-            state=domain.RunState.RUNNING,
-            reason=None,
-            attempt=row.attempt + 1,
-            max_attempts=row.max_attempts,
-            worker_id=self.worker_id,
-            lease_expires_at=lease_until,
-            started_at=self.now,
-            finished_at=row.finished_at,
-            input=row.input,
-            result=row.result,
-            error=row.error,
-            created_at=row.created_at,
-        )
+        return [Claimed(row, self.worker_id, self.now, lease_until) for row in rows]
 
     def _end(self, run_id: int, state: domain.RunState, reason: str) -> None:
         self.connection.execute(

@@ -326,13 +326,11 @@ class SqlRunQueue:
             )
             if not claimed:
                 return []
-            parsed = self._definitions.of(
-                connection, {(c.run.workflow_id, c.workflow_version) for c in claimed}
-            )
+            parsed = self._definitions.of(connection, {c.workflow_key for c in claimed})
         return [
             ClaimedRun(
-                run=claim.run,
-                definition=parsed[claim.run.workflow_id, claim.workflow_version],
+                run=claim.run(),
+                definition=parsed[claim.workflow_key],
                 timeout=schedule_defaults.DEFAULT_TIMEOUT
                 if claim.timeout is None
                 else claim.timeout,
