@@ -99,6 +99,7 @@ class Settings(BaseSettings):
     lease: PositiveDuration = timedelta(seconds=30)
     heartbeat: PositiveDuration = timedelta(seconds=10)
     poll_interval: PositiveDuration = timedelta(seconds=1)
+    idle_poll_interval: PositiveDuration = timedelta(seconds=5)
     shutdown_grace: Annotated[Duration, Field(ge=timedelta(0))] = timedelta(seconds=30)
     global_max_concurrent_runs: int | None = Field(default=None, ge=1)
     python_modules: str = ""  # comma-separated; each module has register(functions)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -84,6 +85,28 @@ def test_a_tick_materializes_what_is_due_and_counts_it(
     assert stats.last_tick_at == start - 5 * S
     assert stats.last_tick_duration is not None
     assert len(stats.tick_durations) == 1
+
+
+def test_a_tick_with_nothing_due_within_the_lookahead_opens_no_write_transaction(
+    store: sql.SqlStore, slots: scheduling.SqlSlotStore, workflow: domain.Workflow, start: datetime
+) -> None:
+    create(store, workflow, start - 10 * S)  # its next fire is at ``start``
+    writes: list[datetime] = []
+    materialize = slots.materialize
+
+    def counted(**kwargs: Any) -> scheduling.Materialized:
+        writes.append(kwargs["now"])
+        return materialize(**kwargs)
+
+    slots.materialize = counted  # type: ignore[method-assign]
+    early = Scheduler(slots, FakeClock(start - 11 * S))  # the slot is 11 s away: lookahead 10 s
+    assert early.tick().passes == 0
+    assert writes == []
+    assert runs(store) == []
+    on_time = Scheduler(slots, FakeClock(start - 10 * S))
+    assert on_time.tick().passes == 1
+    assert writes == [start - 10 * S]
+    assert [r.scheduled_for for r in runs(store)] == [start]
 
 
 def test_a_tick_keeps_going_while_batches_come_back_full(

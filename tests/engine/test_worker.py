@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import timedelta
+from typing import Any
 
 from tests.engine.conftest import Bench, python_step
 
@@ -10,6 +12,7 @@ from cronwright.actions import StepContext
 from cronwright.engine.reaper import Reaper
 from cronwright.engine.stats import EngineStats
 from cronwright.engine.worker import Worker
+from cronwright.store import queue
 
 State = domain.RunState
 GRACE = timedelta(seconds=30)  # the fake clock never reaches it: stop() waits for the runs
@@ -131,3 +134,39 @@ def test_dispatch_lag_percentiles_use_the_nearest_rank() -> None:
         timedelta(seconds=99),
     ]
     assert percentile([], 50) is None
+
+
+def test_an_idle_worker_polls_less_and_less_often_up_to_the_idle_interval(bench: Bench) -> None:
+    pool = worker(
+        bench, poll_interval=timedelta(seconds=1), idle_poll_interval=timedelta(seconds=5)
+    )
+    started = bench.clock.now()
+    pool.start()
+    for _ in range(500):  # the fake clock's sleeps return at once
+        if len(bench.clock.slept_until) >= 6:
+            break
+        threading.Event().wait(0.01)
+    pool.stop(GRACE)
+    deadlines = [started, *bench.clock.slept_until][:7]
+    waits = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(deadlines)]
+    assert waits[:6] == [1, 2, 4, 5, 5, 5]
+
+
+def test_an_idle_worker_reads_instead_of_claiming(bench: Bench) -> None:
+    claims: list[int] = []
+    original = bench.queue.claim
+
+    def counted(*args: Any, **kwargs: Any) -> list[queue.ClaimedRun]:
+        claims.append(1)
+        return original(*args, **kwargs)
+
+    bench.queue.claim = counted  # type: ignore[method-assign]
+    pool = worker(bench)
+    assert pool.claim_once() == []  # a claim that finds nothing...
+    assert pool.claim_once() == []  # ...then a read that finds nothing due: no claim
+    assert len(claims) == 1
+    bench.functions.register("noop", lambda ctx: None)
+    run = bench.run([python_step("s", "noop")])
+    assert [claimed.id for claimed in pool.claim_once()] == [run.id]  # due now: claimed
+    assert len(claims) == 2
+    pool.stop(GRACE)

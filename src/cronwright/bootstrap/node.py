@@ -86,6 +86,7 @@ class WorkerOptions:
     lease: timedelta = queue.DEFAULT_LEASE
     heartbeat: timedelta = worker.DEFAULT_HEARTBEAT
     poll_interval: timedelta = worker.DEFAULT_POLL_INTERVAL
+    idle_poll_interval: timedelta = worker.DEFAULT_IDLE_POLL_INTERVAL
     shutdown_grace: timedelta = worker.DEFAULT_SHUTDOWN_GRACE
     global_max_concurrent_runs: int | None = None
 
@@ -133,6 +134,7 @@ class Node:
                 lease=options.lease,
                 heartbeat=options.heartbeat,
                 poll_interval=options.poll_interval,
+                idle_poll_interval=options.idle_poll_interval,
                 shutdown_grace=options.shutdown_grace,
                 listeners=listeners,
             )

@@ -167,6 +167,7 @@ class Runtime:
                     lease=settings.lease,
                     heartbeat=settings.heartbeat,
                     poll_interval=settings.poll_interval,
+                    idle_poll_interval=settings.idle_poll_interval,
                     shutdown_grace=settings.shutdown_grace,
                     global_max_concurrent_runs=settings.global_max_concurrent_runs,
                 ),

@@ -102,7 +102,11 @@ class Scheduler:
         now = self._clock.now()
         totals = collections.Counter[str]()
         passes = 0
-        while passes < MAX_PASSES_PER_TICK and not self._stopping.is_set():
+        # A read first: when no schedule is due within the lookahead (an idle process, most
+        # ticks), no write transaction is opened at all.
+        earliest = self._store.earliest_next_fire_at()
+        nothing_due = earliest is None or earliest > now + self.settings.lookahead
+        while not nothing_due and passes < MAX_PASSES_PER_TICK and not self._stopping.is_set():
             done = self._store.materialize(
                 now=now,
                 lookahead=self.settings.lookahead,

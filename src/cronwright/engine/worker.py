@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from cronwright import clock, domain
@@ -44,8 +44,10 @@ log = logging.getLogger(__name__)
 DEFAULT_CONCURRENCY = 5
 DEFAULT_HEARTBEAT = timedelta(seconds=10)
 DEFAULT_POLL_INTERVAL = timedelta(seconds=1)
+DEFAULT_IDLE_POLL_INTERVAL = timedelta(seconds=5)
 DEFAULT_SHUTDOWN_GRACE = timedelta(seconds=30)
 STOP_TIMEOUT = timedelta(seconds=10)  # for interrupted runs to end, after the grace period
+_LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)  # before any run: every pending run is after it
 
 
 def new_worker_id() -> str:
@@ -85,6 +87,7 @@ class Worker:
         lease: timedelta = queue.DEFAULT_LEASE,
         heartbeat: timedelta = DEFAULT_HEARTBEAT,
         poll_interval: timedelta = DEFAULT_POLL_INTERVAL,
+        idle_poll_interval: timedelta = DEFAULT_IDLE_POLL_INTERVAL,
         shutdown_grace: timedelta = DEFAULT_SHUTDOWN_GRACE,
         listeners: Sequence[RunListener] = (),
     ) -> None:
@@ -108,10 +111,12 @@ class Worker:
         self._lease = lease
         self._heartbeat = heartbeat
         self._poll_interval = poll_interval
+        self._idle_poll_interval = max(poll_interval, idle_poll_interval)
         self._shutdown_grace = shutdown_grace
         self._listeners = tuple(listeners)
         self._in_flight: dict[domain.RunId, _InFlight] = {}
         self._next_available_at: datetime | None = None  # of a pending run, after a short claim
+        self._found_nothing = False  # the last claim took no run: probe before the next one
         lock = threading.RLock()
         self._changed = threading.Condition(lock)  # runs in flight or runners changed
         self._work = threading.Condition(lock)  # the buffer has runs, or the worker stops
@@ -140,6 +145,13 @@ class Worker:
             finishing = self._finishing
             free = capacity - (len(self._in_flight) - finishing)
         now = self._clock.now()
+        if self._found_nothing:
+            # The last claim found nothing: a read (no write lock) tells whether a run is due
+            # now, which is all an idle worker's poll needs to know.
+            earliest = self._runs.next_available_at(after=_LONG_AGO)
+            if earliest is None or earliest > now:
+                self._next_available_at = earliest
+                return []
         claimed = self._runs.claim(
             self.worker_id,
             now=now,
@@ -150,6 +162,7 @@ class Worker:
             process_capacity=capacity + finishing,
         )
         self.counters.claimed(len(claimed))
+        self._found_nothing = not claimed
         if len(claimed) < free:  # nothing more to take now: when will there be?
             self._next_available_at = self._runs.next_available_at(after=now)
         if claimed:
@@ -260,19 +273,33 @@ class Worker:
             log.info("released %d run(s) at shutdown: %s", len(released), released)
 
     def _claim_loop(self) -> None:
+        idle_polls = 0  # polls in a row that found nothing, with no wake-up between them
         while not self._stopping.is_set():
             try:
                 self.claim_once()
             except Exception:  # the database may be restarting: try again after the interval
                 log.exception("claiming failed")
             upcoming, self._next_available_at = self._next_available_at, None
-            if not self._stopping.is_set():
-                # Until the poll interval, a wake-up, or the next run becoming available (the
-                # runs of a burst are written ahead of their second: no wake-up comes then).
-                deadline = self._clock.now() + self._poll_interval
-                if upcoming is not None:
-                    deadline = min(deadline, upcoming)
-                self._clock.sleep_until(deadline)
+            if self._stopping.is_set():
+                return
+            # An idle worker polls less and less often (1, 2, 4... poll intervals), up to the
+            # idle poll interval: a wake-up (runs written in this process, NOTIFY on
+            # PostgreSQL) still comes at once, and runs a scheduler writes ahead of their time
+            # are seen before they are due.
+            wait = self._poll_interval
+            if self._found_nothing:
+                wait = min(wait * 2 ** min(idle_polls, 16), self._idle_poll_interval)
+                idle_polls += 1
+            else:
+                idle_polls = 0
+            # Until then, a wake-up, or the next run becoming available (the runs of a burst
+            # are written ahead of their second: no wake-up comes then).
+            deadline = self._clock.now() + wait
+            if upcoming is not None:
+                deadline = min(deadline, upcoming)
+            self._clock.sleep_until(deadline)
+            if self._clock.now() < deadline:  # woken: look often again
+                idle_polls = 0
 
     def _heartbeat_loop(self) -> None:
         next_beat_at = self._clock.now() + self._heartbeat

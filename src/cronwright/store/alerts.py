@@ -249,13 +249,15 @@ class SqlAlertStore:
     def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[OutgoingDelivery]:
         if limit <= 0:
             return []
-        due = (
+        oldest_due = (
             sa.select(AlertDeliveryRow.id)
             .where(AlertDeliveryRow.state == _PENDING, AlertDeliveryRow.next_attempt_at <= now)
             .order_by(AlertDeliveryRow.next_attempt_at, AlertDeliveryRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
         )
+        with self._engine.connect() as connection:  # a read first: usually nothing is due
+            if connection.execute(oldest_due.limit(1)).first() is None:
+                return []
+        due = oldest_due.limit(limit).with_for_update(skip_locked=True)
         claimed = []
         with self._write() as connection:
             for delivery_id in connection.execute(due).scalars().all():

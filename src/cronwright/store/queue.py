@@ -600,6 +600,10 @@ class SqlRunQueue:
         return result
 
     def reap_expired(self, *, now: datetime, limit: int = 100) -> list[domain.Run]:
+        # A read first: almost always nothing expired, and then no write lock is taken.
+        with self._engine.connect() as connection:
+            if connection.execute(_any_expired(), {"b_now": now}).first() is None:
+                return []
         with self._write() as connection:
             expired = connection.execute(
                 sa.select(RunRow.__table__)
@@ -896,3 +900,13 @@ _SQLITE_SUCCEEDED = (
 def _run(row: Any) -> domain.Run:
     """A domain run from a Core row of ``runs`` (the same columns as the ORM row)."""
     return rows.run(row)
+
+
+@functools.cache
+def _any_expired() -> sa.Select[Any]:
+    runs = RunRow.__table__.c
+    return (
+        sa.select(runs.id)
+        .where(runs.state == _RUNNING, runs.lease_expires_at < sa.bindparam("b_now"))
+        .limit(1)
+    )
