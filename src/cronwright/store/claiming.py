@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from cronwright import domain
 from cronwright.planning import misfire, overlap
-from cronwright.store import dialect
+from cronwright.store import dialect, rows
 from cronwright.store.models import (
     LimitLockRow,
     OrganizationRow,
@@ -57,31 +57,17 @@ class Claimed:
     def run(self) -> domain.Run:
         """The run as the start left it: the columns it set, the rest as read."""
         row = self.row
-        return domain.Run(
-            id=domain.RunId(row.id),
-            org_id=domain.OrganizationId(row.org_id),
-            workflow_id=domain.WorkflowId(row.workflow_id),
-            schedule_id=None if row.schedule_id is None else domain.ScheduleId(row.schedule_id),
-            schedule_version_id=(
-                None
-                if row.schedule_version_id is None
-                else domain.ScheduleVersionId(row.schedule_version_id)
-            ),
-            trigger=domain.Trigger(row.trigger),
-            scheduled_for=row.scheduled_for,
-            available_at=row.available_at,
+        return rows.run_with(
+            row,
             state=domain.RunState.RUNNING,
             reason=None,
             attempt=row.attempt + 1,
-            max_attempts=row.max_attempts,
             worker_id=self.worker_id,
             lease_expires_at=self.lease_until,
             started_at=self.started_at,
             finished_at=row.finished_at,
-            input=row.input,
             result=row.result,
             error=row.error,
-            created_at=row.created_at,
         )
 
 

@@ -846,31 +846,17 @@ def _fenced_update() -> sa.Update:
 
 def _succeeded_run(row: _Running, result: domain.JsonValue, now: datetime) -> domain.Run:
     """A running run as the fenced update leaves it after a success."""
-    return domain.Run(
-        id=domain.RunId(row.id),
-        org_id=domain.OrganizationId(row.org_id),
-        workflow_id=domain.WorkflowId(row.workflow_id),
-        schedule_id=None if row.schedule_id is None else domain.ScheduleId(row.schedule_id),
-        schedule_version_id=(
-            None
-            if row.schedule_version_id is None
-            else domain.ScheduleVersionId(row.schedule_version_id)
-        ),
-        trigger=domain.Trigger(row.trigger),
-        scheduled_for=row.scheduled_for,
-        available_at=row.available_at,
+    return rows.run_with(
+        row,
         state=domain.RunState.SUCCEEDED,
         reason=None,
         attempt=row.attempt,
-        max_attempts=row.max_attempts,
         worker_id=row.worker_id,
         lease_expires_at=None,
         started_at=row.started_at,
         finished_at=now,
-        input=row.input,
         result=result,
         error=None,
-        created_at=row.created_at,
     )
 
 

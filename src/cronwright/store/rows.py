@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from cronwright import domain
@@ -137,6 +138,35 @@ def new_run_values(run: domain.NewRun) -> dict[str, Any]:
 
 
 def run(row: models.RunRow) -> domain.Run:
+    return run_with(
+        row,
+        state=domain.RunState(row.state),
+        reason=row.reason,
+        attempt=row.attempt,
+        worker_id=row.worker_id,
+        lease_expires_at=row.lease_expires_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        result=row.result,
+        error=row.error,
+    )
+
+
+def run_with(
+    row: Any,
+    *,
+    state: domain.RunState,
+    reason: str | None,
+    attempt: int,
+    worker_id: str | None,
+    lease_expires_at: datetime | None,
+    started_at: datetime | None,
+    finished_at: datetime | None,
+    result: domain.JsonValue,
+    error: str | None,
+) -> domain.Run:
+    """A run from ``row``'s fixed columns (what a run is: ids, trigger, slot, input) and the
+    given state columns: the claim and the finish know those without reading them back."""
     return domain.Run(
         id=domain.RunId(row.id),
         org_id=domain.OrganizationId(row.org_id),
@@ -150,17 +180,17 @@ def run(row: models.RunRow) -> domain.Run:
         trigger=domain.Trigger(row.trigger),
         scheduled_for=row.scheduled_for,
         available_at=row.available_at,
-        state=domain.RunState(row.state),
-        reason=row.reason,
-        attempt=row.attempt,
+        state=state,
+        reason=reason,
+        attempt=attempt,
         max_attempts=row.max_attempts,
-        worker_id=row.worker_id,
-        lease_expires_at=row.lease_expires_at,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
+        worker_id=worker_id,
+        lease_expires_at=lease_expires_at,
+        started_at=started_at,
+        finished_at=finished_at,
         input=row.input,
-        result=row.result,
-        error=row.error,
+        result=result,
+        error=error,
         created_at=row.created_at,
     )
 
