@@ -69,7 +69,6 @@ class _InFlight:
     claimed: queue.ClaimedRun
     interrupt: threading.Event = field(default_factory=threading.Event)
     released: bool = False
-    started: bool = False  # taken by a runner (else still in the local buffer)
     finishing: bool = False  # executed; its finish is queued for the writer
 
 
@@ -333,7 +332,6 @@ class Worker:
                     self._changed.notify_all()
                     return
                 entry = self._buffer.popleft()
-                entry.started = True
                 self._busy += 1
                 wants_runs = not self._buffer and self._wants_runs()
             if wants_runs:
