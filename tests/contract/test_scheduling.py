@@ -450,3 +450,28 @@ def test_the_database_clock_follows_the_server_between_readings(store: sql.SqlSt
     assert resynced >= first + timedelta(seconds=12.5)  # never backwards across a resync
     assert resynced < first + timedelta(seconds=42.5)  # the server's reading, not extrapolation
     assert abs(resynced - read_database_now(store.engine)) < timedelta(minutes=1)
+
+
+def test_after_writing_many_runs_postgresql_statistics_of_runs_are_refreshed(
+    store: sql.SqlStore, workflow: domain.Workflow, start: datetime
+) -> None:
+    on_postgresql = store.engine.dialect.name == "postgresql"
+    for n in range(3):
+        add(store, workflow, now=start, name=f"s{n}", cron="* * * * * *")  # every second
+    slots = scheduling.SqlSlotStore(store.engine, analyze_after=100)
+
+    def estimated_runs() -> float:
+        if not on_postgresql:  # SQLite's planner needs no statistics for the claim
+            return -1.0
+        with store.engine.connect() as connection:
+            found = connection.exec_driver_sql(
+                "SELECT reltuples FROM pg_class WHERE relname = 'runs'"
+            ).scalar_one()
+            return float(found)
+
+    assert estimated_runs() <= 0  # never analyzed: the planner guesses
+    slots.materialize(now=start, lookahead=timedelta(seconds=20))  # 3 x 21 slots: not yet
+    assert estimated_runs() <= 0
+    slots.materialize(now=start + timedelta(seconds=20), lookahead=timedelta(seconds=20))
+    assert len(runs_of(store)) == 3 * 41
+    assert estimated_runs() == (3 * 41 if on_postgresql else -1.0)

@@ -193,7 +193,9 @@ class RunRow(Base):
         sa.UniqueConstraint("schedule_id", "scheduled_for"),
         sa.ForeignKeyConstraint(["org_id", "schedule_id"], ["schedules.org_id", "schedules.id"]),
         sa.ForeignKeyConstraint(["org_id", "workflow_id"], ["workflows.org_id", "workflows.id"]),
-        sa.Index("ix_runs_state_available_at", "state", "available_at"),  # claiming
+        # Claiming takes pending runs in (available_at, id) order: with id in the index, a claim
+        # reads only the rows it takes, even when a burst shares one available_at.
+        sa.Index("ix_runs_state_available_at_id", "state", "available_at", "id"),
         sa.Index("ix_runs_org_id_id", "org_id", "id"),
         sa.Index("ix_runs_schedule_id_id", "schedule_id", "id"),
         sa.Index("ix_runs_finished_at", "finished_at"),  # alert scans: runs finished since

@@ -26,6 +26,8 @@ from cronwright.store.models import RunRow, ScheduleRow, ScheduleVersionRow
 
 log = logging.getLogger(__name__)
 
+# Runs written (by this store) after which PostgreSQL's statistics of ``runs`` are refreshed.
+ANALYZE_AFTER = 2000
 DEFAULT_BATCH = 500
 RUNS_CHANNEL = "cronwright_runs"  # PostgreSQL NOTIFY channel: "pending runs were written"
 # Rows per INSERT statement: keeps SQLite under its limit of bound parameters per statement.
@@ -119,10 +121,18 @@ class SqlSlotStore:
     reaches the other processes too. Either only cuts latency; polling stays the guarantee.
     """
 
-    def __init__(self, engine: Engine, *, on_pending: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        on_pending: Callable[[], None] | None = None,
+        analyze_after: int = ANALYZE_AFTER,
+    ) -> None:
         self._engine = engine
         self._dialect = engine.dialect.name
         self._on_pending = on_pending
+        self._analyze_after = analyze_after
+        self._written_since_analyze = 0
 
     @property
     def engine(self) -> Engine:
@@ -191,6 +201,10 @@ class SqlSlotStore:
                 self._notify(session)
         if pending:
             self._signal()
+        self._written_since_analyze += pending + missed
+        if self._written_since_analyze >= self._analyze_after:
+            self._written_since_analyze = 0
+            self._refresh_statistics()
         return Materialized(
             schedules=len(found),
             pending=pending,
@@ -199,6 +213,21 @@ class SqlSlotStore:
             failed=failed,
             more=len(found) == batch or capped > 0,
         )
+
+    def _refresh_statistics(self) -> None:
+        """PostgreSQL plans the claim from the table's statistics; right after a burst was
+        written they still describe the table without it, and the planner reads and sorts every
+        pending run on each claim instead of walking the claim index (21 ms against 0.15 ms a
+        claim for a burst of 10,000). Autovacuum analyzes within a minute or so; this does it
+        now. It takes no lock that blocks reads or writes."""
+        if self._dialect != "postgresql":
+            return
+        try:
+            with self._engine.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+                connection.exec_driver_sql("ANALYZE runs")
+        except sa.exc.DBAPIError:  # only a plan gets worse: never fail a tick over it
+            log.warning("could not analyze the runs table", exc_info=True)
 
     def earliest_next_fire_at(self) -> datetime | None:
         query = sa.select(sa.func.min(ScheduleRow.next_fire_at)).where(
