@@ -5,6 +5,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from tests.engine.conftest import Bench, python_step
 
 from cronwright import domain
@@ -156,3 +157,16 @@ def test_an_interrupted_run_stops_its_step_and_has_nothing_to_finish(bench: Benc
     run = bench.run([python_step("watcher", "watcher")])
     assert bench.executor.execute(bench.claim(run), interrupt=interrupt) is None
     assert [(s.name, s.state) for s in bench.steps(run)] == [("watcher", State.CANCELLED)]
+
+
+def test_an_error_of_the_executor_itself_reaches_the_caller(bench: Bench) -> None:
+    run = bench.run([python_step("s", "anything")])
+    claimed = bench.claim(run)
+
+    class BrokenRecorder:
+        def record_step(self, step: queue.StepRecord) -> None:
+            raise RuntimeError("the recorder is gone")
+
+    executor = Executor(bench.registry, bench.clock, BrokenRecorder())
+    with pytest.raises(RuntimeError, match="the recorder is gone"):
+        executor.execute(claimed)

@@ -145,21 +145,26 @@ class Executor:
         """:meth:`run` on a thread of its own, waited for: the outcome as soon as it is known,
         even while an abandoned step goes on."""
         outcomes: list[queue.RunOutcome | None] = []
+        failures: list[Exception] = []
         known = threading.Event()
 
         def done(outcome: queue.RunOutcome | None) -> None:
             outcomes.append(outcome)
             known.set()
 
-        threading.Thread(
-            target=self.run,
-            args=(claimed,),
-            kwargs={"on_done": done, "interrupt": interrupt},
-            name=f"cronwright-attempt-{claimed.id}",
-            daemon=True,
-        ).start()
+        def drive() -> None:
+            try:
+                self.run(claimed, on_done=done, interrupt=interrupt)
+            except Exception as exc:  # raised here, in the caller's thread
+                failures.append(exc)
+                known.set()
+
+        name = f"cronwright-attempt-{claimed.id}"
+        threading.Thread(target=drive, name=name, daemon=True).start()
         known.wait()
-        return outcomes[0]
+        if outcomes:
+            return outcomes[0]
+        raise failures[0]
 
 
 class _Status(Enum):
