@@ -97,6 +97,8 @@ _COMMON_TOKENS: dict[FieldKind, dict[str, int]] = {
 
 def _fast_mask(spec: FieldSpec, token: str) -> int | None:
     """The field's mask, or None when the general parser must look at it."""
+    if not token.isascii():  # str.upper() folds some other letters to ASCII (U+017F to 'S')
+        return None
     common = _COMMON_TOKENS.get(spec.kind)
     if common is not None:
         found = common.get(token)

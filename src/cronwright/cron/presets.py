@@ -75,7 +75,8 @@ def _time_of_day(at: object, name: str = "at") -> tuple[int, int]:
 def _weekday(day: object, name: str) -> int:
     """0 (Sunday) to 6 from a number 0-7 or a name such as ``"MON"`` or ``"monday"``."""
     if isinstance(day, str):
-        key = day.strip().upper()
+        # Fold case for ASCII only: str.upper() turns some other letters into ASCII ones.
+        key = day.strip().upper() if day.isascii() else day
         number = _WEEKDAY_NUMBERS.get(key, _FULL_WEEKDAYS.get(key))
         if number is None:
             raise ValueError(f"{name}: unknown weekday {day!r}; expected MON-SUN or 0-7")

@@ -54,6 +54,12 @@ BAD = [
     ("0\uff0c5 * * * *", "minute", 2, "\uff0c", "ASCII digits and separators"),  # full comma
     ("0 0 * * 1\u20135", "day of week", 10, "\u2013", "ASCII"),  # en dash
     ("0\u00a00 * * * *", "minute", 2, "\u00a0", "ASCII"),  # no-break space is no separator
+    # letters Python upper-cases to ASCII are not ASCII names
+    ("0 0 * * \u017fun", "day of week", 9, "\u017f", "ASCII"),  # long s (U+017F) upper-cases to S
+    ("0 0 * * \u017fun-mon", "day of week", 9, "\u017f", "ASCII"),
+    ("0 0 * * fr\u0131", "day of week", 11, "\u0131", "ASCII"),  # dotless i upper-cases to I
+    ("0 0 * jan-\u017fep *", "month", 11, "\u017f", "ASCII"),
+    ("0 0 * \u017fep *", "month", 7, "\u017f", "ASCII"),
     # reversed ranges
     ("5-1 * * * *", "minute", 1, "5-1", "reversed"),
     ("0 0 * * SAT-SUN", "day of week", 9, "SAT-SUN", "reversed"),

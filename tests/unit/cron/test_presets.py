@@ -52,6 +52,12 @@ def test_weekly_on_named_days_in_any_order_and_case() -> None:
     ]
 
 
+@pytest.mark.parametrize("day", ["\u017fun", "fr\u0131day"])  # upper-case to SUN, FRIDAY
+def test_weekly_folds_case_for_ascii_names_only(day: str) -> None:
+    with pytest.raises(ValueError, match="unknown weekday"):
+        presets.weekly(day, "08:30")
+
+
 def test_weekly_on_one_day() -> None:
     assert fires(presets.weekly("FRI", "17:00"), 2) == [
         "2026-01-02T17:00:00+00:00",
