@@ -27,8 +27,13 @@ class Cadence:
     @classmethod
     def of(cls, spec: domain.ScheduleSpec, *, hash_key: str) -> Cadence:
         """Parse ``spec`` (already validated when saved); ``hash_key`` seeds ``H`` fields."""
+        return cls.with_expression(cron.CronExpression.parse(spec.cron, hash_key=hash_key), spec)
+
+    @classmethod
+    def with_expression(cls, expr: cron.CronExpression, spec: domain.ScheduleSpec) -> Cadence:
+        """``spec`` with its expression parsed already (validation parses it to report errors)."""
         return cls(
-            expr=cron.CronExpression.parse(spec.cron, hash_key=hash_key),
+            expr=expr,
             zone=ZoneInfo(spec.timezone),
             dst_gap=cron.DstGap(spec.dst_gap.value),
             dst_fold=cron.DstFold(spec.dst_fold.value),

@@ -16,9 +16,9 @@ from enum import StrEnum
 from typing import Any
 
 from cronwright import clock, domain, errors
+from cronwright.planning.slots import Cadence
 from cronwright.service import paging, validation
 from cronwright.service.preview import Preview, preview
-from cronwright.service.timing import Timing
 from cronwright.store import base as store_base
 
 _EDIT_RETRIES = 3
@@ -107,8 +107,8 @@ class Schedules:
         while paused: what it would do once resumed)."""
         schedule = self._store.get_schedule(org_id, schedule_id)
         now = self._clock.now()
-        timing = validation.validate(schedule.spec, hash_key=schedule.hash_key, now=now)
-        return preview(timing, after=now, count=count)
+        cadence = validation.validate(schedule.spec, hash_key=schedule.hash_key, now=now)
+        return preview(cadence, after=now, count=count)
 
     def preview_expression(
         self,
@@ -131,8 +131,8 @@ class Schedules:
             dst_fold=dst_fold,
         )
         now = self._clock.now()
-        timing = validation.validate(check, hash_key=hash_key or "preview", now=now)
-        return preview(timing, after=now, count=count)
+        cadence = validation.validate(check, hash_key=hash_key or "preview", now=now)
+        return preview(cadence, after=now, count=count)
 
     # -- writes -----------------------------------------------------------------------------------
 
@@ -146,13 +146,13 @@ class Schedules:
         spec = validation.normalize(spec)
         hash_key = new_hash_key()
         now = self._clock.now()
-        timing = self._validate(org_id, spec, hash_key=hash_key, now=now)
+        cadence = self._validate(org_id, spec, hash_key=hash_key, now=now)
         with _workflow_as_field():
             return self._store.add_schedule(
                 org_id=org_id,
                 spec=spec,
                 hash_key=hash_key,
-                next_fire_at=_next_fire(spec, timing, now),
+                next_fire_at=_next_fire(spec, cadence, now),
                 author=author,
                 now=now,
             )
@@ -173,7 +173,7 @@ class Schedules:
             spec = validation.normalize(raw)
             hash_key = new_hash_key()
             try:
-                timing = validation.validate(spec, hash_key=hash_key, now=now)
+                cadence = validation.validate(spec, hash_key=hash_key, now=now)
             except errors.InvalidInput as exc:
                 field = f"schedules[{index}].{exc.field}"
                 raise errors.InvalidInput(field=field, message=exc.message) from exc
@@ -187,7 +187,7 @@ class Schedules:
             seen[identity] = index
             news.append(
                 domain.NewSchedule(
-                    spec=spec, hash_key=hash_key, next_fire_at=_next_fire(spec, timing, now)
+                    spec=spec, hash_key=hash_key, next_fire_at=_next_fire(spec, cadence, now)
                 )
             )
         with _workflow_as_field():
@@ -306,14 +306,14 @@ class Schedules:
             if spec == current.spec and not always:
                 return current
             now = self._clock.now()
-            timing = self._validate(org_id, spec, hash_key=current.hash_key, now=now)
+            cadence = self._validate(org_id, spec, hash_key=current.hash_key, now=now)
             try:
                 with _workflow_as_field():
                     return self._store.update_schedule(
                         org_id,
                         schedule_id,
                         spec=spec,
-                        next_fire_at=_next_fire(spec, timing, now),
+                        next_fire_at=_next_fire(spec, cadence, now),
                         event=event,
                         author=author,
                         now=now,
@@ -332,15 +332,15 @@ class Schedules:
         *,
         hash_key: str,
         now: datetime,
-    ) -> Timing:
-        timing = validation.validate(spec, hash_key=hash_key, now=now)
+    ) -> Cadence:
+        cadence = validation.validate(spec, hash_key=hash_key, now=now)
         with _workflow_as_field():
             self._store.get_workflow(org_id, spec.workflow_id)
-        return timing
+        return cadence
 
 
-def _next_fire(spec: domain.ScheduleSpec, timing: Timing, now: datetime) -> datetime | None:
-    return None if spec.paused else timing.next_fire(after=now)
+def _next_fire(spec: domain.ScheduleSpec, cadence: Cadence, now: datetime) -> datetime | None:
+    return None if spec.paused else cadence.next_fire_at(after=now)
 
 
 @contextmanager

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronwright import cron, domain, errors
+from cronwright.planning.slots import Cadence
 from cronwright.service.organizations import check_name
-from cronwright.service.timing import Timing
 
 MAX_ATTEMPTS = domain.schedule.MAX_ATTEMPTS
 MAX_CRON_LENGTH = 200
@@ -40,7 +40,7 @@ def parse_cron(text: str, *, hash_key: str) -> cron.CronExpression:
         raise errors.InvalidInput(field="cron", message=str(exc)) from exc
 
 
-def validate(spec: domain.ScheduleSpec, *, hash_key: str, now: datetime) -> Timing:
+def validate(spec: domain.ScheduleSpec, *, hash_key: str, now: datetime) -> Cadence:
     """Check everything about ``spec`` that needs no database; return its fire-time calculator.
 
     The workflow's existence in the organization is checked by the caller against the store.
@@ -56,14 +56,14 @@ def validate(spec: domain.ScheduleSpec, *, hash_key: str, now: datetime) -> Timi
         raise errors.InvalidInput(field="end_at", message="must be after start_at")
     _check_input(spec.input)
     _check_retry_policy(spec)
-    timing = Timing.of(expr, spec)
-    if expr.next(now, timing.zone, dst_gap=timing.dst_gap, dst_fold=timing.dst_fold) is None:
+    cadence = Cadence.with_expression(expr, spec)
+    if expr.next(now, cadence.zone, dst_gap=cadence.dst_gap, dst_fold=cadence.dst_fold) is None:
         raise errors.InvalidInput(field="cron", message=f"{spec.cron!r} never fires")
-    if timing.next_fire(after=now) is None:
+    if cadence.next_fire_at(after=now) is None:
         assert spec.end_at is not None  # only an end can stop an expression that fires
         message = "is in the past" if spec.end_at <= now else "leaves no fire time before it"
         raise errors.InvalidInput(field="end_at", message=message)
-    return timing
+    return cadence
 
 
 def _check_input(value: object) -> None:
