@@ -38,7 +38,8 @@ from cronwright.store.models import RunRow
 from cronwright.testing.postgres import PostgresCluster, PostgresUnavailableError
 from tests.chaos import node
 
-# Chaos runs share one xdist worker (--dist loadgroup): two at once on two cores measure the machine.
+# Chaos runs share one xdist worker (--dist loadgroup): two at once on two cores would
+# measure the machine.
 pytestmark = [pytest.mark.chaos, pytest.mark.xdist_group("chaos")]
 
 REPO = Path(__file__).parents[2]

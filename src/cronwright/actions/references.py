@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from cronwright import domain, errors
+from cronwright.domain import graph
 
 _BRACES = re.compile(r"\{\{([^{}]*)\}\}")
 _PATH = re.compile(r"\s*([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\s*")
@@ -165,11 +166,4 @@ def check_definition(
 
 def ancestors(name: str, steps: Mapping[str, domain.Step]) -> set[str]:
     """The steps ``name`` depends on, directly or through others."""
-    seen: set[str] = set()
-    todo = list(steps[name].depends_on)
-    while todo:
-        current = todo.pop()
-        if current not in seen:
-            seen.add(current)
-            todo.extend(steps[current].depends_on)
-    return seen
+    return graph.reachable(name, {step: d.depends_on for step, d in steps.items()})

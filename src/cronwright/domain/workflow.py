@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from cronwright import errors
+from cronwright.domain import graph
 from cronwright.domain.ids import OrganizationId, WorkflowId
 from cronwright.domain.json_values import JsonObject, JsonValue, canonical_json
 
@@ -227,26 +228,4 @@ def _parse_retries(raw: object, where: str) -> int:
 
 def find_cycle(steps: Collection[Step]) -> list[str] | None:
     """A dependency cycle as ``[a, b, ..., a]`` (first found in declared order), or None."""
-    edges = {step.name: step.depends_on for step in steps}
-    done: set[str] = set()
-    for start in edges:
-        if start in done:
-            continue
-        # Iterative DFS keeping the current path, so deep chains cannot hit the recursion limit.
-        path: list[str] = [start]
-        on_path = {start}
-        stack = [iter(edges[start])]
-        while stack:
-            nxt = next(stack[-1], None)
-            if nxt is None:
-                stack.pop()
-                finished = path.pop()
-                on_path.discard(finished)
-                done.add(finished)
-            elif nxt in on_path:
-                return [*path[path.index(nxt) :], nxt]
-            elif nxt not in done and nxt in edges:
-                path.append(nxt)
-                on_path.add(nxt)
-                stack.append(iter(edges[nxt]))
-    return None
+    return graph.find_cycle({step.name: step.depends_on for step in steps})

@@ -46,6 +46,7 @@ from cronwright import clock, domain, errors
 from cronwright.actions import references
 from cronwright.actions.base import StepContext, StepOutcome
 from cronwright.actions.registry import ActionRegistry
+from cronwright.domain import graph
 from cronwright.engine.watchdog import Watchdog
 from cronwright.planning import backoff
 from cronwright.store import queue
@@ -70,15 +71,9 @@ def ordered_steps(definition: domain.WorkflowDefinition) -> list[domain.Step]:
     """Steps so that each comes after the steps it depends on; ties keep declared order."""
     if len(definition.steps) == 1:
         return list(definition.steps)
-    done: set[str] = set()
-    ordered: list[domain.Step] = []
-    remaining = list(definition.steps)
-    while remaining:
-        ready = next(s for s in remaining if all(d in done for d in s.depends_on))
-        ordered.append(ready)
-        done.add(ready.name)
-        remaining.remove(ready)
-    return ordered
+    by_name = {step.name: step for step in definition.steps}
+    depends_on = {step.name: step.depends_on for step in definition.steps}
+    return [by_name[name] for name in graph.dependency_order(by_name, depends_on)]
 
 
 def cap_output(output: domain.JsonValue, limit: int = MAX_OUTPUT_BYTES) -> domain.JsonValue:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from cronwright import domain, errors
 from cronwright.actions import references, trigger
+from cronwright.domain import graph
 from cronwright.store import base as store_base
 
 _PAGE = 500
@@ -51,7 +52,7 @@ def check_triggers(
         for wid, w in workflows.items()
     }
     edges[workflow_id] = [t for _, t in targets]
-    cycle = _path_back(workflow_id, edges)
+    cycle = graph.cycle_through(workflow_id, edges)
     if cycle is not None:
         names = " -> ".join(_label(workflows.get(domain.WorkflowId(w)), w) for w in cycle)
         index = next(i for i, t in targets if t == cycle[1])
@@ -59,24 +60,6 @@ def check_triggers(
             field=f"definition.steps[{index}].config",
             message=f"trigger cycle: {names}; a workflow may not start itself, even through others",
         )
-
-
-def _path_back(start: int, edges: dict[int, list[int]]) -> list[int] | None:
-    """A path ``start -> ... -> start`` through ``edges``, or None (depth-first, no recursion)."""
-    parents: dict[int, int] = {}
-    todo = [(start, t) for t in reversed(edges.get(start, []))]
-    while todo:
-        parent, node = todo.pop()
-        if node == start:
-            path = [start, parent]
-            while path[-1] != start:
-                path.append(parents[path[-1]])
-            return list(reversed(path))
-        if node in parents:
-            continue
-        parents[node] = parent
-        todo.extend((node, t) for t in reversed(edges.get(node, [])))
-    return None
 
 
 def _label(workflow: domain.Workflow | None, workflow_id: int) -> str:
