@@ -17,6 +17,7 @@ URLs may hold passwords: they never appear in outputs, errors or ``repr``.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -118,7 +119,8 @@ class CeleryAction:
     def run(self, ctx: StepContext) -> StepOutcome:
         config = self.config
         try:
-            app = self.apps.get(config.broker_url, config.backend_url)
+            # Results are read only when waiting; without a wait, no backend is touched.
+            app = self.apps.get(config.broker_url, config.backend_url if config.wait else None)
         except ImportError:
             return StepOutcome.failure(
                 'the celery step kind needs Celery on this worker: pip install "cronwright[celery]"'
@@ -168,6 +170,13 @@ def _wait(
             f"{type(value).__name__}: {value}"
         )
     return StepOutcome.success({**output, "state": state, "result": _json(value)})
+
+
+def _stop_listening(result: Any) -> None:
+    """Unsubscribe from a result we no longer wait for now, while the backend is reachable;
+    left to garbage collection, Celery would try it whenever that happens."""
+    with contextlib.suppress(Exception):
+        result.backend.remove_pending_result(result)
 
 
 def _json(value: object) -> domain.JsonValue:

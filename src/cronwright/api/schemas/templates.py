@@ -113,9 +113,7 @@ class InstanceOut(OriginOut):
 
     @classmethod
     def of_instance(cls, instance: service_templates.Instance) -> InstanceOut:
-        return cls(
-            **OriginOut.of(instance.origin).model_dump(), workflow_id=instance.workflow.id
-        )
+        return cls(**OriginOut.of(instance.origin).model_dump(), workflow_id=instance.workflow.id)
 
 
 class OriginList(Out):
