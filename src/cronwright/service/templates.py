@@ -162,6 +162,35 @@ class Templates:
         rendered, _ = self._prepare(entry.template, parameters, schedule_name="preview")
         return rendered
 
+    def record(
+        self,
+        org_id: domain.OrganizationId,
+        schedule_id: domain.ScheduleId,
+        entry: CatalogEntry,
+        values: dict[str, domain.JsonValue],
+    ) -> template_records.ScheduleOrigin:
+        """Record that the schedule was made from ``entry`` with ``values`` (``apply`` makes
+        schedules from templates through its own plan); a record that says so already stays."""
+        current = self.origin(org_id, schedule_id)
+        wanted = (entry.template.name, entry.template.version, entry.source, values)
+        if current is not None and wanted == (
+            current.template,
+            current.template_version,
+            current.source,
+            current.parameters,
+        ):
+            return current
+        origin = template_records.ScheduleOrigin(
+            schedule_id=schedule_id,
+            template=entry.template.name,
+            template_version=entry.template.version,
+            source=entry.source,
+            parameters=values,
+            created_at=self._clock.now(),
+        )
+        self._store.record_origin(org_id, origin)
+        return origin
+
     def origin(
         self, org_id: domain.OrganizationId, schedule_id: domain.ScheduleId
     ) -> template_records.ScheduleOrigin | None:

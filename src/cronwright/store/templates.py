@@ -126,7 +126,15 @@ class SqlTemplates:
     def record_origin(
         self, org_id: domain.OrganizationId, origin: template_records.ScheduleOrigin
     ) -> None:
+        """Record (or replace: ``apply`` may move a schedule to another version or other values)
+        the template ``origin.schedule_id`` was made from."""
         with self._session(write=True) as session:
+            session.execute(
+                sa.delete(ScheduleTemplateRow).where(
+                    ScheduleTemplateRow.org_id == org_id,
+                    ScheduleTemplateRow.schedule_id == origin.schedule_id,
+                )
+            )
             session.add(
                 ScheduleTemplateRow(
                     schedule_id=origin.schedule_id,
