@@ -19,8 +19,10 @@ import pytest
 
 from cronwright.store import migrations, sql
 from cronwright.testing.postgres import PostgresCluster, PostgresUnavailableError
+from cronwright.testing.redis import RedisServer, RedisUnavailableError
 
 REQUIRE_POSTGRES = os.environ.get("CRONWRIGHT_REQUIRE_POSTGRES") == "1"
+REQUIRE_REDIS = os.environ.get("CRONWRIGHT_REQUIRE_REDIS") == "1"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 _database_names = (f"cw_test_{n}" for n in itertools.count(1))
 
@@ -35,6 +37,20 @@ def pg_cluster() -> Iterator[PostgresCluster]:
         pytest.skip(f"PostgreSQL is not available: {exc}")
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A Redis server for the session (the Celery tests' broker); skips without
+    ``redis-server``, unless ``CRONWRIGHT_REQUIRE_REDIS=1`` (CI) makes that a failure."""
+    try:
+        server = RedisServer.start()
+    except RedisUnavailableError as exc:
+        if REQUIRE_REDIS:
+            pytest.fail(f"Redis is required (CRONWRIGHT_REQUIRE_REDIS=1): {exc}")
+        pytest.skip(f"Redis is not available: {exc}")
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

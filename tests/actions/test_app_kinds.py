@@ -18,7 +18,7 @@ def test_the_app_installs_every_kind_and_refuses_shell_by_default(
 ) -> None:
     app = App(f"sqlite:///{tmp_path / 'app.db'}", clock=FakeClock(t0))
     try:
-        assert app.registry.kinds == {"python", "http", "shell", "trigger"}
+        assert app.registry.kinds == {"python", "http", "celery", "shell", "trigger"}
         with pytest.raises(errors.InvalidInput, match="shell steps are disabled by the operator"):
             app.service.workflows.create(app.organization.id, name="ls", definition=SHELL)
     finally:

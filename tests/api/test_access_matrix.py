@@ -88,6 +88,24 @@ def _key(api: Api, tenant: Tenant) -> int:
     return int(issued.key.id)
 
 
+def _template(api: Api, tenant: Tenant) -> str:
+    """A template of the tenant's own (a shipped one is everyone's, so it shows no scoping)."""
+    name = f"own-{next(_unique)}"
+    api.container.templates.save(tenant.org.id, {**TEMPLATE, "name": name}, author="test")
+    return name
+
+
+TEMPLATE: dict[str, Any] = {
+    "name": "matrix",
+    "description": "A template for the access matrix.",
+    "parameters": [
+        {"name": "url", "type": "url", "description": "Where", "default": "https://e.org"}
+    ],
+    "workflow": {"steps": [{"name": "get", "kind": "http", "config": {"url": "{{ params.url }}"}}]},
+    "schedule": {"cron": "0 4 * * *"},
+}
+
+
 def _s(suffix: str = "", **kw: Any) -> Build:
     return lambda api, t: Request(f"{V1}/schedules/{_schedule(api, t)}{suffix}", **kw)
 
@@ -171,6 +189,21 @@ REQUESTS: dict[tuple[str, str], Build] = {
     ("GET", f"{V1}/organization"): lambda api, t: Request(f"{V1}/organization"),
     ("PUT", f"{V1}/organization/quotas"): lambda api, t: Request(
         f"{V1}/organization/quotas", json={"max_schedules": 100, "max_concurrent_runs": 10}
+    ),
+    ("GET", f"{V1}/templates"): lambda api, t: Request(f"{V1}/templates"),
+    ("POST", f"{V1}/templates"): lambda api, t: Request(f"{V1}/templates", json=TEMPLATE),
+    ("GET", f"{V1}/templates/{{name}}"): lambda api, t: Request(
+        f"{V1}/templates/{_template(api, t)}"
+    ),
+    ("DELETE", f"{V1}/templates/{{name}}"): lambda api, t: Request(
+        f"{V1}/templates/{_template(api, t)}"
+    ),
+    ("POST", f"{V1}/templates/{{name}}/instantiate"): lambda api, t: Request(
+        f"{V1}/templates/{_template(api, t)}/instantiate",
+        json={"schedule_name": f"from-template-{next(_unique)}", "parameters": {}},
+    ),
+    ("GET", f"{V1}/templates/{{name}}/schedules"): lambda api, t: Request(
+        f"{V1}/templates/{_template(api, t)}/schedules"
     ),
 }
 

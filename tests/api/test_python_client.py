@@ -64,6 +64,12 @@ OPERATIONS = {
     "deleteWorkflow": "workflows.delete",
     "getWorkflow": "workflows.get",
     "updateWorkflow": "workflows.update",
+    "listTemplates": "templates.list",
+    "saveTemplate": "templates.save",
+    "getTemplate": "templates.get",
+    "deleteTemplate": "templates.delete",
+    "instantiateTemplate": "templates.instantiate",
+    "listTemplateSchedules": "templates.schedules",
     "healthz": "health",
     "readyz": "ready",
     "metrics": "metrics",
@@ -209,6 +215,27 @@ def test_admin_calls(api: Api, acme: Tenant) -> None:
         assert len(valid.fires) == 2
         assert client.health() == {"status": "ok"}
         assert "cronwright" in client.metrics()
+
+
+def test_a_schedule_from_a_shipped_template(api: Api, acme: Tenant) -> None:
+    with client_for(api, acme, "editor") as client:
+        names = [template.name for template in client.templates.list().items]
+        assert "http-health-check" in names
+        shown = client.templates.get("http-health-check")
+        assert {p.name for p in shown.parameters} >= {"url"}
+        made = client.templates.instantiate(
+            "http-health-check",
+            schedule_name="site-up",
+            parameters={"url": "https://www.example.org/health"},
+        )
+        assert client.schedules.get(made.schedule_id).name == "site-up"
+        origins = client.templates.schedules("http-health-check").items
+        assert [o.schedule_id for o in origins] == [made.schedule_id]
+        with pytest.raises(InvalidInput) as wrong:
+            client.templates.instantiate(
+                "http-health-check", schedule_name="bad", parameters={"url": "not a url"}
+            )
+        assert "parameters.url" in wrong.value.field_messages()
 
 
 def test_times_are_sent_as_aware_utc(api: Api, acme: Tenant) -> None:

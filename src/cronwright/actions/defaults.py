@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from cronwright import domain
-from cronwright.actions import http, python, shell, trigger
+from cronwright.actions import celery, http, python, shell, trigger
 from cronwright.actions.registry import ActionRegistry
 
 
@@ -16,9 +16,11 @@ def install_default_actions(
     trigger_port: trigger.ChainStarter | None,
     http_client_factory: http.HttpClientFactory = httpx.Client,
 ) -> ActionRegistry:
-    """Add ``http``, ``shell`` (refused with a clear message unless ``allow_shell``) and, given a
-    ``trigger_port``, ``trigger`` to ``registry`` (which has ``python`` already, or not)."""
+    """Add ``http``, ``celery``, ``shell`` (refused with a clear message unless
+    ``allow_shell``) and, given a ``trigger_port``, ``trigger`` to ``registry`` (which has
+    ``python`` already, or not)."""
     http.install(registry, http_client_factory)
+    celery.install(registry)
     shell.install(registry, allow=allow_shell)
     if trigger_port is not None:
         trigger.install(registry, trigger_port)

@@ -26,6 +26,7 @@ from cronwright.api.routes import (
     runs,
     schedule_runs,
     schedules,
+    templates,
     workflows,
 )
 
@@ -39,6 +40,7 @@ ROUTERS = (
     alert_channels.router,
     api_keys.router,
     organization.router,
+    templates.router,
 )
 
 DESCRIPTION = """\

@@ -15,8 +15,10 @@ from cronwright import clock as clock_module
 from cronwright import domain, service
 from cronwright.engine import alerts
 from cronwright.service import alert_channels, triggers
+from cronwright.service import templates as service_templates
 from cronwright.store import alert_channels as store_alert_channels
 from cronwright.store import queue, scheduling, sql
+from cronwright.store import templates as store_templates
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -24,6 +26,7 @@ class Container:
     service: service.Service
     alert_channels: alert_channels.AlertChannels
     triggers: triggers.Triggers
+    templates: service_templates.Templates
     queue: queue.RunQueue
     alerter: alerts.Alerter  # for test alerts; its loop runs elsewhere (App, the service runtime)
     clock: clock_module.Clock
@@ -51,9 +54,16 @@ class Container:
             with store.engine.connect() as connection:
                 connection.execute(sa.text("SELECT 1"))
 
+        built = service.Service.build(
+            store, chosen, check_config=check_config, retry_defaults=retry_defaults
+        )
         return cls(
-            service=service.Service.build(
-                store, chosen, check_config=check_config, retry_defaults=retry_defaults
+            service=built,
+            templates=service_templates.Templates(
+                built.workflows,
+                built.schedules,
+                store_templates.SqlTemplates(store.engine),
+                chosen,
             ),
             alert_channels=alert_channels.AlertChannels(
                 store_alert_channels.SqlAlertChannels(store.engine), chosen

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from cronwright import service
 from cronwright.api.container import Container
 from cronwright.service import alert_channels, triggers
+from cronwright.service import templates as service_templates
 from cronwright.store import queue
 
 
@@ -28,6 +29,10 @@ def get_triggers(request: Request) -> triggers.Triggers:
     return get_container(request).triggers
 
 
+def get_templates(request: Request) -> service_templates.Templates:
+    return get_container(request).templates
+
+
 def get_queue(request: Request) -> queue.RunQueue:
     return get_container(request).queue
 
@@ -37,3 +42,4 @@ ServiceDep = Annotated[service.Service, Depends(get_service)]
 AlertChannelsDep = Annotated[alert_channels.AlertChannels, Depends(get_alert_channels)]
 TriggersDep = Annotated[triggers.Triggers, Depends(get_triggers)]
 QueueDep = Annotated[queue.RunQueue, Depends(get_queue)]
+TemplatesDep = Annotated[service_templates.Templates, Depends(get_templates)]

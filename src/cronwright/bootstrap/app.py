@@ -25,12 +25,14 @@ from datetime import timedelta
 from types import FrameType
 from typing import Any, TypeVar
 
-from cronwright import actions, clock, domain, errors, service
+from cronwright import actions, clock, domain, errors, service, templates
 from cronwright.bootstrap import node
 from cronwright.engine import alerts, reaper, scheduler, worker
 from cronwright.service import alert_channels, schedules
+from cronwright.service import templates as service_templates
 from cronwright.store import alert_channels as store_alert_channels
 from cronwright.store import dialect, migrations, queue, sql
+from cronwright.store import templates as store_templates
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +101,12 @@ class App:
         self.organization = self._organization(organization)
         self.alert_channels = alert_channels.AlertChannels(
             store_alert_channels.SqlAlertChannels(self._engine), self._clock()
+        )
+        self.templates = service_templates.Templates(
+            self.service.workflows,
+            self.service.schedules,
+            store_templates.SqlTemplates(self._engine),
+            self._clock(),
         )
         self._stop_requested = threading.Event()
 
@@ -177,6 +185,42 @@ class App:
             self.scheduler.wake()
             return created
         updated = self.service.schedules.update(org_id, existing.id, wanted, author=AUTHOR)
+        if updated.version != existing.version:
+            self.scheduler.wake()
+        return updated
+
+    def schedule_template(
+        self,
+        name: str,
+        template: str,
+        *,
+        parameters: dict[str, Any] | None = None,
+        version: int | None = None,
+    ) -> domain.Schedule:
+        """Create the schedule ``name`` (and its workflow, of the same name) from a template
+        (``docs/templates.md``), or bring an existing one in line with the template and these
+        values: like :meth:`schedule`, running the same script again changes nothing."""
+        org_id = self.organization.id
+        given = dict(parameters or {})
+        existing = self._find_schedule(name)
+        if existing is None:
+            made = self.templates.instantiate(
+                org_id, template, schedule_name=name, parameters=given, version=version,
+                author=AUTHOR,
+            )  # fmt: skip
+            self.scheduler.wake()
+            return made.schedule
+        entry = self.templates.get(org_id, template, version=version)
+        rendered = self.templates.preview(org_id, template, parameters=given, version=version)
+        workflow = self.service.workflows.get(org_id, existing.spec.workflow_id)
+        if (
+            workflow.definition.to_json()
+            != self.service.workflows.parse(rendered.workflow).to_json()
+        ):
+            self.service.workflows.update(org_id, workflow.id, definition=rendered.workflow)
+        fields = templates.spec_fields(rendered.schedule)
+        updated = self.service.schedules.update(org_id, existing.id, fields, author=AUTHOR)
+        self.templates.record(org_id, existing.id, entry, rendered.values)
         if updated.version != existing.version:
             self.scheduler.wake()
         return updated

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from cronwright.cli import options, progress
+from cronwright.cli import options, progress, templates
 from cronwright.cli.admin.common import (
     DEFAULT_URL,
     EXIT_INVALID,
@@ -52,7 +52,9 @@ def command(
         fail(f"{file}: {exc}", EXIT_INVALID)
     with opened(url, retry_defaults=settings.retry_defaults) as ctx:
         document = declarative.load(text, file=str(file))
-        applier = declarative.Declarative(ctx.service, ctx.store, ctx.clock)
+        applier = declarative.Declarative(
+            ctx.service, ctx.store, ctx.clock, templates=templates.catalog(ctx)
+        )
         plan = applier.plan(document, prune=prune)
         if not dry_run and not plan.is_empty:
             with progress.tracker(enabled=progress.wanted(as_json=as_json)) as bars:

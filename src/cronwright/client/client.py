@@ -19,6 +19,7 @@ from cronwright.api.schemas import cron as cron_schemas
 from cronwright.api.schemas import organization as org_schemas
 from cronwright.api.schemas import runs as run_schemas
 from cronwright.api.schemas import schedules as schedule_schemas
+from cronwright.api.schemas import templates as template_schemas
 from cronwright.api.schemas import workflows as workflow_schemas
 from cronwright.client.transport import RetryPolicy, Transport
 from cronwright.clock import Clock, SystemClock
@@ -347,6 +348,39 @@ class Cron(_Resource):
         return self._send("POST", f"{API}/cron/validate", cron_schemas.CronValidateResponse, body)
 
 
+class Templates(_Resource):
+    def list(self) -> template_schemas.TemplateList:
+        """Shipped templates, then the organization's own (newest versions)."""
+        return self._get(f"{API}/templates", template_schemas.TemplateList)
+
+    def get(self, name: str, *, version: int | None = None) -> template_schemas.TemplateOut:
+        path = f"{API}/templates/{name}"
+        return self._get(path, template_schemas.TemplateOut, version=version)
+
+    def save(self, **document: Any) -> template_schemas.TemplateOut:
+        """The next version of one of the organization's templates (docs/templates.md)."""
+        body = _body(template_schemas.TemplateSave, document)
+        return self._send("POST", f"{API}/templates", template_schemas.TemplateOut, body)
+
+    def delete(self, name: str) -> None:
+        self._delete(f"{API}/templates/{name}")
+
+    def instantiate(
+        self, name: str, *, schedule_name: str, **options: Any
+    ) -> template_schemas.InstanceOut:
+        """A workflow and a schedule from the template; ``parameters``, ``workflow_name``,
+        ``version`` and ``paused`` as in ``POST /templates/{name}/instantiate``."""
+        fields = {"schedule_name": schedule_name, **options}
+        body = _body(template_schemas.Instantiate, fields)
+        path = f"{API}/templates/{name}/instantiate"
+        return self._send("POST", path, template_schemas.InstanceOut, body)
+
+    def schedules(self, name: str) -> template_schemas.OriginList:
+        """The schedules made from the template, with the version and values of each."""
+        path = f"{API}/templates/{name}/schedules"
+        return self._get(path, template_schemas.OriginList)
+
+
 class Client:
     """The REST API of a cronwright server, as the organization of ``api_key``.
 
@@ -381,6 +415,7 @@ class Client:
         self.api_keys = ApiKeys(self._transport)
         self.organization = Organization(self._transport)
         self.cron = Cron(self._transport)
+        self.templates = Templates(self._transport)
 
     def health(self) -> dict[str, Any]:
         """``/healthz``: the process answers."""

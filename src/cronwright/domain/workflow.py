@@ -18,7 +18,7 @@ from cronwright.domain import graph
 from cronwright.domain.ids import OrganizationId, WorkflowId
 from cronwright.domain.json_values import JsonObject, JsonValue, canonical_json
 
-ACTION_KINDS = frozenset({"http", "python", "shell", "trigger"})
+ACTION_KINDS = frozenset({"celery", "http", "python", "shell", "trigger"})
 STEP_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_STEPS = 100
 MAX_STEP_TIMEOUT = timedelta(days=1)

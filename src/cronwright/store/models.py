@@ -349,3 +349,37 @@ class LimitLockRow(Base):
     __tablename__ = "limit_locks"
 
     key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+
+
+class TemplateRow(Base):
+    """One version of an organization's own template; a save adds the next version."""
+
+    __tablename__ = "templates"
+    __table_args__ = (sa.UniqueConstraint("org_id", "name", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = org_fk()
+    name: Mapped[str] = mapped_column(sa.String(64))
+    version: Mapped[int]
+    document: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    author: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ScheduleTemplateRow(Base):
+    """The template (and its version) a schedule was made from; none for other schedules."""
+
+    __tablename__ = "schedule_templates"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(["org_id", "schedule_id"], ["schedules.org_id", "schedules.id"]),
+        sa.Index("ix_schedule_templates_org_id_template", "org_id", "template"),
+        sa.CheckConstraint("source IN ('shipped', 'organization')", name="source"),
+    )
+
+    schedule_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+    template: Mapped[str] = mapped_column(sa.String(64))
+    template_version: Mapped[int]
+    source: Mapped[str] = mapped_column(sa.String(16))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

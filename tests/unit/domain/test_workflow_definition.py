@@ -93,7 +93,7 @@ def test_an_edge_back_to_an_ancestor_is_reported_as_a_cycle(
         (
             {"steps": [step("a", kind="ftp")]},
             "definition.steps[0].kind",
-            "unknown step kind 'ftp'; known kinds: http, python, shell, trigger",
+            "unknown step kind 'ftp'; known kinds: celery, http, python, shell, trigger",
         ),
         (
             {"steps": [{"name": "a", "kind": "http", "config": [1]}]},

@@ -10,11 +10,14 @@ The format is described in docs/apply.md.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import TypeVar
 
 from cronwright import clock, domain
 from cronwright.service import Service, workflow_graph
+from cronwright.service import templates as service_templates
+from cronwright.service.declarative import templated
 from cronwright.service.declarative.document import Document, format_duration, parse_duration, read
 from cronwright.service.declarative.execute import ChangedMeanwhile, execute
 from cronwright.service.declarative.plan import Plan, Planner
@@ -31,8 +34,19 @@ def load(text: str, *, file: str) -> Document:
 
 
 class Declarative:
-    def __init__(self, service: Service, store: store_base.Store, clock: clock.Clock) -> None:
+    def __init__(
+        self,
+        service: Service,
+        store: store_base.Store,
+        clock: clock.Clock,
+        *,
+        templates: service_templates.Templates | None = None,
+    ) -> None:
+        """``templates``: the catalog that schedules with a ``template:`` key are made from;
+        without it, such a schedule is refused."""
         self._service = service
+        self._store = store
+        self._templates = templates
         self._planner = Planner(
             organizations=store.list_organizations,
             workflows=lambda org_id: _all(
@@ -58,12 +72,38 @@ class Declarative:
 
     def plan(self, document: Document, *, prune: bool = False) -> Plan:
         """What applying ``document`` would change; validates everything, writes nothing."""
-        return self._planner.plan(document, prune=prune)
+        used: tuple[templated.TemplateUsed, ...] = ()
+        if any(entry.template is not None for entry in document.schedules):
+            if self._templates is None:
+                raise document.source.error("schedules", "templates are not available here")
+            org = next(
+                (o for o in self._store.list_organizations() if o.name == document.organization),
+                None,
+            )
+            document, used = templated.expand(
+                document, self._templates, None if org is None else org.id
+            )
+        return dataclasses.replace(self._planner.plan(document, prune=prune), templates_used=used)
 
     def apply(
         self, plan: Plan, *, author: str, advance: Callable[[int], None] = lambda _n: None
     ) -> domain.Organization:
-        return execute(self._service, plan, author=author, advance=advance)
+        org = execute(self._service, plan, author=author, advance=advance)
+        used = tuple(
+            item for item in plan.templates_used if isinstance(item, templated.TemplateUsed)
+        )
+        if used and self._templates is not None:
+            templated.record(
+                self._templates,
+                lambda org_id: _all(
+                    lambda cursor: self._service.schedules.list(
+                        org_id, cursor=cursor, limit=domain.MAX_PAGE_SIZE
+                    )
+                ),
+                org.id,
+                used,
+            )
+        return org
 
 
 def _all(page: Callable[[str | None], domain.Page[T]]) -> list[T]:

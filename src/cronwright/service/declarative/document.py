@@ -28,7 +28,8 @@ _ENUMS: dict[str, type[StrEnum]] = {
 DURATION_FIELDS = frozenset(
     {"catchup_window", "misfire_grace", "backoff_initial", "backoff_max", "timeout", "jitter"}
 )
-_SCHEDULE_KEYS = frozenset({"workflow", *domain.SPEC_FIELDS} - {"workflow_id"})
+_SCHEDULE_KEYS = frozenset({"workflow", "template", *domain.SPEC_FIELDS} - {"workflow_id"})
+_TEMPLATE_KEYS = frozenset({"name", "version", "parameters"})
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNITS = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
 _UNITS |= {"s": timedelta(seconds=1), "ms": timedelta(milliseconds=1)}
@@ -42,12 +43,22 @@ class WorkflowEntry:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TemplateUse:
+    """A schedule made from a template: its workflow and fields come from the template."""
+
+    name: str
+    version: int | None  # None: the newest
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ScheduleEntry:
     path: str  # schedules[i]
     name: str
     workflow: str
     fields: dict[str, Any]  # ScheduleSpec fields given in the file, already typed
     paused: bool | None  # None: the file leaves pausing to the operators
+    template: TemplateUse | None = None  # fields given beside it override the template's
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,19 +123,48 @@ def _schedule(source: Source, path: str, raw: object) -> ScheduleEntry:
         raise source.error(path, "must be a mapping with 'name', 'workflow' and 'cron'")
     _no_unknown(source, path, raw, _SCHEDULE_KEYS)
     name = _string(source, f"{path}.name", raw.get("name"))
-    workflow = _string(source, f"{path}.workflow", raw.get("workflow"))
-    _string(source, f"{path}.cron", raw.get("cron"))
+    template = _template(source, f"{path}.template", raw.get("template"))
+    if template is None:
+        workflow = _string(source, f"{path}.workflow", raw.get("workflow"))
+        _string(source, f"{path}.cron", raw.get("cron"))
+    else:  # the template makes the workflow; named after the schedule unless the file says
+        workflow = _string(source, f"{path}.workflow", raw.get("workflow", name))
     fields: dict[str, Any] = {}
     paused: bool | None = None
     for key, value in raw.items():
         where = f"{path}.{key}"
-        if key in ("name", "workflow"):
+        if key in ("name", "workflow", "template"):
             continue
         if key == "paused":
             paused = _bool(source, where, value)
         else:
             fields[key] = _field(source, where, str(key), value)
-    return ScheduleEntry(path=path, name=name, workflow=workflow, fields=fields, paused=paused)
+    return ScheduleEntry(
+        path=path, name=name, workflow=workflow, fields=fields, paused=paused, template=template
+    )
+
+
+def _template(source: Source, where: str, raw: object) -> TemplateUse | None:
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw = {"name": raw}
+    if not isinstance(raw, Mapping):
+        raise source.error(where, "must be a template's name, or a mapping with 'name'")
+    _no_unknown(source, where, raw, _TEMPLATE_KEYS)
+    name = _string(source, f"{where}.name", raw.get("name"))
+    version = raw.get("version")
+    if version is not None and (
+        isinstance(version, bool) or not isinstance(version, int) or version < 1
+    ):
+        raise source.error(f"{where}.version", "must be a whole number >= 1")
+    parameters = raw.get("parameters", {})
+    if not isinstance(parameters, Mapping):
+        raise source.error(f"{where}.parameters", "must be a mapping of parameter values")
+    for key in parameters:
+        if not isinstance(key, str):
+            raise source.error(f"{where}.parameters", f"key {key!r} must be text; quote it")
+    return TemplateUse(name=name, version=version, parameters=dict(parameters))
 
 
 def _field(source: Source, where: str, key: str, value: object) -> Any:

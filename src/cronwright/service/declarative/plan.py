@@ -80,6 +80,8 @@ class Plan:
     schedule_updates: tuple[ScheduleUpdate, ...] = ()
     schedule_deletes: tuple[domain.Schedule, ...] = ()
     workflow_names: dict[domain.WorkflowId, str] = field(default_factory=dict)
+    # Schedules made from templates (templated.TemplateUsed), to record after applying.
+    templates_used: tuple[object, ...] = ()
 
     @property
     def size(self) -> int:
