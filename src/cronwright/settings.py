@@ -204,20 +204,16 @@ class Settings(BaseSettings):
         shown: dict[str, str] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
-            if name == "database_url":
-                text = _hide_password(value)
-            elif isinstance(value, SecretStr):
-                text = "***" if value.get_secret_value() else ""
-            elif value is None:
-                text = ""
-            elif isinstance(value, timedelta):
-                text = _format_duration(value)
-            elif isinstance(value, bool):
-                text = "true" if value else "false"
-            else:
-                text = str(value)
-            shown[env_name(name)] = text
+            shown[env_name(name)] = (
+                _hide_password(value) if name == "database_url" else _printable(value)
+            )
         return shown
+
+
+def shown_default(field: str) -> str:
+    """The default of a setting as ``cronwright config`` would print it ("" for none)."""
+    default = Settings.model_fields[field].get_default(call_default_factory=True)
+    return _printable(default)
 
 
 def env_name(field: str) -> str:
@@ -271,6 +267,18 @@ def _message(error: Any) -> str:
 
 # The duration bounds this module uses, by the repr pydantic reports them with.
 _TIMEDELTA_BOUNDS = {repr(timedelta(0)): timedelta(0)}
+
+
+def _printable(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        return "***" if value.get_secret_value() else ""
+    if value is None:
+        return ""
+    if isinstance(value, timedelta):
+        return _format_duration(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _shown(value: Any) -> str:
