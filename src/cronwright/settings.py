@@ -8,7 +8,9 @@ start by :func:`describe_error` with one line naming the variable:
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -208,6 +210,33 @@ class Settings(BaseSettings):
                 _hide_password(value) if name == "database_url" else _printable(value)
             )
         return shown
+
+
+# CRONWRIGHT_* variables read by the test suite and tools, not by Settings.
+OTHER_VARIABLES = frozenset(
+    {"CRONWRIGHT_REQUIRE_POSTGRES", "CRONWRIGHT_REQUIRE_BROWSER", "CRONWRIGHT_CHROMIUM"}
+)
+_SIMILAR = 0.75  # difflib ratio (of the names after the prefix) that marks a misspelling
+
+
+def misspelt_variables(environ: Mapping[str, str]) -> list[str]:
+    """A warning for each ``CRONWRIGHT_*`` variable that is no setting but close to one:
+    ``CRONWRIGHT_WORKER_CONCURENCY is not a setting; did you mean
+    CRONWRIGHT_WORKER_CONCURRENCY?`` (Settings ignores unknown names, so a typo would
+    silently leave the default in force.)"""
+    known = [name.upper() for name in Settings.model_fields]
+    warnings = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in OTHER_VARIABLES:
+            continue
+        suffix = upper.removeprefix(ENV_PREFIX)
+        if suffix in known:
+            continue
+        close = difflib.get_close_matches(suffix, known, n=1, cutoff=_SIMILAR)
+        if close:
+            warnings.append(f"{name} is not a setting; did you mean {ENV_PREFIX}{close[0]}?")
+    return warnings
 
 
 def shown_default(field: str) -> str:

@@ -6,11 +6,13 @@ Each command group registers itself below; failures of any command are reported 
 
 from __future__ import annotations
 
+import os
 from importlib import metadata
 from typing import Annotated
 
 import typer
 
+from cronwright import settings
 from cronwright.cli import admin, apply, config, cron, db, dbcopy, failures, helptext, serve
 
 app = typer.Typer(
@@ -65,6 +67,8 @@ def _root(
     (a flag, a setting, a file, a URL).
     """
     failures.debug = debug
+    for warning in settings.misspelt_variables(os.environ):
+        typer.echo(f"warning: {warning}", err=True)
 
 
 helptext.install()

@@ -15,6 +15,7 @@ import typer
 from cronwright import settings as settings_module
 from cronwright.bootstrap import errors as startup
 
+
 def described(text: str, setting: str) -> str:
     """Help for a flag that sets ``setting``: what it does, its variable and its default."""
     default = settings_module.shown_default(setting)
@@ -35,9 +36,7 @@ Concurrency = Annotated[
 ]
 MetricsPort = Annotated[
     int | None,
-    typer.Option(
-        "--metrics-port", help=described("Serve /metrics on this port", "metrics_port")
-    ),
+    typer.Option("--metrics-port", help=described("Serve /metrics on this port", "metrics_port")),
 ]
 LogLevel = Annotated[
     str | None,
