@@ -7,7 +7,6 @@ import os
 from collections.abc import Iterator
 from importlib import metadata
 
-import click
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -19,7 +18,7 @@ from tests.cli.conftest import cronwright
 runner = CliRunner()
 
 
-def commands(group: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+def commands(group: object, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     yield path
     for name, sub in getattr(group, "commands", {}).items():
         yield from commands(sub, (*path, name))
