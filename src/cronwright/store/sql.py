@@ -676,7 +676,11 @@ class SqlStore:
         ).first()
         if taken is None:
             organization = self._organization_row(session, org_id)
-            raise errors.QuotaExceeded(quota="max_schedules", limit=organization.max_schedules)
+            raise errors.QuotaExceeded(
+                quota="max_schedules",
+                limit=organization.max_schedules,
+                organization=organization.name,
+            )
 
     def _conflict(
         self,
