@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cronwright import clock, cron
+from cronwright.service import validation
 
 # Where "now" comes from when --after is not given; tests put a FakeClock factory here.
 make_clock: Callable[[], clock.Clock] = clock.SystemClock
@@ -79,7 +80,10 @@ def _zone(name: str, expression: str, as_json: bool) -> tzinfo:
             expression,
             field="timezone",
             token=name,
-            message=f"unknown time zone {name!r}; use an IANA name such as Europe/Berlin",
+            message=f"unknown time zone {name!r}; use an IANA name such as Europe/Berlin"
+            + validation.did_you_mean(name.strip(), validation.zone_names(), folded=True).replace(
+                ";", ",", 1
+            ),
         )
 
 

@@ -38,7 +38,8 @@ def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     """Print ``error: message`` (after the traceback being handled, when debugging); exit."""
     if debugging() and sys.exc_info()[1] is not None:
         traceback.print_exc()
-    typer.echo(f"error: {message}", err=True)
+    for line in message.splitlines() or [""]:
+        typer.echo(f"error: {line}", err=True)
     raise typer.Exit(code)
 
 
