@@ -108,8 +108,12 @@ class StaleVersion(Conflict):
 class QuotaExceeded(CronwrightError):  # noqa: N818 - the public names callers catch
     """An organization reached one of its limits."""
 
-    def __init__(self, *, quota: str, limit: int) -> None:
-        super().__init__(f"the organization's {quota} quota of {limit} is reached")
+    def __init__(self, *, quota: str, limit: int, organization: str | None = None) -> None:
+        flag = f" --org {organization}" if organization is not None else ""
+        super().__init__(
+            f"the organization's {quota} quota of {limit} is reached; the operator sets quotas "
+            f"with `cronwright org quotas{flag}`, or App({quota}=...) in a script"
+        )
         self.quota = quota
         self.limit = limit
 

@@ -8,7 +8,9 @@ start by :func:`describe_error` with one line naming the variable:
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any
@@ -204,20 +206,43 @@ class Settings(BaseSettings):
         shown: dict[str, str] = {}
         for name in type(self).model_fields:
             value = getattr(self, name)
-            if name == "database_url":
-                text = _hide_password(value)
-            elif isinstance(value, SecretStr):
-                text = "***" if value.get_secret_value() else ""
-            elif value is None:
-                text = ""
-            elif isinstance(value, timedelta):
-                text = _format_duration(value)
-            elif isinstance(value, bool):
-                text = "true" if value else "false"
-            else:
-                text = str(value)
-            shown[env_name(name)] = text
+            shown[env_name(name)] = (
+                _hide_password(value) if name == "database_url" else _printable(value)
+            )
         return shown
+
+
+# CRONWRIGHT_* variables read by the test suite and tools, not by Settings.
+OTHER_VARIABLES = frozenset(
+    {"CRONWRIGHT_REQUIRE_POSTGRES", "CRONWRIGHT_REQUIRE_BROWSER", "CRONWRIGHT_CHROMIUM"}
+)
+_SIMILAR = 0.75  # difflib ratio (of the names after the prefix) that marks a misspelling
+
+
+def misspelt_variables(environ: Mapping[str, str]) -> list[str]:
+    """A warning for each ``CRONWRIGHT_*`` variable that is no setting but close to one:
+    ``CRONWRIGHT_WORKER_CONCURENCY is not a setting; did you mean
+    CRONWRIGHT_WORKER_CONCURRENCY?`` (Settings ignores unknown names, so a typo would
+    silently leave the default in force.)"""
+    known = [name.upper() for name in Settings.model_fields]
+    warnings = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in OTHER_VARIABLES:
+            continue
+        suffix = upper.removeprefix(ENV_PREFIX)
+        if suffix in known:
+            continue
+        close = difflib.get_close_matches(suffix, known, n=1, cutoff=_SIMILAR)
+        if close:
+            warnings.append(f"{name} is not a setting; did you mean {ENV_PREFIX}{close[0]}?")
+    return warnings
+
+
+def shown_default(field: str) -> str:
+    """The default of a setting as ``cronwright config`` would print it ("" for none)."""
+    default = Settings.model_fields[field].get_default(call_default_factory=True)
+    return _printable(default)
 
 
 def env_name(field: str) -> str:
@@ -271,6 +296,18 @@ def _message(error: Any) -> str:
 
 # The duration bounds this module uses, by the repr pydantic reports them with.
 _TIMEDELTA_BOUNDS = {repr(timedelta(0)): timedelta(0)}
+
+
+def _printable(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        return "***" if value.get_secret_value() else ""
+    if value is None:
+        return ""
+    if isinstance(value, timedelta):
+        return _format_duration(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _shown(value: Any) -> str:

@@ -14,7 +14,7 @@ from cronwright import domain, errors, service
 from cronwright.cli import app
 from cronwright.cli.admin import common
 from cronwright.clock import FakeClock
-from cronwright.store import sql
+from cronwright.store import migrations, sql
 from tests.cli.conftest import cronwright, on_terminal
 
 runner = CliRunner()
@@ -207,9 +207,13 @@ def test_trigger_backfill_and_runs(
 
 
 def test_an_unmigrated_database_says_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "new.db").touch()
     code, out = cli(f"sqlite:///{tmp_path / 'new.db'}", "org", "list")
-    assert code == 1
-    assert "run cronwright db upgrade" in out
+    assert (code, out) == (
+        1,
+        f"error: the database is at revision base, not {migrations.head()}: "
+        "run cronwright db upgrade\n",
+    )
 
 
 def test_installed_script_end_to_end(tmp_path: Path) -> None:
@@ -285,6 +289,6 @@ def test_a_name_shared_by_two_schedules_asks_for_the_id(
 def test_an_unreachable_database_is_one_line_not_a_traceback() -> None:
     code, out = cli("postgresql://nobody@127.0.0.1:1/none", "org", "list")
     assert code == 1
-    assert out.startswith("error: cannot use the database: ")
+    assert out.startswith("error: cannot connect to postgresql://nobody@127.0.0.1:1/none: ")
     assert "Traceback" not in out
     assert len(out.splitlines()) == 1

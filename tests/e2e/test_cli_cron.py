@@ -183,13 +183,19 @@ def test_bad_after_is_refused() -> None:
     assert "error: after: 'next tuesday' is not an ISO-8601 date and time" in result.stderr
 
 
-def test_expression_that_never_fires() -> None:
-    result = runner.invoke(app, ["cron", "0 0 30 2 *", "--after", "2026-01-01"])
-    assert result.exit_code == 0
-    assert "It never fires after Thu 2026-01-01 00:00 UTC in UTC." in result.stdout
-    as_json = json.loads(runner.invoke(app, ["cron", "0 0 30 2 *", "--json"]).stdout)
-    assert as_json["valid"] is True
-    assert as_json["fire_times"] == []
+def test_expression_that_never_fires_says_it_cannot_be_saved_and_exits_1() -> None:
+    result = run("cron", "0 0 30 2 *", "--after", "2026-01-01")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "0 0 30 2 *",
+        "At 00:00 on day 30 of the month in February",
+        "It never fires after Thu 2026-01-01 00:00 UTC in UTC: cronwright apply and the API "
+        "refuse to save it.",
+    ]
+    as_json = runner.invoke(app, ["cron", "0 0 30 2 *", "--json"])
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.stdout)["valid"] is True
+    assert json.loads(as_json.stdout)["fire_times"] == []
 
 
 def test_hash_key_resolves_h_the_same_way_every_time() -> None:

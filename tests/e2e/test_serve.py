@@ -233,7 +233,10 @@ def test_an_unreachable_database_is_a_start_up_error(tmp_path: Path) -> None:
     url = f"postgresql://cron@127.0.0.1:{port}/cron"
     done = run(["worker"], env=environment(database_url=url), cwd=tmp_path)
     assert done.returncode == 1, done
-    assert done.stderr.startswith("cronwright: cannot open the database: "), done.stderr
+    assert done.stderr == (
+        f"cronwright: cannot connect to {url}: Connection refused; check that the server runs "
+        "and that the URL (--url or CRONWRIGHT_DATABASE_URL) is right\n"
+    )
     assert done.stderr.count("\n") == 1, done.stderr
 
 

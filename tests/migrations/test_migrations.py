@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from cronwright.cli import app
@@ -80,5 +81,13 @@ def test_the_db_commands_migrate_the_url_from_the_option_or_the_environment(
     assert result.exit_code == 0, result.output
     assert result.output == f"database at revision {migrations.head()}\n"
     result = runner.invoke(app, ["db", "downgrade", "base", "--url", empty_url])
+    shown = make_url(empty_url).render_as_string(hide_password=True)
+    assert (result.exit_code, result.output) == (
+        2,
+        f"error: Drop every table of {shown} (at revision {migrations.head()}) deletes data: "
+        "run it on a terminal to confirm, or add --yes\n",
+    )
+    assert "schedules" in table_names(empty_url)
+    result = runner.invoke(app, ["db", "downgrade", "base", "--yes", "--url", empty_url])
     assert (result.exit_code, result.output) == (0, "database at revision base\n")
     assert table_names(empty_url) == {"alembic_version"}

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import difflib
+import os
+import subprocess
 from datetime import timedelta
 
 import pydantic
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cronwright import domain, settings
 from cronwright.settings import Settings
+from tests.cli.conftest import command as cli_command
 
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
     for name in list(os.environ):
         if name.startswith(settings.ENV_PREFIX):
             monkeypatch.delenv(name)
@@ -173,3 +177,55 @@ def test_masked_hides_secrets_and_url_passwords(monkeypatch: pytest.MonkeyPatch)
     assert chosen.python_module_names == ["acme.jobs", "acme.more"]
     assert chosen.is_postgres
     assert set(shown) == {settings.env_name(name) for name in Settings.model_fields}
+
+
+# -- misspelt variables ---------------------------------------------------------------------------
+
+
+def test_a_misspelt_variable_is_named_with_the_closest_setting() -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CRONWRIGHT_")},
+        "CRONWRIGHT_WORKER_CONCURENCY": "8",
+        "CRONWRIGHT_DATABASE_PASSWORD": "a secret of a tool, not a setting",
+        "CRONWRIGHT_REQUIRE_POSTGRES": "1",
+    }
+    done = subprocess.run(
+        [*cli_command(), "config"], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    assert done.stderr == (
+        "warning: CRONWRIGHT_WORKER_CONCURENCY is not a setting; "
+        "did you mean CRONWRIGHT_WORKER_CONCURRENCY?\n"
+    )
+    assert "CRONWRIGHT_WORKER_CONCURRENCY=5\n" in done.stdout  # the typo changed nothing
+
+
+@given(
+    field=st.sampled_from(sorted(settings.Settings.model_fields)),
+    data=st.data(),
+)
+def test_one_letter_dropped_from_a_setting_is_recognised(field: str, data: st.DataObject) -> None:
+    name = settings.env_name(field)
+    suffix = name.removeprefix(settings.ENV_PREFIX)
+    if len(suffix) < 5:  # too short to tell a typo from another word
+        return
+    at = data.draw(st.integers(0, len(suffix) - 1))
+    typo = settings.ENV_PREFIX + suffix[:at] + suffix[at + 1 :]
+    if typo.upper() in {settings.env_name(f) for f in settings.Settings.model_fields}:
+        return
+    warnings = settings.misspelt_variables({typo: "1"})
+    assert len(warnings) == 1
+    suggested = warnings[0].rsplit(" ", 1)[1].rstrip("?")
+    # The suggestion is the setting, or one as close (DATABASE_URL/..., PORT/SMTP_PORT).
+    assert (
+        suggested == name
+        or difflib.SequenceMatcher(None, typo, suggested).ratio()
+        >= difflib.SequenceMatcher(None, typo, name).ratio()
+    )
+
+
+def test_known_and_foreign_variables_are_not_warned_about() -> None:
+    environ = {settings.env_name(field): "" for field in settings.Settings.model_fields}
+    environ |= dict.fromkeys(settings.OTHER_VARIABLES, "1")
+    environ |= {"CRONWRIGHT_DATABASE_PASSWORD": "x", "PATH": "/bin", "cronwright_port": "1"}
+    assert settings.misspelt_variables(environ) == []

@@ -77,7 +77,8 @@ def test_a_schedules_history_shows_its_manual_and_retry_runs(
     manual = triggers.trigger_now(org.id, hourly.id)
     retry = triggers.retry_run(org.id, slot.id)
     elsewhere = triggers.trigger_now(org.id, other.id)
-    assert manual.schedule_id is retry.schedule_id is None  # not slots
+    # Not slots (their rows keep no schedule_id), but read as the schedule's runs.
+    assert manual.schedule_id == retry.schedule_id == hourly.id
     history = svc.runs.list_for_schedule(org.id, hourly.id).items
     assert [run.id for run in history] == [retry.id, manual.id, slot.id]
     assert [run.id for run in svc.runs.list_for_schedule(org.id, other.id).items] == [elsewhere.id]

@@ -202,7 +202,10 @@ def test_the_schedule_quota_is_enforced_per_organization(
         svc.schedules.create(org.id, spec_for(workflow, cron=f"0 {hour} * * *"), author="a")
     with pytest.raises(errors.QuotaExceeded) as caught:
         svc.schedules.create(org.id, spec_for(workflow, cron="0 9 * * *"), author="a")
-    assert str(caught.value) == "the organization's max_schedules quota of 5 is reached"
+    assert str(caught.value) == (
+        "the organization's max_schedules quota of 5 is reached; the operator sets quotas with "
+        "`cronwright org quotas --org acme`, or App(max_schedules=...) in a script"
+    )
     other = svc.organizations.create("other", max_schedules=1)
     theirs = svc.workflows.create(other.id, name="w", definition=STEPS)
     svc.schedules.create(other.id, spec_for(theirs), author="b")  # their own quota

@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 import cronwright
 from cronwright.api import params
 from cronwright.api.container import Container
+from cronwright.api.docs_page import install_docs_page
 from cronwright.api.errors import install_error_handlers
 from cronwright.api.limits import BodyLimitMiddleware
 from cronwright.api.metrics import Metrics, MetricsMiddleware
@@ -58,7 +59,7 @@ def create_app(container: Container) -> FastAPI:
         version=cronwright.__version__,
         description=DESCRIPTION,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served by install_docs_page, without a CDN
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
     )
@@ -69,6 +70,7 @@ def create_app(container: Container) -> FastAPI:
         app.include_router(router, dependencies=guards)
     install_error_handlers(app)
     install_openapi(app, route_table())
+    install_docs_page(app, docs_url=f"{API_PREFIX}/docs", openapi_url=f"{API_PREFIX}/openapi.json")
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(BodyLimitMiddleware)
     return app

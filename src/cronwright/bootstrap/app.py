@@ -6,17 +6,23 @@
     def report(ctx): ...
 
     app.schedule("nightly report", "0 2 * * *", action="report", timezone="Europe/Paris")
-    app.run()  # scheduler + workers + reaper + alerter until SIGINT/SIGTERM
+    app.run()  # scheduler + workers + reaper + alerter until SIGINT/SIGTERM (twice: at once)
 
 Schedules live in the database in a default organization, as one-step ``python`` workflows;
 :meth:`App.schedule` is an idempotent upsert, so running the same script again changes nothing,
 and editing a call edits the schedule (a new version). Several processes may run the same app
 against one PostgreSQL database: each slot still runs once.
+
+Each run's start and finish, and the error of a failed attempt, are logged through Python's
+``logging`` (logger ``cronwright``); a program that configured no logging sees them on stderr.
+``App(quiet=True)`` leaves logging alone.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 import re
 import signal
 import threading
@@ -25,7 +31,10 @@ from datetime import timedelta
 from types import FrameType
 from typing import Any, TypeVar
 
+import pydantic
+
 from cronwright import actions, clock, domain, errors, service, templates
+from cronwright import settings as settings_module
 from cronwright.bootstrap import node
 from cronwright.engine import alerts, reaper, scheduler, worker
 from cronwright.service import alert_channels, schedules
@@ -40,8 +49,17 @@ DEFAULT_ORGANIZATION = "default"
 AUTHOR = "app"
 _STEP_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _NOT_POLICIES = frozenset({"workflow_id", "name", "cron", "timezone", "input"})
+_DURATIONS = frozenset(
+    field.name
+    for field in dataclasses.fields(domain.ScheduleSpec)
+    if isinstance(field.default, timedelta)
+)
+_DURATION = pydantic.TypeAdapter(settings_module.Duration)
+_FAILED = frozenset({domain.RunState.FAILED, domain.RunState.TIMED_OUT})
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 F = TypeVar("F", bound=Callable[..., Any])
+Duration = timedelta | str | float
 
 
 class App:
@@ -52,22 +70,32 @@ class App:
         organization: str = DEFAULT_ORGANIZATION,
         concurrency: int = worker.DEFAULT_CONCURRENCY,
         global_max_concurrent_runs: int | None = None,
-        lease: timedelta = queue.DEFAULT_LEASE,
-        heartbeat: timedelta = worker.DEFAULT_HEARTBEAT,
-        poll_interval: timedelta = worker.DEFAULT_POLL_INTERVAL,
-        shutdown_grace: timedelta = worker.DEFAULT_SHUTDOWN_GRACE,
+        lease: Duration = queue.DEFAULT_LEASE,
+        heartbeat: Duration = worker.DEFAULT_HEARTBEAT,
+        poll_interval: Duration = worker.DEFAULT_POLL_INTERVAL,
+        shutdown_grace: Duration = worker.DEFAULT_SHUTDOWN_GRACE,
         clock: clock.Clock | None = None,
         migrate: bool = True,
         allow_shell: bool = False,
         alert_settings: alerts.AlerterSettings | None = None,
         retry_defaults: domain.RetryDefaults | None = None,
+        max_schedules: int | None = None,
+        max_concurrent_runs: int | None = None,
+        quiet: bool = False,
     ) -> None:
         """``clock``: one clock for every loop (tests); by default each loop gets its own
         system clock, so a wake-up meant for the workers never cuts the scheduler's sleep.
         ``allow_shell``: let workflows run ``shell`` steps on this process's host.
         ``alert_settings``: SMTP server, rate limit and retries of the alerter (None: defaults).
         ``retry_defaults``: the retry policy of schedules created without one (None: 3 attempts,
-        5 s doubling up to 10 min); schedules that exist keep theirs."""
+        5 s doubling up to 10 min); schedules that exist keep theirs.
+        ``max_schedules``, ``max_concurrent_runs``: the organization's quotas (None: keep them;
+        a new organization starts with the service's defaults, 1,000 schedules).
+        ``quiet``: do not log each run (see the module's doc).
+        Durations are a ``timedelta``, seconds, or text as in the settings (``"30s"``, ``"5m"``)."""
+        self._names: dict[domain.ScheduleId, str] = {}
+        if not quiet:
+            _show_run_logs()
         if migrate:
             migrations.upgrade(database_url)
         self._engine = dialect.create_engine(database_url)
@@ -80,14 +108,15 @@ class App:
             self.registry,
             worker_options=node.WorkerOptions(
                 concurrency=concurrency,
-                lease=lease,
-                heartbeat=heartbeat,
-                poll_interval=poll_interval,
-                shutdown_grace=shutdown_grace,
+                lease=_duration("lease", lease),
+                heartbeat=_duration("heartbeat", heartbeat),
+                poll_interval=_duration("poll_interval", poll_interval),
+                shutdown_grace=_duration("shutdown_grace", shutdown_grace),
                 global_max_concurrent_runs=global_max_concurrent_runs,
             ),
             alerter=alerts.Alerter.from_engine(self._engine, self._clock(), alert_settings),
             clocks=self._clock,
+            listeners=[] if quiet else [_FailureLog(self._names)],
         )
         node.install_actions(
             self.registry, self.store, self._node.slots, self._clock(), allow_shell=allow_shell
@@ -99,6 +128,18 @@ class App:
             retry_defaults=retry_defaults,
         )
         self.organization = self._organization(organization)
+        if max_schedules is not None or max_concurrent_runs is not None:
+            self.organization = self.service.organizations.set_quotas(
+                self.organization.id,
+                max_schedules=(
+                    self.organization.max_schedules if max_schedules is None else max_schedules
+                ),
+                max_concurrent_runs=(
+                    self.organization.max_concurrent_runs
+                    if max_concurrent_runs is None
+                    else max_concurrent_runs
+                ),
+            )
         self.alert_channels = alert_channels.AlertChannels(
             store_alert_channels.SqlAlertChannels(self._engine), self._clock()
         )
@@ -165,7 +206,9 @@ class App:
     ) -> domain.Schedule:
         """Create the schedule ``name``, or bring the existing one in line with these arguments
         (no new version when nothing changed). ``policies`` are schedule fields: ``overlap``,
-        ``max_attempts``, ``timeout``, ``misfire_grace``, ``catchup``, ``jitter``..."""
+        ``max_attempts``, ``timeout``, ``misfire_grace``, ``catchup``, ``jitter``...; durations
+        are a ``timedelta`` or spelt as in the settings: seconds, ``"30s"``, ``"5m"``,
+        ``"1h30m"`` or ISO-8601 (``"PT30S"``)."""
         unknown = sorted(set(policies) - (set(domain.SPEC_FIELDS) - _NOT_POLICIES))
         if unknown:
             raise errors.InvalidInput(field=unknown[0], message="is not a schedule policy")
@@ -176,15 +219,17 @@ class App:
             "cron": cron,
             "timezone": timezone,
             "input": dict(input or {}),
-            **schedules.coerce_policies(policies),
+            **schedules.coerce_policies(_durations(policies)),
         }
         existing = self._find_schedule(name)
         if existing is None:
             spec = self.service.schedules.new_spec(name=name, **wanted)
             created = self.service.schedules.create(org_id, spec, author=AUTHOR)
+            self._names[created.id] = created.spec.name
             self.scheduler.wake()
             return created
         updated = self.service.schedules.update(org_id, existing.id, wanted, author=AUTHOR)
+        self._names[updated.id] = updated.spec.name
         if updated.version != existing.version:
             self.scheduler.wake()
         return updated
@@ -238,18 +283,22 @@ class App:
         self._node.stop(grace)
 
     def run(self) -> None:
-        """Start, block until SIGINT or SIGTERM (or :meth:`request_stop`), stop gracefully."""
+        """Start, block until SIGINT or SIGTERM (or :meth:`request_stop`), stop gracefully:
+        runs in flight get the shutdown grace to finish. A second SIGINT or SIGTERM ends the
+        process at once with status 128 + the signal number (130 for Ctrl-C), as ``serve``."""
         previous = {
             signum: signal.signal(signum, self._on_signal)
             for signum in (signal.SIGINT, signal.SIGTERM)
         }
         try:
-            self.start()
-            self._stop_requested.wait()
+            try:
+                self.start()
+                self._stop_requested.wait()
+            finally:
+                self.stop()  # a second signal during the drain still finds our handler
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
-            self.stop()
 
     def request_stop(self) -> None:
         self._stop_requested.set()
@@ -263,7 +312,12 @@ class App:
         return self._clock_override or clock.SystemClock()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s: shutting down", signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        if self._stop_requested.is_set():
+            # A second signal: the person at the terminal does not want to wait for the drain.
+            os.write(2, f"received {name} again: exiting now\n".encode())
+            os._exit(128 + signum)
+        log.info("received %s: stopping (%s again to exit now)", name, name)
         self._stop_requested.set()
 
     def _organization(self, name: str) -> domain.Organization:
@@ -294,6 +348,63 @@ class App:
         org_id = self.organization.id
         pages = _all(lambda cursor: self.service.schedules.list(org_id, where, cursor=cursor))
         return next((s for s in pages if s.spec.name == name.strip()), None)
+
+
+def _durations(policies: dict[str, Any]) -> dict[str, Any]:
+    """Duration policies given as text or seconds, as the settings read them, to timedelta."""
+    read = dict(policies)
+    for name in _DURATIONS & read.keys():
+        read[name] = _duration(name, read[name])
+    return read
+
+
+def _duration(name: str, value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    try:
+        return _DURATION.validate_python(value)
+    except pydantic.ValidationError:
+        raise errors.InvalidInput(
+            field=name,
+            message=f"{value!r} is not a duration; write seconds, 30s, 5m, 1h30m, "
+            "a timedelta or ISO-8601 like PT30S",
+        ) from None
+
+
+def _show_run_logs() -> None:
+    """Unless the program set it, log cronwright at INFO; with no handler anywhere, on stderr."""
+    package = logging.getLogger("cronwright")
+    if package.level == logging.NOTSET:
+        package.setLevel(logging.INFO)
+    if not logging.getLogger().handlers and not package.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        package.addHandler(handler)
+
+
+class _FailureLog:
+    """Logs why an attempt failed (the worker's own line says only that it did)."""
+
+    def __init__(self, names: dict[domain.ScheduleId, str]) -> None:
+        self._names = names
+
+    def run_started(self, run: domain.Run, lag: timedelta) -> None:
+        pass
+
+    def run_finished(self, run: domain.Run, state: domain.RunState, duration: timedelta) -> None:
+        if state not in _FAILED:
+            return
+        schedule = self._names.get(run.schedule_id) if run.schedule_id is not None else None
+        retry = " (will retry)" if run.state is domain.RunState.PENDING else ""
+        log.warning(
+            "run %s%s attempt %d %s%s: %s",
+            run.id,
+            f" of {schedule!r}" if schedule else "",
+            run.attempt,
+            state.value,
+            retry,
+            run.error or "no error recorded",
+        )
 
 
 T = TypeVar("T")

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 import prometheus_client
 from prometheus_client import CollectorRegistry
 
-from cronwright import actions, clock, service
+from cronwright import actions, clock, errors, service
 from cronwright import settings as settings_module
 from cronwright.bootstrap import demo, logs, monitor, node
 from cronwright.bootstrap import errors as startup
@@ -41,7 +41,7 @@ from cronwright.bootstrap import metrics as metrics_module
 from cronwright.engine import alerts
 from cronwright.engine import scheduler as scheduler_module
 from cronwright.engine.delivery import email
-from cronwright.store import dialect, migrations, sql
+from cronwright.store import diagnosis, dialect, migrations, sql
 
 log = logging.getLogger("cronwright.runtime")
 
@@ -311,6 +311,7 @@ class Runtime:
 def _open_database(url: str, role: Role) -> tuple[sql.SqlStore, node.ClockFactory, clock.Clock]:
     """The store, the clocks and one clock for the services; ``serve`` migrates first."""
     try:
+        diagnosis.check_url(url)
         if role is Role.SERVE:
             migrations.upgrade(url)
         else:
@@ -320,8 +321,13 @@ def _open_database(url: str, role: Role) -> tuple[sql.SqlStore, node.ClockFactor
         return store, clocks, clocks()
     except startup.StartupError:
         raise
+    except errors.InvalidInput as exc:
+        raise startup.ConfigError(str(exc)) from None
     except Exception as exc:  # the driver's errors vary; all mean "cannot use the database"
-        raise startup.StartupError(f"cannot open the database: {_first_line(exc)}") from None
+        explained = diagnosis.explain(exc, url)
+        raise startup.StartupError(
+            explained or f"cannot open the database: {_first_line(exc)}"
+        ) from None
 
 
 def alert_settings(settings: settings_module.Settings) -> alerts.AlerterSettings:

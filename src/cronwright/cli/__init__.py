@@ -1,16 +1,38 @@
-"""The ``cronwright`` command line."""
+"""The ``cronwright`` command line.
+
+Each command group registers itself below; failures of any command are reported by
+:class:`cronwright.cli.failures.Group` as one line and an exit status.
+"""
 
 from __future__ import annotations
 
+import os
+from importlib import metadata
+from typing import Annotated
+
 import typer
 
-from cronwright.cli import admin, apply, config, cron, db, dbcopy, serve, templates
+from cronwright import settings
+from cronwright.cli import (
+    admin,
+    apply,
+    config,
+    cron,
+    db,
+    dbcopy,
+    failures,
+    helptext,
+    serve,
+    templates,
+)
 
 app = typer.Typer(
     name="cronwright",
     help="Durable, exactly-once cron scheduling of workflows.",
     no_args_is_help=True,
     add_completion=False,
+    cls=failures.Group,
+    pretty_exceptions_enable=False,  # --debug prints Python's own traceback
 )
 app.add_typer(db.app, name="db")
 db.app.command(name="copy")(dbcopy.command)
@@ -25,9 +47,43 @@ app.command(name="config")(config.command)
 app.add_typer(templates.app, name="templates")
 
 
+def version() -> str:
+    try:
+        return metadata.version("cronwright")
+    except metadata.PackageNotFoundError:  # running from a source tree that was not installed
+        return "unknown"
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        typer.echo(f"cronwright {version()}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
-    """Durable, exactly-once cron scheduling of workflows."""
+def _root(
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="Print the traceback of an error, not only its line."),
+    ] = False,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Durable, exactly-once cron scheduling of workflows.
+
+    Exit status: 0 done; 1 the command could not do its job (it says why); 2 invalid input
+    (a flag, a setting, a file, a URL).
+    """
+    failures.debug = debug
+    for warning in settings.misspelt_variables(os.environ):
+        typer.echo(f"warning: {warning}", err=True)
+
+
+helptext.install()
 
 
 def main() -> None:

@@ -26,7 +26,9 @@ AUTHOR_LIMIT = 200  # the audit trail's author column
 
 
 def command(
-    file: Annotated[Path, typer.Argument(help="YAML or JSON file (see docs/apply.md).")],
+    file: Annotated[
+        Path, typer.Argument(help="YAML, JSON or TOML (*.toml) file (see docs/apply.md).")
+    ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the changes; write nothing.")
     ] = False,
@@ -37,13 +39,13 @@ def command(
     url: Url = DEFAULT_URL,
     as_json: Json = False,
 ) -> None:
-    """Make an organization's workflows and schedules match FILE (YAML or JSON).
+    """Make an organization's workflows and schedules match FILE (YAML, JSON or TOML).
 
     Creates and changes them (with --prune, deletes what FILE does not name); applying the same
-    file twice changes nothing. Everything is validated before anything is written; an error
-    names the file, line and field. Retry fields a schedule leaves out take the operator's
-    CRONWRIGHT_RETRY_* settings. Exit status: 0 done (or nothing to do), 2 the file or a
-    setting is invalid, 1 anything else.
+    file twice changes nothing. Everything is validated before anything is written; every error
+    of the file is reported at once, naming the file, line and field. Retry fields a schedule
+    leaves out take the operator's CRONWRIGHT_RETRY_* settings. Exit status: 0 done (or nothing
+    to do), 2 the file or a setting is invalid, 1 anything else.
     """
     settings = options.load_settings(database_url=url)
     try:
@@ -51,11 +53,14 @@ def command(
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"{file}: {exc}", EXIT_INVALID)
     with opened(url, retry_defaults=settings.retry_defaults) as ctx:
-        document = declarative.load(text, file=str(file))
-        applier = declarative.Declarative(
-            ctx.service, ctx.store, ctx.clock, templates=templates.catalog(ctx)
-        )
-        plan = applier.plan(document, prune=prune)
+        try:
+            document = declarative.load(text, file=str(file))
+            applier = declarative.Declarative(
+                ctx.service, ctx.store, ctx.clock, templates=templates.catalog(ctx)
+            )
+            plan = applier.plan(document, prune=prune)
+        except declarative.ApplyErrors as exc:
+            fail(f"{exc}\n{len(exc.errors)} errors in {file}; nothing was written", EXIT_INVALID)
         if not dry_run and not plan.is_empty:
             with progress.tracker(enabled=progress.wanted(as_json=as_json)) as bars:
                 applier.apply(

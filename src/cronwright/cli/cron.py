@@ -14,10 +14,12 @@ from rich.console import Console
 from rich.table import Table
 
 from cronwright import clock, cron
+from cronwright.service import validation
 
 # Where "now" comes from when --after is not given; tests put a FakeClock factory here.
 make_clock: Callable[[], clock.Clock] = clock.SystemClock
 
+EXIT_NEVER_FIRES = 1
 EXIT_INVALID = 2
 _SECOND = timedelta(seconds=1)
 
@@ -48,7 +50,8 @@ def command(
     """Validate a cron expression, describe it and list its next fire times.
 
     Fire times moved by a daylight-saving change are marked.
-    Exit status 2: the expression, the zone or --after is invalid.
+    Exit status 1: the expression never fires after the start (apply and the API refuse to
+    save it); 2: the expression, the zone or --after is invalid.
     """
     zone = _zone(tz, expression, as_json)
     try:
@@ -59,8 +62,10 @@ def command(
     fires = expr.preview(start, zone, count)
     if as_json:
         typer.echo(json.dumps(_report(expr, tz, fires), indent=2))
-        return
-    _print_preview(expr, tz, zone, start, fires, seconds)
+    else:
+        _print_preview(expr, tz, zone, start, fires, seconds)
+    if not fires:
+        raise typer.Exit(EXIT_NEVER_FIRES)
 
 
 # -- input ---------------------------------------------------------------------------------------
@@ -75,7 +80,10 @@ def _zone(name: str, expression: str, as_json: bool) -> tzinfo:
             expression,
             field="timezone",
             token=name,
-            message=f"unknown time zone {name!r}; use an IANA name such as Europe/Berlin",
+            message=f"unknown time zone {name!r}; use an IANA name such as Europe/Berlin"
+            + validation.did_you_mean(name.strip(), validation.zone_names(), folded=True).replace(
+                ";", ",", 1
+            ),
         )
 
 
@@ -156,7 +164,12 @@ def _print_preview(
     console.print(expr.describe(), markup=False, style="bold")
     shown = start.astimezone(zone)
     if not fires:
-        console.print(f"It never fires after {_stamp(shown, seconds)} in {tz}.", markup=False)
+        console.print(
+            f"It never fires after {_stamp(shown, seconds)} in {tz}: "
+            "cronwright apply and the API refuse to save it.",
+            markup=False,
+            soft_wrap=True,
+        )
         return
     with_seconds = seconds or any(fire.local.second for fire in fires)
     marked = any(fire.mark is not None for fire in fires)

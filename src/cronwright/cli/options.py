@@ -15,34 +15,36 @@ import typer
 from cronwright import settings as settings_module
 from cronwright.bootstrap import errors as startup
 
+
+def described(text: str, setting: str) -> str:
+    """Help for a flag that sets ``setting``: what it does, its variable and its default."""
+    default = settings_module.shown_default(setting)
+    return f"{text} ({settings_module.env_name(setting)}; default {default or 'off'})."
+
+
 Url = Annotated[
     str | None,
-    typer.Option("--url", help="Database URL [env: CRONWRIGHT_DATABASE_URL].", show_default=False),
+    typer.Option("--url", help=described("Database URL", "database_url"), show_default=False),
 ]
-Host = Annotated[
-    str | None, typer.Option("--host", help="Listen address [env: CRONWRIGHT_HOST; 127.0.0.1].")
-]
-Port = Annotated[
-    int | None, typer.Option("--port", help="Listen port [env: CRONWRIGHT_PORT; 8080].")
-]
+Host = Annotated[str | None, typer.Option("--host", help=described("Listen address", "host"))]
+Port = Annotated[int | None, typer.Option("--port", help=described("Listen port", "port"))]
 Concurrency = Annotated[
     int | None,
     typer.Option(
-        "--concurrency", help="Runs at once in this process [env: CRONWRIGHT_WORKER_CONCURRENCY]."
+        "--concurrency", help=described("Runs at once in this process", "worker_concurrency")
     ),
 ]
 MetricsPort = Annotated[
     int | None,
-    typer.Option(
-        "--metrics-port", help="Serve /metrics on this port [env: CRONWRIGHT_METRICS_PORT]."
-    ),
+    typer.Option("--metrics-port", help=described("Serve /metrics on this port", "metrics_port")),
 ]
 LogLevel = Annotated[
-    str | None, typer.Option("--log-level", help="DEBUG, INFO... [env: CRONWRIGHT_LOG_LEVEL].")
+    str | None,
+    typer.Option("--log-level", help=described("DEBUG, INFO, WARNING or ERROR", "log_level")),
 ]
 LogFormat = Annotated[
     str | None,
-    typer.Option("--log-format", help="console or json [env: CRONWRIGHT_LOG_FORMAT]."),
+    typer.Option("--log-format", help=described("console or json", "log_format")),
 ]
 
 # Setting name -> the flag that sets it, for error messages about a flag.

@@ -57,11 +57,13 @@ def _run(role: str, chosen: settings.Settings, *, demo: bool = False) -> None:
 
 
 def _banner(process: runtime.Runtime) -> None:
-    """What a person starting ``serve`` needs to see once: where, and the demo's key."""
+    """What a person starting ``serve`` needs to see once: where, how to sign in, and the
+    demo's key (or, on an empty database, how to make an organization and a key)."""
     if process.api is None:
         return
     url = process.api.url
-    typer.echo(f"cronwright {process.role.value}: {url}  (API docs: {url}/api/v1/docs)")
+    typer.echo(f"cronwright {process.role.value}: {url}")
+    typer.echo(f"  dashboard: {url}/ui   API docs: {url}/api/v1/docs")
     seeded = process.seeded
     if seeded is not None:
         token = seeded.key.token
@@ -70,8 +72,23 @@ def _banner(process: runtime.Runtime) -> None:
             + ", ".join(schedule.spec.name for schedule in seeded.schedules)
         )
         typer.echo(f"admin API key (shown once): {token}")
+        typer.echo(f"  sign in with this key at {url}/ui")
         typer.echo(f'  curl -H "Authorization: Bearer {token}" {url}/api/v1/runs')
+    elif not process.store.list_organizations():
+        for line in first_steps(process.settings):
+            typer.echo(line)
     typer.echo("Ctrl-C stops gracefully (twice: at once)")
+
+
+def first_steps(chosen: settings.Settings) -> list[str]:
+    """How to make your own organization and a key to sign in with, on this database."""
+    url = "" if chosen.database_url == settings.DEFAULT_DATABASE_URL else " --url URL"
+    return [
+        "no organization yet: make yours and an admin API key to sign in with",
+        f"  cronwright org create acme{url}",
+        f"  cronwright apikey create --org acme --name me --role admin{url}",
+        "  (or try everything at once with: cronwright serve --demo)",
+    ]
 
 
 def serve(

@@ -3,12 +3,15 @@ slots, retry a run that did not succeed.
 
 Backfilled runs are slots like the scheduler's (unique per ``(schedule, scheduled_for)``), so a
 slot that already ran is reported as existing and never runs twice. Manual and retry runs are not
-slots: they carry no ``schedule_id`` (any number may exist) and point at the schedule version
-that made them through ``schedule_version_id``; the schedule's history finds them through it.
+slots: their rows carry no ``schedule_id`` (any number may exist, and they take no part in the
+slot's overlap rules) and point at the schedule version that made them through
+``schedule_version_id``; the store names the schedule through it whenever a run is read, so the
+API, the command line and the dashboard show them linked to their schedule.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -106,7 +109,7 @@ class Triggers:
             input={**schedule.spec.input, **extra},
         )
         (created,) = self._slots.add_runs([run]).runs
-        return created
+        return dataclasses.replace(created, schedule_id=schedule_id)  # as readers see it
 
     def backfill(
         self,
@@ -196,7 +199,7 @@ class Triggers:
             input=original.input,
         )
         (created,) = self._slots.add_runs([run]).runs
-        return created
+        return self._store.get_run(org_id, created.id)  # with its schedule, as readers see it
 
 
 def _outcome(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
+import functools
+import zoneinfo
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,7 +30,26 @@ def check_zone(name: str) -> ZoneInfo:
             raise ValueError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise errors.InvalidInput(field="timezone", message=f"unknown time zone {name!r}") from None
+        hint = did_you_mean(name.strip(), zone_names(), folded=True)
+        raise errors.InvalidInput(
+            field="timezone", message=f"unknown time zone {name!r}{hint}"
+        ) from None
+
+
+@functools.cache
+def zone_names() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def did_you_mean(given: str, known: Sequence[str], *, folded: bool = False) -> str:
+    """``; did you mean 'Europe/Berlin'?`` for the closest of ``known`` (same letters in
+    another case first, when ``folded``), or nothing when none is close."""
+    if folded:
+        same = [name for name in known if name.lower() == given.lower()]
+        if same:
+            return f"; did you mean {same[0]!r}?"
+    close = difflib.get_close_matches(given, known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def parse_cron(text: str, *, hash_key: str) -> cron.CronExpression:

@@ -7,6 +7,7 @@ on PostgreSQL, rows about to change are locked with ``SELECT ... FOR UPDATE`` fi
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -506,7 +507,7 @@ class SqlStore:
 
     def get_run(self, org_id: domain.OrganizationId, run_id: domain.RunId) -> domain.Run:
         with self._read() as session:
-            return rows.run(self._run_row(session, org_id, run_id))
+            return _linked(session, [rows.run(self._run_row(session, org_id, run_id))])[0]
 
     def list_runs(
         self,
@@ -521,7 +522,7 @@ class SqlStore:
             query = query.where(RunRow.id < before_id)
         with self._read() as session:
             found = session.scalars(query.order_by(RunRow.id.desc()).limit(limit))
-            return [rows.run(row) for row in found]
+            return _linked(session, [rows.run(row) for row in found])
 
     def count_runs(
         self,
@@ -676,7 +677,11 @@ class SqlStore:
         ).first()
         if taken is None:
             organization = self._organization_row(session, org_id)
-            raise errors.QuotaExceeded(quota="max_schedules", limit=organization.max_schedules)
+            raise errors.QuotaExceeded(
+                quota="max_schedules",
+                limit=organization.max_schedules,
+                organization=organization.name,
+            )
 
     def _conflict(
         self,
@@ -759,6 +764,28 @@ class SqlStore:
 def _rowcount(result: sa.Result[Any]) -> int:
     count = getattr(result, "rowcount", 0)
     return int(count) if count and count > 0 else 0
+
+
+def _linked(session: Session, runs: list[domain.Run]) -> list[domain.Run]:
+    """Manual and retry runs keep no ``schedule_id`` in their row (they are not slots: see
+    service.triggers); name the schedule whose version made them, so every reader links them."""
+    versions = {
+        run.schedule_version_id
+        for run in runs
+        if run.schedule_id is None and run.schedule_version_id is not None
+    }
+    if not versions:
+        return runs
+    query = sa.select(ScheduleVersionRow.id, ScheduleVersionRow.schedule_id).where(
+        ScheduleVersionRow.id.in_(versions)
+    )
+    owners: dict[int, int] = {row.id: row.schedule_id for row in session.execute(query)}
+    return [
+        dataclasses.replace(run, schedule_id=domain.ScheduleId(owners[run.schedule_version_id]))
+        if run.schedule_id is None and run.schedule_version_id in owners
+        else run
+        for run in runs
+    ]
 
 
 def _run_conditions(

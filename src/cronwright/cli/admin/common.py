@@ -10,9 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Annotated, NoReturn
+from typing import Annotated
 
-import sqlalchemy as sa
 import typer
 from rich import box
 from rich.console import Console
@@ -20,14 +19,15 @@ from rich.table import Table
 from rich.text import Text
 
 from cronwright import clock, domain, errors, service
+from cronwright.cli import failures
 from cronwright.service import triggers
-from cronwright.store import dialect, migrations, scheduling, sql
+from cronwright.store import diagnosis, dialect, migrations, scheduling, sql
 
 # Where "now" comes from; tests put a FakeClock factory here.
 make_clock: Callable[[], clock.Clock] = clock.SystemClock
 
-EXIT_ERROR = 1  # not found, conflict, refused
-EXIT_INVALID = 2  # bad input
+EXIT_ERROR = failures.EXIT_ERROR  # not found, conflict, refused
+EXIT_INVALID = failures.EXIT_INVALID  # bad input
 PIPE_WIDTH = 200
 
 Url = Annotated[
@@ -64,12 +64,8 @@ class Context:
 def opened(url: str, *, retry_defaults: domain.RetryDefaults | None = None) -> Iterator[Context]:
     """The database at ``url``, which must be at the newest schema; errors become exit codes.
     ``retry_defaults``: for commands that create schedules (the operator's settings)."""
-    with reported():
-        at, head = migrations.current(url), migrations.head()
-        if at != head:
-            fail(
-                f"the database is at revision {at or 'base'}, not {head}: run cronwright db upgrade"
-            )
+    with reported(url):
+        _check_schema(url)
         store = sql.SqlStore.from_url(url)
         now = make_clock()
         try:
@@ -83,25 +79,20 @@ def opened(url: str, *, retry_defaults: domain.RetryDefaults | None = None) -> I
             store.close()
 
 
-@contextmanager
-def reported() -> Iterator[None]:
-    try:
-        yield
-    except errors.InvalidInput as exc:
-        fail(str(exc), EXIT_INVALID)
-    except errors.CronwrightError as exc:
-        fail(str(exc))
-    except sa.exc.OperationalError as exc:  # unreachable, refused, wrong password...
-        fail(f"cannot use the database: {one_line(exc.orig or exc)}")
+def _check_schema(url: str) -> None:
+    diagnosis.check_url(url)
+    if not dialect.sqlite_file_exists(url):  # a typo in the path, or a database never made
+        fail(
+            f"no database at {url} (the file does not exist): check {diagnosis.WHERE}, "
+            "or create it with cronwright db upgrade"
+        )
+    at, head = migrations.current(url), migrations.head()
+    if at != head:
+        fail(f"the database is at revision {at or 'base'}, not {head}: run cronwright db upgrade")
 
 
-def one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
-
-
-def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
+reported = failures.reported
+fail = failures.fail
 
 
 def author() -> str:

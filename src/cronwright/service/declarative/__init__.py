@@ -21,7 +21,7 @@ from cronwright.service.declarative import templated
 from cronwright.service.declarative.document import Document, format_duration, parse_duration, read
 from cronwright.service.declarative.execute import ChangedMeanwhile, execute
 from cronwright.service.declarative.plan import Plan, Planner
-from cronwright.service.declarative.source import ApplyError, Source, parse
+from cronwright.service.declarative.source import ApplyError, ApplyErrors, Source, parse
 from cronwright.store import base as store_base
 
 T = TypeVar("T")
@@ -29,7 +29,8 @@ _NO_ORGANIZATION = domain.OrganizationId(0)  # has no workflows: every trigger t
 
 
 def load(text: str, *, file: str) -> Document:
-    """Parse and structurally check a declaration; ``ApplyError`` points into the file."""
+    """Parse and structurally check a declaration; ``ApplyError`` points into the file when it
+    cannot be read at all, and :meth:`Declarative.plan` reports the rest with its own."""
     return read(parse(text, file=file))
 
 
@@ -119,6 +120,7 @@ def _all(page: Callable[[str | None], domain.Page[T]]) -> list[T]:
 
 __all__ = [
     "ApplyError",
+    "ApplyErrors",
     "ChangedMeanwhile",
     "Declarative",
     "Document",

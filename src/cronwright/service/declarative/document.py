@@ -15,7 +15,8 @@ from enum import StrEnum
 from typing import Any
 
 from cronwright import domain
-from cronwright.service.declarative.source import Source
+from cronwright.service.declarative.source import ApplyError, Collector, Source
+from cronwright.service.validation import did_you_mean
 
 _TOP_KEYS = frozenset({"organization", "workflows", "schedules"})
 _WORKFLOW_KEYS = frozenset({"name", "steps"})
@@ -67,26 +68,54 @@ class Document:
     organization: str
     workflows: tuple[WorkflowEntry, ...]
     schedules: tuple[ScheduleEntry, ...]
+    # What is wrong with the entries left out above; the planner reports these with its own,
+    # so one run shows every error of the file.
+    problems: tuple[ApplyError, ...] = ()
+    # Every workflow name the file gives, its faulty entries' too: a schedule naming one of
+    # those is not also told that the workflow does not exist.
+    named_workflows: frozenset[str] = frozenset()
 
 
 def read(source: Source) -> Document:
+    """The file's structure, checked: the entries that are well-formed, and what is wrong
+    with the others (raised at once only when the file holds no mapping at all)."""
     data = source.data
     if not isinstance(data, Mapping):
-        raise source.error("", "the file must hold a mapping with 'organization' at the top")
-    _no_unknown(source, "", data, _TOP_KEYS)
-    organization = _string(source, "organization", data.get("organization"))
-    workflows = tuple(
-        _workflow(source, f"workflows[{i}]", raw)
-        for i, raw in enumerate(_list(source, "workflows", data.get("workflows")))
-    )
-    schedules = tuple(
-        _schedule(source, f"schedules[{i}]", raw)
-        for i, raw in enumerate(_list(source, "schedules", data.get("schedules")))
-    )
-    _unique(source, "workflow", workflows)
-    _unique(source, "schedule", schedules)
+        raise source.error(
+            "",
+            "the file must hold a mapping with 'organization' at the top "
+            "(YAML or JSON; TOML when the file name ends in .toml)",
+        )
+    found = Collector()
+    with found.each():
+        _no_unknown(source, "", data, _TOP_KEYS)
+    organization = ""
+    with found.each():
+        organization = _string(source, "organization", data.get("organization"))
+    workflows: list[WorkflowEntry] = []
+    named: set[str] = set()
+    with found.each():
+        for i, raw in enumerate(_list(source, "workflows", data.get("workflows"))):
+            if isinstance(raw, Mapping) and isinstance(raw.get("name"), str):
+                named.add(raw["name"].strip())
+            with found.each():
+                workflows.append(_workflow(source, f"workflows[{i}]", raw))
+    schedules: list[ScheduleEntry] = []
+    with found.each():
+        for i, raw in enumerate(_list(source, "schedules", data.get("schedules"))):
+            with found.each():
+                schedules.append(_schedule(source, f"schedules[{i}]", raw))
+    with found.each():
+        _unique(source, "workflow", tuple(workflows))
+    with found.each():
+        _unique(source, "schedule", tuple(schedules))
     return Document(
-        source=source, organization=organization, workflows=workflows, schedules=schedules
+        source=source,
+        organization=organization,
+        workflows=tuple(workflows),
+        schedules=tuple(schedules),
+        problems=tuple(found.found),
+        named_workflows=frozenset(named),
     )
 
 
@@ -94,51 +123,75 @@ def _unique(
     source: Source, noun: str, entries: tuple[WorkflowEntry, ...] | tuple[ScheduleEntry, ...]
 ) -> None:
     first: dict[str, str] = {}
+    found = Collector()
     for entry in entries:
         if entry.name in first:
             earlier = first[entry.name]
             line = source.line_of(earlier)
             at = f" (line {line})" if line is not None else ""
-            raise source.error(
-                f"{entry.path}.name",
-                f"{noun} name {entry.name!r} is already used by {earlier}{at}; names identify "
-                f"{noun}s, so each may appear once",
+            found.found.append(
+                source.error(
+                    f"{entry.path}.name",
+                    f"{noun} name {entry.name!r} is already used by {earlier}{at}; names "
+                    f"identify {noun}s, so each may appear once",
+                )
             )
+            continue
         first[entry.name] = entry.path
+    found.raise_any()
 
 
 def _workflow(source: Source, path: str, raw: object) -> WorkflowEntry:
     if not isinstance(raw, Mapping):
         raise source.error(path, "must be a mapping with 'name' and 'steps'")
-    _no_unknown(source, path, raw, _WORKFLOW_KEYS)
-    name = _string(source, f"{path}.name", raw.get("name"))
-    if "steps" not in raw:
-        raise source.error(f"{path}.steps", "is required")
-    _json_only(source, f"{path}.steps", raw["steps"])
+    found = Collector()
+    with found.each():
+        _no_unknown(source, path, raw, _WORKFLOW_KEYS)
+    name = ""
+    with found.each():
+        name = _string(source, f"{path}.name", raw.get("name"))
+    with found.each():
+        if _missing(raw, "steps", _WORKFLOW_KEYS):
+            raise source.error(f"{path}.steps", "is required")
+        if "steps" in raw:
+            _json_only(source, f"{path}.steps", raw["steps"])
+    found.raise_any()
     return WorkflowEntry(path=path, name=name, definition={"steps": raw["steps"]})
 
 
 def _schedule(source: Source, path: str, raw: object) -> ScheduleEntry:
     if not isinstance(raw, Mapping):
         raise source.error(path, "must be a mapping with 'name', 'workflow' and 'cron'")
-    _no_unknown(source, path, raw, _SCHEDULE_KEYS)
-    name = _string(source, f"{path}.name", raw.get("name"))
-    template = _template(source, f"{path}.template", raw.get("template"))
-    if template is None:
-        workflow = _string(source, f"{path}.workflow", raw.get("workflow"))
-        _string(source, f"{path}.cron", raw.get("cron"))
+    found = Collector()
+    with found.each():
+        _no_unknown(source, path, raw, _SCHEDULE_KEYS)
+    name = workflow = ""
+    template: TemplateUse | None = None
+    with found.each():
+        name = _string(source, f"{path}.name", raw.get("name"))
+    with found.each():
+        template = _template(source, f"{path}.template", raw.get("template"))
+    if raw.get("template") is None:
+        with found.each():
+            workflow = _string(source, f"{path}.workflow", raw.get("workflow"))
+        if _missing(raw, "cron", _SCHEDULE_KEYS):
+            with found.each():
+                _string(source, f"{path}.cron", None)
     else:  # the template makes the workflow; named after the schedule unless the file says
-        workflow = _string(source, f"{path}.workflow", raw.get("workflow", name))
+        with found.each():
+            workflow = _string(source, f"{path}.workflow", raw.get("workflow", name))
     fields: dict[str, Any] = {}
     paused: bool | None = None
     for key, value in raw.items():
         where = f"{path}.{key}"
-        if key in ("name", "workflow", "template"):
+        if key in ("name", "workflow", "template") or key not in _SCHEDULE_KEYS:
             continue
-        if key == "paused":
-            paused = _bool(source, where, value)
-        else:
-            fields[key] = _field(source, where, str(key), value)
+        with found.each():
+            if key == "paused":
+                paused = _bool(source, where, value)
+            else:
+                fields[key] = _field(source, where, str(key), value)
+    found.raise_any()
     return ScheduleEntry(
         path=path, name=name, workflow=workflow, fields=fields, paused=paused, template=template
     )
@@ -175,8 +228,10 @@ def _field(source: Source, where: str, key: str, value: object) -> Any:
         try:
             return enum(str(value))
         except ValueError:
-            allowed = ", ".join(member.value for member in enum)
-            raise source.error(where, f"{value!r} is not one of {allowed}") from None
+            allowed = [member.value for member in enum]
+            hint = did_you_mean(str(value), allowed)
+            listed = ", ".join(allowed)
+            raise source.error(where, f"{value!r} is not one of {listed}{hint}") from None
     if key in DURATION_FIELDS:
         return _duration(source, where, value)
     if key in ("start_at", "end_at"):
@@ -270,11 +325,25 @@ def _list(source: Source, where: str, value: object) -> list[object]:
 
 
 def _no_unknown(source: Source, path: str, raw: Mapping[Any, Any], known: frozenset[str]) -> None:
+    found = Collector()
     for key in raw:
         if key not in known:
             where = f"{path}.{key}" if path else str(key)
-            listed = ", ".join(sorted(known))
-            raise source.error(where, f"unknown field {key!r}; known fields: {listed}")
+            hint = did_you_mean(str(key), sorted(known))
+            listed = f"; known fields: {', '.join(sorted(known))}"
+            found.found.append(source.error(where, f"unknown field {key!r}{hint or listed}"))
+    found.raise_any()
+
+
+def _missing(raw: Mapping[Any, Any], key: str, known: frozenset[str]) -> bool:
+    """``key`` is absent and no unknown key of ``raw`` is a misspelling of it (which is
+    reported already, with the suggestion)."""
+    if key in raw:
+        return False
+    meant = f"; did you mean {key!r}?"
+    return all(
+        did_you_mean(str(other), sorted(known)) != meant for other in raw if other not in known
+    )
 
 
 def _json_only(source: Source, where: str, value: object) -> None:

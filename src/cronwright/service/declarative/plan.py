@@ -23,7 +23,7 @@ from cronwright.service.declarative.document import (
     ScheduleEntry,
     format_duration,
 )
-from cronwright.service.declarative.source import Source
+from cronwright.service.declarative.source import Collector, Source
 
 NEW_WORKFLOW = domain.WorkflowId(0)  # stands for a workflow the plan creates
 
@@ -160,22 +160,27 @@ class Planner:
         live_workflows = _by_name(workflows, name=lambda w: w.name)
         live_schedules = _by_name(schedules, name=lambda s: s.spec.name)
 
+        problems = Collector()  # every entry is checked; all their errors are reported at once
+        problems.found.extend(document.problems)
         workflow_creates, workflow_updates = [], []
         for wf_entry in document.workflows:
-            definition = self._definition(source, wf_entry.path, wf_entry.definition)
-            found = _single(
-                source, f"{wf_entry.path}.name", "workflow", live_workflows, wf_entry.name
-            )
-            with _at(source, wf_entry.path):
-                # Trigger steps name their target by id: it must be a workflow the org has.
-                self._check_triggers(
-                    org.id if org else None, definition, found.id if found else None
+            with problems.each():
+                definition = self._definition(source, wf_entry.path, wf_entry.definition)
+                found = _single(
+                    source, f"{wf_entry.path}.name", "workflow", live_workflows, wf_entry.name
                 )
-            if found is None:
-                workflow_creates.append(WorkflowCreate(name=wf_entry.name, definition=definition))
-            elif found.definition != definition:
-                workflow_updates.append(WorkflowUpdate(current=found, definition=definition))
-        in_file = {entry.name for entry in document.workflows}
+                with _at(source, wf_entry.path):
+                    # Trigger steps name their target by id: it must be a workflow the org has.
+                    self._check_triggers(
+                        org.id if org else None, definition, found.id if found else None
+                    )
+                if found is None:
+                    workflow_creates.append(
+                        WorkflowCreate(name=wf_entry.name, definition=definition)
+                    )
+                elif found.definition != definition:
+                    workflow_updates.append(WorkflowUpdate(current=found, definition=definition))
+        in_file = {entry.name for entry in document.workflows} | document.named_workflows
         kept = {name for name in live_workflows if name in in_file or not prune}
         workflow_ids = {
             name: found[0].id for name, found in live_workflows.items() if len(found) == 1
@@ -185,35 +190,40 @@ class Planner:
         schedule_creates, schedule_updates = [], []
         identities: list[tuple[ScheduleEntry, Identity, bool]] = []  # (entry, identity, changes)
         for entry in document.schedules:
-            workflow_id = self._workflow_for(source, entry, in_file, kept, workflow_ids)
-            current = _single(source, f"{entry.path}.name", "schedule", live_schedules, entry.name)
-            spec = _spec(source, entry, workflow_id, current, now, self._retry_defaults)
-            changed = current is None or _identity(spec, entry.workflow) != _identity(
-                current.spec, entry.workflow
-            )
-            identities.append((entry, _identity(spec, entry.workflow), changed))
-            if current is None:
-                schedule_creates.append(ScheduleCreate(workflow=entry.workflow, spec=spec))
-                continue
-            edited = spec.replace(paused=current.spec.paused)
-            changes = () if edited == current.spec else domain.diff_specs(current.spec, edited)
-            pause = None if spec.paused == current.spec.paused else spec.paused
-            if changes or pause is not None:
-                schedule_updates.append(
-                    ScheduleUpdate(
-                        current=current,
-                        workflow=entry.workflow,
-                        spec=spec,
-                        changes=changes,
-                        pause=pause,
-                    )
+            with problems.each():
+                workflow_id = self._workflow_for(source, entry, in_file, kept, workflow_ids)
+                current = _single(
+                    source, f"{entry.path}.name", "schedule", live_schedules, entry.name
                 )
+                spec = _spec(source, entry, workflow_id, current, now, self._retry_defaults)
+                changed = current is None or _identity(spec, entry.workflow) != _identity(
+                    current.spec, entry.workflow
+                )
+                identities.append((entry, _identity(spec, entry.workflow), changed))
+                if current is None:
+                    schedule_creates.append(ScheduleCreate(workflow=entry.workflow, spec=spec))
+                    continue
+                edited = spec.replace(paused=current.spec.paused)
+                changes = () if edited == current.spec else domain.diff_specs(current.spec, edited)
+                pause = None if spec.paused == current.spec.paused else spec.paused
+                if changes or pause is not None:
+                    schedule_updates.append(
+                        ScheduleUpdate(
+                            current=current,
+                            workflow=entry.workflow,
+                            spec=spec,
+                            changes=changes,
+                            pause=pause,
+                        )
+                    )
 
         named = {entry.name for entry in document.schedules}
         schedule_deletes = [s for s in schedules if prune and s.spec.name not in named]
         workflow_deletes = [w for w in workflows if prune and w.name not in in_file]
         untouched = [s for s in schedules if s.spec.name not in named and not prune]
-        _check_identities(source, identities, untouched)
+        with problems.each():
+            _check_identities(source, identities, untouched)
+        problems.raise_any()
         _check_quota(source, org, len(schedule_creates) - len(schedule_deletes))
         return Plan(
             organization=document.organization,
@@ -246,9 +256,11 @@ class Planner:
                 if entry.workflow in workflow_ids
                 else ""
             )
+            hint = validation.did_you_mean(entry.workflow, sorted(in_file | kept))
             raise source.error(
                 where,
-                f"no workflow named {entry.workflow!r} in the file or the organization{pruned}",
+                f"no workflow named {entry.workflow!r} in the file or the organization"
+                f"{pruned}{hint}",
             )
         if entry.workflow in workflow_ids:
             return workflow_ids[entry.workflow]

@@ -7,6 +7,10 @@ PyYAML's composed nodes carry marks; walking them gives a map from a field path
 from __future__ import annotations
 
 import json
+import re
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import yaml
@@ -27,6 +31,40 @@ class ApplyError(errors.InvalidInput):
         self.line = line
         where = file if line is None else f"{file}:{line}"
         self.args = (f"{where}: {field}: {message}" if field else f"{where}: {message}",)
+
+
+class ApplyErrors(ApplyError):  # noqa: N818 - several ApplyError, one per line
+    """Every error found in one file, in the order of its lines: one per line of the message,
+    so a file with six mistakes needs one run to see them all."""
+
+    def __init__(self, found: list[ApplyError]) -> None:
+        ordered = sorted(found, key=lambda error: error.line or 0)
+        first = ordered[0]
+        super().__init__(file=first.file, line=first.line, field=first.field, message=first.message)
+        self.errors = ordered
+        self.args = ("\n".join(str(error) for error in ordered),)
+
+
+class Collector:
+    """Gathers the errors of independent parts of a file instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.found: list[ApplyError] = []
+
+    @contextmanager
+    def each(self) -> Iterator[None]:
+        try:
+            yield
+        except ApplyErrors as exc:
+            self.found.extend(exc.errors)
+        except ApplyError as exc:
+            self.found.append(exc)
+
+    def raise_any(self) -> None:
+        if len(self.found) == 1:
+            raise self.found[0]
+        if self.found:
+            raise ApplyErrors(self.found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +88,22 @@ class Source:
         return ApplyError(file=self.file, line=self.line_of(path), field=path, message=message)
 
 
+_TOML_AT = re.compile(r"^(.*) \(at line (\d+), column \d+\)$")
+
+
 def parse(text: str, *, file: str) -> Source:
-    """YAML (JSON files too: JSON errors are reported by the JSON parser, with their line)."""
+    """YAML (JSON files too: JSON errors are reported by the JSON parser, with their line);
+    TOML for a file named ``*.toml`` (its values carry no line numbers)."""
+    if file.endswith(".toml"):
+        try:
+            return Source(file, tomllib.loads(text))
+        except tomllib.TOMLDecodeError as exc:
+            found = _TOML_AT.match(str(exc))
+            if found is None:
+                raise ApplyError(file=file, line=None, field="", message=str(exc)) from None
+            raise ApplyError(
+                file=file, line=int(found.group(2)), field="", message=found.group(1)
+            ) from None
     if file.endswith(".json"):
         try:
             data = json.loads(text)

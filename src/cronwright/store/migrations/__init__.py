@@ -7,10 +7,16 @@ models: ``alembic.command.revision(config(url), message=..., autogenerate=True)`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
+from cronwright import errors
 from cronwright.store import dialect
 
 SCRIPT_LOCATION = "cronwright.store:migrations"
@@ -25,11 +31,39 @@ def config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(config(url), revision)
+    with _known_revision(revision):
+        command.upgrade(config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
-    command.downgrade(config(url), revision)
+    with _known_revision(revision):
+        command.downgrade(config(url), revision)
+
+
+def check_revision(revision: str) -> None:
+    """Raise :class:`~cronwright.errors.InvalidInput` unless ``revision`` names a revision this
+    version ships (``base``, ``head``, an id, or relative like ``-1``)."""
+    with _known_revision(revision):
+        ScriptDirectory.from_config(config("sqlite://")).get_revisions(revision)
+
+
+def revisions() -> list[str]:
+    """Every revision this version ships, oldest first."""
+    script = ScriptDirectory.from_config(config("sqlite://"))
+    return [found.revision for found in reversed(list(script.walk_revisions()))]
+
+
+@contextmanager
+def _known_revision(revision: str) -> Iterator[None]:
+    """Alembic's complaint about a revision (unknown, or the wrong direction) as bad input."""
+    try:
+        yield
+    except CommandError as exc:
+        known = ", ".join(["base", *revisions(), "head"])
+        message = " ".join(str(exc).split())
+        raise errors.InvalidInput(
+            field="revision", message=f"{message}; the revisions are {known}"
+        ) from None
 
 
 def current(url: str) -> str | None:
@@ -46,8 +80,6 @@ def current(url: str) -> str | None:
 
 
 def head() -> str:
-    from alembic.script import ScriptDirectory
-
     revision = ScriptDirectory.from_config(config("sqlite://")).get_current_head()
     assert revision is not None
     return revision
