@@ -18,7 +18,7 @@ from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from cronwright import domain
+from cronwright import domain, outbound
 from cronwright.domain import schedule as schedule_defaults
 
 ENV_PREFIX = "CRONWRIGHT_"
@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     python_modules: str = ""  # comma-separated; each module has register(functions)
     shell_actions: bool = False  # the shell action runs argv on worker hosts: opt in
 
+    # Outgoing requests (http steps, webhooks) may reach global addresses, and these: comma-
+    # separated address ranges and host names (docs/security.md).
+    outbound_allow: str = ""
+
     # Retry policy of new schedules that set none (processes that create schedules read it).
     retry_max_attempts: int = Field(
         default=schedule_defaults.DEFAULT_MAX_ATTEMPTS, ge=1, le=schedule_defaults.MAX_ATTEMPTS
@@ -163,6 +167,12 @@ class Settings(BaseSettings):
             return None
         return value
 
+    @pydantic.field_validator("outbound_allow")
+    @classmethod
+    def _allow_list(cls, value: str) -> str:
+        outbound.OutboundPolicy.parse(value)  # ValueError naming the entry at fault
+        return value
+
     @pydantic.field_validator("heartbeat")
     @classmethod
     def _heartbeat_within_lease(cls, value: timedelta, info: pydantic.ValidationInfo) -> timedelta:
@@ -194,6 +204,10 @@ class Settings(BaseSettings):
     @property
     def python_module_names(self) -> list[str]:
         return [part.strip() for part in self.python_modules.split(",") if part.strip()]
+
+    @property
+    def outbound_policy(self) -> outbound.OutboundPolicy:
+        return outbound.OutboundPolicy.parse(self.outbound_allow)
 
     @property
     def is_postgres(self) -> bool:

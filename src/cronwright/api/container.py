@@ -41,11 +41,13 @@ class Container:
         retry_defaults: domain.RetryDefaults | None = None,
     ) -> Container:
         """The API over the database at ``url`` (already migrated to the newest schema);
-        ``alert_settings`` say how test alerts are sent (SMTP server, timeouts);
+        ``alert_settings`` say how test alerts are sent (SMTP server, timeouts, the outbound
+        policy, which webhooks are also checked against when saved);
         ``check_config`` validates step configs on save (``actions.config_checker``);
         ``retry_defaults`` fill the retry fields a new schedule leaves out."""
         store = sql.SqlStore.from_url(url)
         chosen = clock or clock_module.SystemClock()
+        alerting = alert_settings or alerts.AlerterSettings()
 
         def check_database() -> None:
             with store.engine.connect() as connection:
@@ -56,11 +58,13 @@ class Container:
                 store, chosen, check_config=check_config, retry_defaults=retry_defaults
             ),
             alert_channels=alert_channels.AlertChannels(
-                store_alert_channels.SqlAlertChannels(store.engine), chosen
+                store_alert_channels.SqlAlertChannels(store.engine),
+                chosen,
+                outbound_policy=alerting.outbound_policy,
             ),
             triggers=triggers.Triggers(store, scheduling.SqlSlotStore(store.engine), chosen),
             queue=queue.SqlRunQueue(store.engine),
-            alerter=alerts.Alerter.from_engine(store.engine, chosen, alert_settings),
+            alerter=alerts.Alerter.from_engine(store.engine, chosen, alerting),
             clock=chosen,
             check_database=check_database,
             close=store.close,

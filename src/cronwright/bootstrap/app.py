@@ -16,6 +16,7 @@ against one PostgreSQL database: each slot still runs once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import signal
@@ -25,7 +26,7 @@ from datetime import timedelta
 from types import FrameType
 from typing import Any, TypeVar
 
-from cronwright import actions, clock, domain, errors, service
+from cronwright import actions, clock, domain, errors, outbound, service
 from cronwright.bootstrap import node
 from cronwright.engine import alerts, reaper, scheduler, worker
 from cronwright.service import alert_channels, schedules
@@ -57,12 +58,15 @@ class App:
         clock: clock.Clock | None = None,
         migrate: bool = True,
         allow_shell: bool = False,
+        outbound_policy: outbound.OutboundPolicy | None = None,
         alert_settings: alerts.AlerterSettings | None = None,
         retry_defaults: domain.RetryDefaults | None = None,
     ) -> None:
         """``clock``: one clock for every loop (tests); by default each loop gets its own
         system clock, so a wake-up meant for the workers never cuts the scheduler's sleep.
         ``allow_shell``: let workflows run ``shell`` steps on this process's host.
+        ``outbound_policy``: where ``http`` steps and webhooks may connect (None: global
+        addresses only; ``OutboundPolicy.parse("127.0.0.1")`` adds this host, say).
         ``alert_settings``: SMTP server, rate limit and retries of the alerter (None: defaults).
         ``retry_defaults``: the retry policy of schedules created without one (None: 3 attempts,
         5 s doubling up to 10 min); schedules that exist keep theirs."""
@@ -84,11 +88,18 @@ class App:
                 shutdown_grace=shutdown_grace,
                 global_max_concurrent_runs=global_max_concurrent_runs,
             ),
-            alerter=alerts.Alerter.from_engine(self._engine, self._clock(), alert_settings),
+            alerter=alerts.Alerter.from_engine(
+                self._engine, self._clock(), _with_policy(alert_settings, outbound_policy)
+            ),
             clocks=self._clock,
         )
         node.install_actions(
-            self.registry, self.store, self._node.slots, self._clock(), allow_shell=allow_shell
+            self.registry,
+            self.store,
+            self._node.slots,
+            self._clock(),
+            allow_shell=allow_shell,
+            outbound_policy=outbound_policy,
         )
         self.service = service.Service.build(
             self.store,
@@ -98,7 +109,9 @@ class App:
         )
         self.organization = self._organization(organization)
         self.alert_channels = alert_channels.AlertChannels(
-            store_alert_channels.SqlAlertChannels(self._engine), self._clock()
+            store_alert_channels.SqlAlertChannels(self._engine),
+            self._clock(),
+            outbound_policy=outbound_policy,
         )
         self._stop_requested = threading.Event()
 
@@ -263,3 +276,11 @@ def _all(page: Callable[[str | None], domain.Page[T]]) -> Iterator[T]:
         if found.next_cursor is None:
             return
         cursor = found.next_cursor
+
+
+def _with_policy(
+    settings: alerts.AlerterSettings | None, policy: outbound.OutboundPolicy | None
+) -> alerts.AlerterSettings:
+    """The alert settings with the app's outbound policy, when it names one."""
+    chosen = settings or alerts.AlerterSettings()
+    return chosen if policy is None else dataclasses.replace(chosen, outbound_policy=policy)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from cronwright import actions, clock, domain
+from cronwright import actions, clock, domain, outbound
 from cronwright.engine import alerts, executor, reaper, scheduler, worker, writer
 from cronwright.engine.delivery import Sender, email, webhook
 from cronwright.service import chains
@@ -44,10 +44,15 @@ def install_actions(
     clock: clock.Clock,
     *,
     allow_shell: bool,
+    outbound_policy: outbound.OutboundPolicy | None = None,
 ) -> None:
-    """Every kind beyond ``python``: ``http``, ``shell`` (refused unless allowed), ``trigger``."""
+    """Every kind beyond ``python``: ``http`` (under ``outbound_policy``), ``shell`` (refused
+    unless allowed), ``trigger``."""
     actions.install_default_actions(
-        registry, allow_shell=allow_shell, trigger_port=chains.ChainStarter(store, slots, clock)
+        registry,
+        allow_shell=allow_shell,
+        trigger_port=chains.ChainStarter(store, slots, clock),
+        outbound_policy=outbound_policy,
     )
 
 
@@ -61,7 +66,9 @@ def build_alerter(
     """An alerter with webhook and SMTP senders; ``on_sent`` hears of each delivery sent."""
     chosen = settings or alerts.AlerterSettings()
     senders: dict[domain.AlertChannelKind, Sender] = {
-        domain.AlertChannelKind.WEBHOOK: webhook.WebhookSender(timeout=chosen.webhook_timeout),
+        domain.AlertChannelKind.WEBHOOK: webhook.WebhookSender(
+            timeout=chosen.webhook_timeout, policy=chosen.outbound_policy
+        ),
         domain.AlertChannelKind.EMAIL: email.EmailSender(chosen.smtp),
     }
     if on_sent is not None:

@@ -186,6 +186,7 @@ class Runtime:
             runtime.node.slots,
             service_clock,
             allow_shell=settings.shell_actions,
+            outbound_policy=settings.outbound_policy,
         )
         if api_app is not None:
             runtime.api_close = api_app.close
@@ -334,7 +335,8 @@ def alert_settings(settings: settings_module.Settings) -> alerts.AlerterSettings
             starttls=settings.smtp_starttls,
             username=settings.smtp_username,
             password=password.get_secret_value() if password is not None else None,
-        )
+        ),
+        outbound_policy=settings.outbound_policy,
     )
 
 

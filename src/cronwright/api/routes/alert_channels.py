@@ -106,8 +106,10 @@ def test_channel(
 ) -> schemas.AlertTestOut:
     """Send a test alert through the channel now (enabled or not) and say whether it arrived.
     The request waits for the channel, at most the sender's timeout; the attempt is recorded
-    like any delivery and never retried. A refusing channel is a 200 with ``delivered: false``."""
+    like any delivery and never retried. A refusing channel is a 200 with ``delivered: false``
+    and a class of failure only: the details (which could tell open ports from closed ones on
+    the server's network) are recorded for the operator."""
     outcome = container.alerter.send_test(caller.org_id, _cid(channel_id))
     return schemas.AlertTestOut(
-        delivered=outcome.delivered, error=outcome.error, delivery_id=outcome.delivery_id
+        delivered=outcome.delivered, error=outcome.public_error, delivery_id=outcome.delivery_id
     )

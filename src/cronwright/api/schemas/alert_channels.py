@@ -74,7 +74,7 @@ class AlertChannelPage(Out):
 class AlertTestOut(Out):
     delivered: bool = Field(description="Whether the channel accepted the test alert.")
     error: str | None = Field(
-        description="Why not, as recorded on the attempt: an HTTP status, a connection or SMTP "
-        "error, a timeout."
+        description="Why not, as a class of failure: the channel did not accept the alert, or "
+        "the outbound policy does not allow its address. The details are for the operator."
     )
     delivery_id: int = Field(description="The recorded delivery of the test alert.")
