@@ -262,9 +262,12 @@ def test_each_connection_checks_the_address_its_own_lookup_answered() -> None:
 
 
 def test_a_name_may_resolve_only_to_allowed_addresses() -> None:
-    with client(OutboundPolicy(), resolver=lambda host, port: ["127.0.0.1", "::1"]) as http:
-        with pytest.raises(OutboundRefused, match="loopback"):
-            http.get("http://looks-public.example/")
+    resolver = lambda host, port: ["127.0.0.1", "::1"]  # noqa: E731
+    with (
+        client(OutboundPolicy(), resolver=resolver) as http,
+        pytest.raises(OutboundRefused, match="loopback"),
+    ):
+        http.get("http://looks-public.example/")
 
 
 # -- addresses in every spelling ----------------------------------------------------------------
@@ -284,10 +287,15 @@ def spell(value: int, parts: int, bases: list[int]) -> str:
     """``value`` as inet_aton reads it: ``parts`` numbers, the last filling the rest."""
     numbers = [(value >> (8 * (3 - i))) & 0xFF for i in range(parts - 1)]
     numbers.append(value & ((1 << (8 * (5 - parts))) - 1))
-    return ".".join(
-        {10: str, 16: hex, 8: lambda n: "0" + format(n, "o")}[base](n)
-        for n, base in zip(numbers, bases, strict=False)
-    )
+    return ".".join(_in_base(n, base) for n, base in zip(numbers, bases, strict=False))
+
+
+def _in_base(number: int, base: int) -> str:
+    if base == 16:
+        return hex(number)
+    if base == 8:
+        return "0" + format(number, "o")
+    return str(number)
 
 
 @given(
@@ -308,8 +316,10 @@ def test_every_spelling_of_a_refused_ipv4_address_is_read_and_refused(
 
 
 @given(st.ip_addresses(v=6))
-def test_an_ipv6_address_embedding_an_ipv4_one_is_judged_by_it(address: ipaddress.IPv6Address) -> None:
-    mapped = ipaddress.IPv6Address("::ffff:0:0") .packed[:12] + address.packed[12:]
+def test_an_ipv6_address_embedding_an_ipv4_one_is_judged_by_it(
+    address: ipaddress.IPv6Address,
+) -> None:
+    mapped = ipaddress.IPv6Address("::ffff:0:0").packed[:12] + address.packed[12:]
     embedded = ipaddress.IPv4Address(address.packed[12:])
     assert (refusal(ipaddress.IPv6Address(mapped)) is None) == (refusal(embedded) is None)
 

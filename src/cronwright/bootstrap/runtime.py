@@ -32,7 +32,7 @@ from typing import Any, Protocol
 import prometheus_client
 from prometheus_client import CollectorRegistry
 
-from cronwright import actions, clock, service
+from cronwright import actions, clock, outbound, service
 from cronwright import settings as settings_module
 from cronwright.bootstrap import demo, logs, monitor, node
 from cronwright.bootstrap import errors as startup
@@ -204,7 +204,10 @@ class Runtime:
                 check_config=registry.check_config,
                 retry_defaults=settings.retry_defaults,
             )
-            runtime.seeded = demo.seed(store, services, base_url=base_url, kinds=registry.kinds)
+            kinds = registry.kinds
+            if not _may_reach(settings.outbound_policy, base_url):
+                kinds -= {"http"}  # its health check calls this API, which the policy refuses
+            runtime.seeded = demo.seed(store, services, base_url=base_url, kinds=kinds)
         return runtime
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -338,6 +341,14 @@ def alert_settings(settings: settings_module.Settings) -> alerts.AlerterSettings
         ),
         outbound_policy=settings.outbound_policy,
     )
+
+
+def _may_reach(policy: outbound.OutboundPolicy, url: str) -> bool:
+    try:
+        policy.check_url(url)
+    except outbound.OutboundRefused:
+        return False
+    return True
 
 
 def configure_logging(settings: settings_module.Settings) -> None:
