@@ -10,6 +10,7 @@ would make the connection the policy cannot see.
 
 from __future__ import annotations
 
+import logging
 import socket
 import ssl
 from collections.abc import Callable, Iterable
@@ -26,6 +27,24 @@ DEFAULT_TIMEOUT_SECONDS = 30.0
 SocketOption = (
     tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
 )
+
+
+class _HideCredentials(logging.Filter):
+    """httpx logs each request's full URL at INFO: its user info and query may hold passwords
+    and tokens, so the record shows the URL without them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(isinstance(a, httpx.URL) for a in record.args):
+            record.args = tuple(
+                arg.copy_with(userinfo=b"", query=None, fragment=None)
+                if isinstance(arg, httpx.URL)
+                else arg
+                for arg in record.args
+            )
+        return True
+
+
+logging.getLogger("httpx").addFilter(_HideCredentials())
 
 
 def system_resolver(host: str, port: int) -> list[str]:

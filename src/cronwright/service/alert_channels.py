@@ -12,6 +12,7 @@ from collections.abc import Collection
 from urllib.parse import urlsplit
 
 from cronwright import clock, domain, errors, outbound
+from cronwright.actions import secrets
 from cronwright.domain import alert_channel
 from cronwright.service import paging
 from cronwright.service.organizations import check_name
@@ -90,7 +91,7 @@ class AlertChannels:
             org_id=org_id,
             name=check_name(name),
             kind=kind,
-            target=check_target(kind, target, self._policy),
+            target=check_target(kind, _kept_password(target, None), self._policy),
             secret=check_secret(kind, secret),
             events=check_events(events),
             enabled=enabled,
@@ -135,7 +136,9 @@ class AlertChannels:
             target=(
                 current.target
                 if target is None
-                else check_target(current.kind, target, self._policy)
+                else check_target(
+                    current.kind, _kept_password(target, current.target), self._policy
+                )
             ),
             secret=check_secret(current.kind, new_secret),
             events=current.events if events is None else check_events(events),
@@ -146,3 +149,12 @@ class AlertChannels:
         self, org_id: domain.OrganizationId, channel_id: alert_channel.AlertChannelId
     ) -> None:
         self._store.delete(org_id, channel_id)
+
+
+def _kept_password(target: str, stored: str | None) -> str:
+    """A webhook URL whose password reads ``***``: the stored one, for the same scheme, host
+    and port only."""
+    try:
+        return secrets.keep_stored_url(target, stored)
+    except secrets.SecretNotKept as exc:
+        raise errors.InvalidInput(field="target", message=str(exc).removeprefix("url: ")) from None
