@@ -189,13 +189,16 @@ def test_a_webhook_update_with_masks_keeps_password_and_key(
 
 
 def test_masked_configs_hide_shell_env_values_and_keep_descriptive_headers() -> None:
-    shell = {"argv": ["backup"], "env": {"PGPASSWORD": "tok-pg", "MODE": "full"}}
+    shell: domain.JsonObject = {"argv": ["backup"], "env": {"PGPASSWORD": "tok-pg", "MODE": "full"}}
     assert secrets.masked_config("shell", shell) == {
         "argv": ["backup"],
         "env": {"PGPASSWORD": "***", "MODE": "***"},
     }
     assert secrets.keep_stored("shell", secrets.masked_config("shell", shell), shell) == shell
-    http = {"url": "https://a.example/", "headers": {"accept": "text/csv", "x-y": "z"}}
+    http: domain.JsonObject = {
+        "url": "https://a.example/",
+        "headers": {"accept": "text/csv", "x-y": "z"},
+    }
     assert secrets.masked_config("http", http)["headers"] == {"accept": "text/csv", "x-y": "***"}
 
 
