@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import BeforeValidator, Field, SecretStr
@@ -64,6 +64,7 @@ _OPTIONAL = (
     "smtp_host",
     "smtp_username",
     "smtp_password",
+    "smtp_ca_file",
     "retention_max_age",
     "retention_keep_per_schedule",
 )
@@ -127,7 +128,11 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_from: str = "cronwright@localhost"
-    smtp_starttls: bool = False
+    smtp_starttls: bool = False  # older spelling of smtp_tls=starttls
+    # auto: TLS on port 465, STARTTLS wherever the server offers it; credentials need TLS.
+    smtp_tls: Literal["auto", "starttls", "implicit", "off"] = "auto"
+    smtp_allow_plaintext_auth: bool = False  # send the password over a connection without TLS
+    smtp_ca_file: str | None = None  # authorities the server's certificate is checked with
 
     # Logging and statistics.
     log_level: LogLevel = LogLevel.INFO
