@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from cronwright import domain, outbound
+from cronwright.actions import shell as shell_action
 from cronwright.domain import schedule as schedule_defaults
 
 ENV_PREFIX = "CRONWRIGHT_"
@@ -105,6 +106,8 @@ class Settings(BaseSettings):
     global_max_concurrent_runs: int | None = Field(default=None, ge=1)
     python_modules: str = ""  # comma-separated; each module has register(functions)
     shell_actions: bool = False  # the shell action runs argv on worker hosts: opt in
+    # ...and only for these organizations: ids or names, comma-separated; "*" for all of them.
+    shell_organizations: str = ""
 
     # Outgoing requests (http steps, webhooks) may reach global addresses, and these: comma-
     # separated address ranges and host names (docs/security.md).
@@ -209,6 +212,10 @@ class Settings(BaseSettings):
     @property
     def python_module_names(self) -> list[str]:
         return [part.strip() for part in self.python_modules.split(",") if part.strip()]
+
+    @property
+    def shell_gate(self) -> shell_action.ShellGate:
+        return shell_action.ShellGate.parse(self.shell_organizations)
 
     @property
     def outbound_policy(self) -> outbound.OutboundPolicy:

@@ -54,8 +54,8 @@ class SecuredApi:
     def service(self) -> service.Service:
         return self.container.service
 
-    def organization(self) -> Org:
-        org = self.service.organizations.create(next(_names))
+    def organization(self, name: str | None = None) -> Org:
+        org = self.service.organizations.create(name or next(_names))
         tenant = Org(org=org)
         for role in domain.Role:
             token = self.service.organizations.issue_api_key(

@@ -13,12 +13,14 @@ def install_default_actions(
     allow_shell: bool,
     trigger_port: trigger.ChainStarter | None,
     outbound_policy: outbound.OutboundPolicy | None = None,
+    shell_gate: shell.ShellGate | None = None,
 ) -> ActionRegistry:
     """Add ``http`` (under ``outbound_policy``; None: the default, global addresses only),
-    ``shell`` (refused with a clear message unless ``allow_shell``) and, given a
+    ``shell`` (refused with a clear message unless ``allow_shell``; then for the organizations
+    ``shell_gate`` lets through, None: all) and, given a
     ``trigger_port``, ``trigger`` to ``registry`` (which has ``python`` already, or not)."""
     http.install(registry, outbound_policy or outbound.OutboundPolicy())
-    shell.install(registry, allow=allow_shell)
+    shell.install(registry, allow=allow_shell, gate=shell_gate)
     if trigger_port is not None:
         trigger.install(registry, trigger_port)
     return registry

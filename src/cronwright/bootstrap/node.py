@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from cronwright import actions, clock, domain, outbound
+from cronwright.actions import shell
 from cronwright.engine import alerts, executor, reaper, scheduler, worker, writer
 from cronwright.engine.delivery import Sender, email, webhook
 from cronwright.service import chains
@@ -45,15 +46,24 @@ def install_actions(
     *,
     allow_shell: bool,
     outbound_policy: outbound.OutboundPolicy | None = None,
+    shell_gate: shell.ShellGate | None = None,
 ) -> None:
     """Every kind beyond ``python``: ``http`` (under ``outbound_policy``), ``shell`` (refused
-    unless allowed), ``trigger``."""
+    unless allowed; then for the organizations ``shell_gate`` lets through), ``trigger``. Where
+    shell steps may run, this process's environment is hidden from them."""
+    if allow_shell and not shell.hide_process_environment():
+        log.warning("shell steps can read this process's environment through /proc")
     actions.install_default_actions(
         registry,
         allow_shell=allow_shell,
         trigger_port=chains.ChainStarter(store, slots, clock),
         outbound_policy=outbound_policy,
+        shell_gate=None if shell_gate is None else shell_gate.with_names(_name_of(store)),
     )
+
+
+def _name_of(store: sql.SqlStore) -> Callable[[domain.OrganizationId], str]:
+    return lambda org_id: store.get_organization(org_id).name
 
 
 def build_alerter(

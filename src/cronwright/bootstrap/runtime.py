@@ -187,7 +187,13 @@ class Runtime:
             service_clock,
             allow_shell=settings.shell_actions,
             outbound_policy=settings.outbound_policy,
+            shell_gate=settings.shell_gate,
         )
+        if settings.shell_actions and role.works and settings.shell_gate.is_empty:
+            log.warning(
+                "shell steps are allowed on this host but for no organization: list them in %s",
+                settings_module.env_name("shell_organizations"),
+            )
         if api_app is not None:
             runtime.api_close = api_app.close
             runtime.api = http_module.ApiServer(

@@ -38,6 +38,7 @@ def api_app(chosen: settings.Settings, process_clock: clock.Clock) -> runtime.Ap
             allow_shell=chosen.shell_actions, outbound_policy=chosen.outbound_policy
         ),
         retry_defaults=chosen.retry_defaults,
+        shell_gate=chosen.shell_gate,
     )
     app = create_app(container)
     mount_dashboard(app, container.service, container.clock, triggers=container.triggers)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 
 from cronwright import clock, domain, errors
-from cronwright.actions import secrets
+from cronwright.actions import secrets, shell
 from cronwright.service import paging, workflow_graph
 from cronwright.service.organizations import check_name
 from cronwright.store import base as store_base
@@ -23,12 +23,19 @@ class Workflows:
         *,
         kinds: Collection[str] = domain.ACTION_KINDS,
         check_config: domain.ConfigCheck | None = None,
+        shell_gate: shell.ShellGate | None = None,
     ) -> None:
-        """``kinds`` and ``check_config`` come from the actions registry when there is one."""
+        """``kinds`` and ``check_config`` come from the actions registry when there is one;
+        ``shell_gate``: the organizations that may save shell steps (None: any)."""
         self._store = store
         self._clock = clock
         self._kinds = kinds
         self._check_config = check_config
+        self._shell_gate = (
+            None
+            if shell_gate is None
+            else shell_gate.with_names(lambda org_id: store.get_organization(org_id).name)
+        )
 
     def parse(self, definition: object) -> domain.WorkflowDefinition:
         parsed = domain.parse_definition(
@@ -41,6 +48,7 @@ class Workflows:
         self, org_id: domain.OrganizationId, *, name: str, definition: object
     ) -> domain.Workflow:
         parsed = self.parse(keep_stored_secrets(definition, None))
+        self._check_kinds(org_id, parsed)
         workflow_graph.check_triggers(self._store, org_id, parsed, workflow_id=None)
         return self._store.add_workflow(
             org_id=org_id, name=check_name(name), definition=parsed, now=self._clock.now()
@@ -77,6 +85,8 @@ class Workflows:
             if definition is None
             else self.parse(keep_stored_secrets(definition, current.definition))
         )
+        if definition is not None:
+            self._check_kinds(org_id, parsed)
         workflow_graph.check_triggers(self._store, org_id, parsed, workflow_id=workflow_id)
         return self._store.update_workflow(
             org_id,
@@ -87,6 +97,17 @@ class Workflows:
             # Without an expected version, still refuse to overwrite a change made meanwhile.
             expected_version=current.version if expected_version is None else expected_version,
         )
+
+    def _check_kinds(
+        self, org_id: domain.OrganizationId, definition: domain.WorkflowDefinition
+    ) -> None:
+        if self._shell_gate is None or self._shell_gate.allows(org_id):
+            return
+        for index, step in enumerate(definition.steps):
+            if step.kind == shell.KIND:
+                raise errors.InvalidInput(
+                    field=f"definition.steps[{index}].kind", message=shell.NOT_FOR_ORGANIZATION
+                )
 
     def delete(self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId) -> None:
         """``Conflict`` while a schedule still runs it."""
