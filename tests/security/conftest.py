@@ -29,6 +29,7 @@ _names = (f"sec-org-{n}" for n in itertools.count(1))
 class Org:
     org: domain.Organization
     clients: dict[str, httpx.Client] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
 
     @property
     def admin(self) -> httpx.Client:
@@ -66,6 +67,7 @@ class SecuredApi:
             )
             self._clients.append(client)
             tenant.clients[role.value] = client
+            tenant.tokens[role.value] = token
         return tenant
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -78,6 +79,23 @@ def test_a_viewer_reads_no_header_value_or_url_password(strict_api: SecuredApi) 
         stored_config(strict_api, org, created["id"])["headers"]["Authorization"]
         == (HEADERS["Authorization"])
     )
+
+
+def test_the_dashboard_shows_a_viewer_no_secret(strict_api: SecuredApi) -> None:
+    org = strict_api.organization()
+    created = create_workflow(org, step())
+    schedule = org.editor.post(
+        f"{V1}/schedules",
+        json={"workflow_id": created["id"], "name": "nightly", "cron": "0 3 * * *"},
+    )
+    assert schedule.status_code == 201, schedule.text
+    with httpx.Client(base_url=strict_api.url, timeout=30) as browser:
+        signed_in = browser.post("/ui/signin", data={"api_key": org.tokens["viewer"]})
+        assert signed_in.status_code == 303, signed_in.text
+        for page in ("/ui/", "/ui/schedules", f"/ui/schedules/{schedule.json()['id']}"):
+            shown = browser.get(page)
+            assert shown.status_code == 200, (page, shown.text)
+            assert leaks(shown.text) == []
 
 
 def test_an_update_that_keeps_the_mask_keeps_the_secrets(strict_api: SecuredApi) -> None:

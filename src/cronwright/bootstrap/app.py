@@ -72,6 +72,7 @@ class App:
         5 s doubling up to 10 min); schedules that exist keep theirs."""
         if migrate:
             migrations.upgrade(database_url)
+        alerting = _with_policy(alert_settings, outbound_policy)  # one policy for every request
         self._engine = dialect.create_engine(database_url)
         self._clock_override = clock
         self.functions = actions.PythonFunctions()
@@ -88,9 +89,7 @@ class App:
                 shutdown_grace=shutdown_grace,
                 global_max_concurrent_runs=global_max_concurrent_runs,
             ),
-            alerter=alerts.Alerter.from_engine(
-                self._engine, self._clock(), _with_policy(alert_settings, outbound_policy)
-            ),
+            alerter=alerts.Alerter.from_engine(self._engine, self._clock(), alerting),
             clocks=self._clock,
         )
         node.install_actions(
@@ -99,7 +98,7 @@ class App:
             self._node.slots,
             self._clock(),
             allow_shell=allow_shell,
-            outbound_policy=outbound_policy,
+            outbound_policy=alerting.outbound_policy,
         )
         self.service = service.Service.build(
             self.store,
@@ -111,7 +110,7 @@ class App:
         self.alert_channels = alert_channels.AlertChannels(
             store_alert_channels.SqlAlertChannels(self._engine),
             self._clock(),
-            outbound_policy=outbound_policy,
+            outbound_policy=alerting.outbound_policy,
         )
         self._stop_requested = threading.Event()
 
