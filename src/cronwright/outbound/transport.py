@@ -127,7 +127,8 @@ class CheckedTransport(httpx.HTTPTransport):
         # httpx offers no way to name the network backend: its connection pool is replaced by
         # one built the same way (httpx's default limits) over ours.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            # SSL_CERT_FILE and SSL_CERT_DIR still name private authorities; proxies are off.
+            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=True),
             keepalive_expiry=httpx.Limits().keepalive_expiry,
             network_backend=CheckedBackend(policy, resolver),
         )
