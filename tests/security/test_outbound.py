@@ -354,3 +354,25 @@ def test_a_bad_allow_entry_is_refused_naming_the_setting() -> None:
     assert settings.describe_error(caught.value).startswith(
         "CRONWRIGHT_OUTBOUND_ALLOW: 'not a host' is neither an address range nor a host name"
     )
+
+
+@pytest.mark.parametrize(("allow", "health_check"), [("", False), ("127.0.0.1", True)])
+def test_the_demo_calls_its_own_api_only_where_the_operator_allows_it(
+    request: pytest.FixtureRequest, tmp_path: Path, allow: str, health_check: bool
+) -> None:
+    from cronwright.bootstrap import runtime
+    from cronwright.cli import serve
+
+    url = fresh_database_url(request, "sqlite", tmp_path)
+    chosen = settings.Settings(database_url=url, port=0, outbound_allow=allow)
+    built = runtime.Runtime.build(
+        chosen, runtime.Role.SERVE, api_factory=serve.api_app, demo_mode=True
+    )
+    try:
+        assert built.seeded is not None
+        names = {schedule.spec.name for schedule in built.seeded.schedules}
+        assert ("health check every 15 seconds" in names) is health_check
+        assert "hello every 10 seconds" in names
+    finally:
+        built.api_close()
+        built.store.close()
