@@ -91,7 +91,10 @@ def serve_api(
     built.close()
 
 
-@pytest.fixture
-def strict_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SecuredApi]:
-    """The API with the default outbound policy: nothing but global addresses."""
-    yield from serve_api(request, tmp_path)
+@pytest.fixture(scope="module")
+def strict_api(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SecuredApi]:
+    """The API with the default outbound policy: nothing but global addresses. Shared by a
+    module's tests, each in organizations of its own."""
+    yield from serve_api(request, tmp_path_factory.mktemp("api"))

@@ -24,7 +24,7 @@ from cronwright.store import dialect
 from tests.conftest import fresh_database_url
 from tests.engine.conftest import Bench
 from tests.security.conftest import T0, V1, SecuredApi, serve_api
-from tests.security.receivers import closed_port, hang_up_port, internal_service
+from tests.security.receivers import InternalService, closed_port, hang_up_port, internal_service
 
 # The host and its networks, spelled every way an attacker tried.
 REFUSED_HOSTS = [
@@ -233,11 +233,8 @@ def test_an_http_step_whose_url_comes_from_the_input_cannot_reach_the_host(
     [step] = strict_bench.steps(run)
     assert step.error is not None
     assert "outgoing requests may not reach" in step.error
-    assert InternalServiceSecret not in repr(step.output)
+    assert InternalService.SECRET not in repr(step.output)
     assert internal.paths == []
-
-
-InternalServiceSecret = "internal-only-7f3a"
 
 
 def test_a_redirect_to_the_host_is_refused_at_its_hop() -> None:
