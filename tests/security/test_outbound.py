@@ -373,3 +373,34 @@ def test_the_demo_calls_its_own_api_only_where_the_operator_allows_it(
     finally:
         built.api_close()
         built.store.close()
+
+
+@pytest.mark.parametrize(("allow", "reached"), [("", False), ("127.0.0.0/8", True)])
+def test_a_worker_built_from_the_settings_sends_under_their_policy(
+    request: pytest.FixtureRequest, tmp_path: Path, allow: str, reached: bool
+) -> None:
+    from datetime import timedelta
+
+    from cronwright.actions import StepContext
+    from cronwright.bootstrap import runtime
+
+    url = fresh_database_url(request, "sqlite", tmp_path)
+    chosen = settings.Settings(database_url=url, outbound_allow=allow)
+    built = runtime.Runtime.build(chosen, runtime.Role.WORKER)
+    try:
+        with internal_service() as internal:
+            step = domain.Step(name="fetch", kind="http", config={"url": internal.url()})
+            outcome = built.registry.build(step).run(
+                StepContext(
+                    run_id=domain.RunId(1),
+                    attempt=1,
+                    step="fetch",
+                    input={},
+                    upstream={},
+                    timeout=timedelta(seconds=30),
+                )
+            )
+        assert (internal.paths == ["/secret"]) is reached
+        assert outcome.ok is reached, outcome.error
+    finally:
+        built.store.close()
