@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from cronwright.outbound import OutboundPolicy
 from cronwright.store import migrations, sql
 from cronwright.testing.postgres import PostgresCluster, PostgresUnavailableError
 from cronwright.testing.redis import RedisServer, RedisUnavailableError
@@ -25,6 +26,8 @@ REQUIRE_POSTGRES = os.environ.get("CRONWRIGHT_REQUIRE_POSTGRES") == "1"
 REQUIRE_REDIS = os.environ.get("CRONWRIGHT_REQUIRE_REDIS") == "1"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 _database_names = (f"cw_test_{n}" for n in itertools.count(1))
+# Receivers in tests listen on 127.0.0.1, which the outbound policy refuses unless allowed.
+LOCAL_OUTBOUND = OutboundPolicy.parse("127.0.0.1")
 
 
 @pytest.fixture(scope="session")

@@ -140,4 +140,11 @@ class AlertChannelNotFound(NotFound):
 
 class AlertDeliveryFailed(CronwrightError):  # noqa: N818 - the public names callers catch
     """A channel did not take an alert (refused, unreachable, timed out); the message says how
-    and is recorded on the delivery attempt."""
+    and is recorded on the delivery attempt, for the operator. ``public`` is what the
+    organization may be told: a class of failure that says nothing of the network behind."""
+
+    NOT_DELIVERED = "not delivered: the channel did not accept the alert"
+
+    def __init__(self, message: str, *, public: str = NOT_DELIVERED) -> None:
+        super().__init__(message)
+        self.public = public

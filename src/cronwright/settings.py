@@ -13,14 +13,15 @@ import re
 from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pydantic
 from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from cronwright import domain
+from cronwright import domain, outbound
+from cronwright.actions import shell as shell_action
 from cronwright.domain import schedule as schedule_defaults
 
 ENV_PREFIX = "CRONWRIGHT_"
@@ -66,6 +67,7 @@ _OPTIONAL = (
     "smtp_host",
     "smtp_username",
     "smtp_password",
+    "smtp_ca_file",
     "retention_max_age",
     "retention_keep_per_schedule",
 )
@@ -106,6 +108,12 @@ class Settings(BaseSettings):
     global_max_concurrent_runs: int | None = Field(default=None, ge=1)
     python_modules: str = ""  # comma-separated; each module has register(functions)
     shell_actions: bool = False  # the shell action runs argv on worker hosts: opt in
+    # ...and only for these organizations: ids or names, comma-separated; "*" for all of them.
+    shell_organizations: str = ""
+
+    # Outgoing requests (http steps, webhooks) may reach global addresses, and these: comma-
+    # separated address ranges and host names (docs/security.md).
+    outbound_allow: str = ""
 
     # Retry policy of new schedules that set none (processes that create schedules read it).
     retry_max_attempts: int = Field(
@@ -125,7 +133,11 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_from: str = "cronwright@localhost"
-    smtp_starttls: bool = False
+    smtp_starttls: bool = False  # older spelling of smtp_tls=starttls
+    # auto: TLS on port 465, STARTTLS wherever the server offers it; credentials need TLS.
+    smtp_tls: Literal["auto", "starttls", "implicit", "off"] = "auto"
+    smtp_allow_plaintext_auth: bool = False  # send the password over a connection without TLS
+    smtp_ca_file: str | None = None  # authorities the server's certificate is checked with
 
     # Logging and statistics.
     log_level: LogLevel = LogLevel.INFO
@@ -165,6 +177,12 @@ class Settings(BaseSettings):
             return None
         return value
 
+    @pydantic.field_validator("outbound_allow")
+    @classmethod
+    def _allow_list(cls, value: str) -> str:
+        outbound.OutboundPolicy.parse(value)  # ValueError naming the entry at fault
+        return value
+
     @pydantic.field_validator("heartbeat")
     @classmethod
     def _heartbeat_within_lease(cls, value: timedelta, info: pydantic.ValidationInfo) -> timedelta:
@@ -196,6 +214,14 @@ class Settings(BaseSettings):
     @property
     def python_module_names(self) -> list[str]:
         return [part.strip() for part in self.python_modules.split(",") if part.strip()]
+
+    @property
+    def shell_gate(self) -> shell_action.ShellGate:
+        return shell_action.ShellGate.parse(self.shell_organizations)
+
+    @property
+    def outbound_policy(self) -> outbound.OutboundPolicy:
+        return outbound.OutboundPolicy.parse(self.outbound_allow)
 
     @property
     def is_postgres(self) -> bool:

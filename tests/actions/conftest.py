@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from tests.conftest import fresh_database_url
+from tests.conftest import LOCAL_OUTBOUND, fresh_database_url
 from tests.engine.conftest import Bench
 
 from cronwright import actions, service
@@ -107,7 +107,9 @@ def bench(request: pytest.FixtureRequest, tmp_path: Path, t0: datetime) -> Itera
     clock = FakeClock(t0)
     bench = Bench(store, clock)
     starter = chains.ChainStarter(store, scheduling.SqlSlotStore(store.engine), clock)
-    actions.install_default_actions(bench.registry, allow_shell=True, trigger_port=starter)
+    actions.install_default_actions(
+        bench.registry, allow_shell=True, trigger_port=starter, outbound_policy=LOCAL_OUTBOUND
+    )
     yield bench
     store.close()
 

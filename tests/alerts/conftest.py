@@ -19,6 +19,7 @@ from cronwright.engine.executor import Executor
 from cronwright.service import alert_channels
 from cronwright.store import alert_channels as store_alert_channels
 from cronwright.store import alerts as store_alerts
+from tests.conftest import LOCAL_OUTBOUND
 
 SECRET = "s3cret-signing-key-0123456789"
 ALL_EVENTS = ["run_failed", "run_recovered", "schedule_missed"]
@@ -32,7 +33,9 @@ class Harness:
         self.clock = clock
         self.outcomes: list[str] = []  # "ok" or "fail", taken in order by the "job" action
         self.channels = alert_channels.AlertChannels(
-            store_alert_channels.SqlAlertChannels(app.store.engine), clock
+            store_alert_channels.SqlAlertChannels(app.store.engine),
+            clock,
+            outbound_policy=LOCAL_OUTBOUND,
         )
         self.executor = Executor(app.registry, clock, app.queue)
 
@@ -109,7 +112,13 @@ class Harness:
 
 def make_app(url: str, clock: FakeClock, **settings: Any) -> App:
     defaults: dict[str, Any] = {"webhook_timeout": timedelta(seconds=30)}
-    return App(url, clock=clock, alert_settings=alerts.AlerterSettings(**(defaults | settings)))
+    return App(
+        url,
+        clock=clock,
+        alert_settings=alerts.AlerterSettings(
+            outbound_policy=LOCAL_OUTBOUND, **(defaults | settings)
+        ),
+    )
 
 
 @pytest.fixture

@@ -17,10 +17,13 @@ from cronwright.service import alert_channels, triggers
 from cronwright.store import alert_channels as store_alert_channels
 from cronwright.store.scheduling import SqlSlotStore
 from tests.alerts.receivers import WAIT, WebhookReceiver
+from tests.conftest import LOCAL_OUTBOUND
 
 
 def test_a_started_app_alerts_a_failed_run(tmp_path: Path) -> None:
-    settings = alerts.AlerterSettings(poll_interval=timedelta(milliseconds=50))
+    settings = alerts.AlerterSettings(
+        outbound_policy=LOCAL_OUTBOUND, poll_interval=timedelta(milliseconds=50)
+    )
     app = App(
         f"sqlite:///{tmp_path / 'app.db'}",
         alert_settings=settings,
@@ -34,7 +37,9 @@ def test_a_started_app_alerts_a_failed_run(tmp_path: Path) -> None:
     clock = SystemClock()
     with WebhookReceiver() as receiver:
         channels = alert_channels.AlertChannels(
-            store_alert_channels.SqlAlertChannels(app.store.engine), clock
+            store_alert_channels.SqlAlertChannels(app.store.engine),
+            clock,
+            outbound_policy=LOCAL_OUTBOUND,
         )
         channels.create(
             app.organization.id,

@@ -21,6 +21,7 @@ from cronwright.service import alert_channels
 from cronwright.store import alert_channels as store_alert_channels
 from cronwright.store import dialect, sql
 from tests.alerts.receivers import WAIT, WebhookReceiver
+from tests.conftest import LOCAL_OUTBOUND
 
 CHILD = Path(__file__).with_name("scheduler_child.py")
 pytestmark = pytest.mark.slow
@@ -49,7 +50,9 @@ def test_a_live_process_reports_the_slot_a_killed_scheduler_never_wrote(
 
         with WebhookReceiver() as receiver:
             alert_channels.AlertChannels(
-                store_alert_channels.SqlAlertChannels(engine), clock
+                store_alert_channels.SqlAlertChannels(engine),
+                clock,
+                outbound_policy=LOCAL_OUTBOUND,
             ).create(
                 org.id,
                 name="hook",
@@ -58,6 +61,7 @@ def test_a_live_process_reports_the_slot_a_killed_scheduler_never_wrote(
                 events=["schedule_missed"],
             )
             settings = alerts.AlerterSettings(
+                outbound_policy=LOCAL_OUTBOUND,
                 poll_interval=timedelta(milliseconds=50),
                 rate=planning.RateLimit(max_alerts=1000),  # runs left pending alert too
             )

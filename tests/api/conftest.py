@@ -18,10 +18,11 @@ import sqlalchemy as sa
 from cronwright import domain, service
 from cronwright.api import Container, create_app
 from cronwright.clock import FakeClock
+from cronwright.engine import alerts
 from cronwright.store import dialect
 from cronwright.store.models import Base
 from cronwright.testing.server import ServerThread
-from tests.conftest import BACKENDS, fresh_database_url
+from tests.conftest import BACKENDS, LOCAL_OUTBOUND, fresh_database_url
 
 T0 = datetime.fromisoformat("2026-03-02T09:30:15+00:00")
 STEPS: dict[str, Any] = {
@@ -115,7 +116,9 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     backend = str(request.param)
     url = fresh_database_url(request, backend, tmp_path_factory.mktemp("api"))
     clock = FakeClock(T0)
-    container = Container.from_url(url, clock=clock)
+    container = Container.from_url(
+        url, clock=clock, alert_settings=alerts.AlerterSettings(outbound_policy=LOCAL_OUTBOUND)
+    )
     with ServerThread(create_app(container)) as server:
         api = Api(
             url=server.url,

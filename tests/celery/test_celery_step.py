@@ -15,7 +15,9 @@ from cronwright.actions.base import StepContext
 from cronwright.testing.postgres import free_port
 from tests.celery.conftest import QUEUE, Worker
 
-_runs = itertools.count(1)
+_runs = itertools.count(
+    10**6
+)  # task ids derive from run ids: stay clear of runs made in a database
 
 
 def context(*, attempt: int = 1, step: str = "send", timeout: float = 60) -> StepContext:

@@ -31,8 +31,11 @@ def cronwright_command() -> list[str]:
 
 
 def environment(**settings: str) -> dict[str, str]:
-    """This environment without any CRONWRIGHT_* setting of its own, plus ``settings``."""
+    """This environment without any CRONWRIGHT_* setting of its own, 127.0.0.1 allowed for
+    outgoing requests, plus ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRONWRIGHT_")}
+    # The receivers and the demo's health check listen on 127.0.0.1: allowed, as on a laptop.
+    env["CRONWRIGHT_OUTBOUND_ALLOW"] = "127.0.0.1"
     env.update({f"CRONWRIGHT_{name.upper()}": value for name, value in settings.items()})
     return env
 

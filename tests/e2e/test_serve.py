@@ -240,11 +240,21 @@ def test_an_unreachable_database_is_a_start_up_error(tmp_path: Path) -> None:
     assert done.stderr.count("\n") == 1, done.stderr
 
 
-@pytest.mark.parametrize(("allowed", "status"), [("false", 422), ("true", 201)])
+@pytest.mark.parametrize(
+    ("allowed", "organizations", "status", "setting"),
+    [
+        ("false", "demo", 422, "CRONWRIGHT_SHELL_ACTIONS"),
+        ("true", "", 422, "CRONWRIGHT_SHELL_ORGANIZATIONS"),
+        ("true", "someone-else", 422, "CRONWRIGHT_SHELL_ORGANIZATIONS"),
+        ("true", "demo", 201, ""),
+    ],
+)
 def test_shell_steps_are_saved_only_when_the_operator_allows_them(
-    tmp_path: Path, allowed: str, status: int
+    tmp_path: Path, allowed: str, organizations: str, status: int, setting: str
 ) -> None:
-    process, url, token = start_serve(tmp_path, shell_actions=allowed)
+    process, url, token = start_serve(
+        tmp_path, shell_actions=allowed, shell_organizations=organizations
+    )
     try:
         with api_client(url, token) as client:
             saved = client.post(
@@ -258,7 +268,7 @@ def test_shell_steps_are_saved_only_when_the_operator_allows_them(
             )
         assert saved.status_code == status, saved.text
         if status == 422:
-            assert "CRONWRIGHT_SHELL_ACTIONS" in saved.text
+            assert setting in saved.text
         process.signal(signal.SIGTERM)
         assert process.wait() == 0, process.describe()
     finally:

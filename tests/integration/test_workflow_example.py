@@ -50,7 +50,7 @@ def run_example(
     child = subprocess.Popen(
         [sys.executable, str(script)],
         cwd=tmp_path,
-        env={**os.environ, "CUSTOMERS_API": server.url, **env},
+        env={**os.environ, "CUSTOMERS_API": server.url, "OUTBOUND_ALLOW": "127.0.0.1", **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

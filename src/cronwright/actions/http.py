@@ -4,6 +4,9 @@ The response's status and body become the output (``{"status": 200, "body": ...}
 as its value when it fits the cap, anything else as text, cut with a marker. A status outside
 ``expect_status`` (default: any 2xx) fails the step. Header values may hold secrets: they never
 appear in outputs, errors or logs (``repr`` of the config hides them).
+
+Every request goes through the operator's outbound policy (:mod:`cronwright.outbound`): a URL
+aimed at a refused address is refused on save, and every connection is checked when it is made.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Annotated, Literal
 import httpx
 import pydantic
 
-from cronwright import domain
+from cronwright import domain, outbound
 from cronwright.actions import caps
 from cronwright.actions.base import StepContext, StepOutcome
 from cronwright.actions.registry import ActionRegistry
@@ -78,6 +81,8 @@ class HttpAction:
                 ) as response,
             ):
                 body, total = _read_capped(response, ctx)
+        except outbound.OutboundRefused as exc:
+            return StepOutcome.failure(f"{config.method} {_safe(config.url)}: {exc}")
         except httpx.TimeoutException:
             return StepOutcome.failure(
                 f"{config.method} {_safe(config.url)}: no answer in {timeout:g} s"
@@ -104,8 +109,21 @@ class HttpAction:
         return StepOutcome.success(output)
 
 
-def install(registry: ActionRegistry, client_factory: HttpClientFactory = httpx.Client) -> None:
-    registry.register(KIND, HttpConfig, lambda config: HttpAction(config, client_factory))
+def install(registry: ActionRegistry, policy: outbound.OutboundPolicy) -> None:
+    """``http`` steps under ``policy``: checked on save, and on every connection."""
+
+    def check(config: HttpConfig) -> None:
+        try:
+            policy.check_url(config.url)
+        except outbound.OutboundRefused as exc:
+            raise ValueError(f"url: {exc}") from None
+
+    registry.register(
+        KIND,
+        HttpConfig,
+        lambda config: HttpAction(config, lambda: outbound.client(policy)),
+        check=check,
+    )
 
 
 def _read_capped(response: httpx.Response, ctx: StepContext) -> tuple[bytes, int]:

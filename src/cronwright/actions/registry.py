@@ -34,6 +34,9 @@ class ActionKind(Generic[ConfigT]):
     name: str
     config_model: type[ConfigT]
     factory: Callable[[ConfigT], Action]
+    # What the operator's settings add to the model when a workflow is saved (the outbound
+    # policy, say); ValueError saying what is wrong.
+    check: Callable[[ConfigT], None] | None = None
 
     def build(self, config: domain.JsonObject) -> Action:
         return self.factory(self.config_model.model_validate(config))
@@ -44,11 +47,16 @@ class ActionRegistry:
         self._kinds: dict[str, ActionKind[Any]] = {}
 
     def register(
-        self, name: str, config_model: type[ConfigT], factory: Callable[[ConfigT], Action]
+        self,
+        name: str,
+        config_model: type[ConfigT],
+        factory: Callable[[ConfigT], Action],
+        *,
+        check: Callable[[ConfigT], None] | None = None,
     ) -> None:
         if name in self._kinds:
             raise ValueError(f"action kind {name!r} is already registered")
-        self._kinds[name] = ActionKind(name, config_model, factory)
+        self._kinds[name] = ActionKind(name, config_model, factory, check)
 
     @property
     def kinds(self) -> frozenset[str]:
@@ -62,9 +70,11 @@ class ActionRegistry:
             listed = ", ".join(sorted(self._kinds)) or "none"
             raise ValueError(f"action kind {kind!r} is not installed here (installed: {listed})")
         try:
-            found.config_model.model_validate(config)
+            validated = found.config_model.model_validate(config)
         except pydantic.ValidationError as exc:
             raise ValueError(describe_errors(exc)) from None
+        if found.check is not None:
+            found.check(validated)
 
     def build(self, step: domain.Step) -> Action:
         """The action for ``step``; ``UnknownActionKind`` naming the step if the kind is not

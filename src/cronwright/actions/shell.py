@@ -1,20 +1,30 @@
 """The ``shell`` action kind: run a program from an argv list (never a shell string).
 
-Off unless the operator enables it (``CRONWRIGHT_SHELL_ACTIONS``): a workflow author must not be
-able to run commands on the workers by default. The program gets a minimal environment (``PATH``,
-``LANG``) with the step's ``env`` over it, never the worker's own environment (which holds its
-database password). A non-zero exit fails the step; stdout and stderr are captured through
-temporary files (no pipe can fill and block the program) and cut to the cap. When the step's time
-is up or the run is cancelled, the program's whole process group is killed.
+Off unless the operator enables it, twice: on the worker hosts (``CRONWRIGHT_SHELL_ACTIONS``)
+and for each organization (``CRONWRIGHT_SHELL_ORGANIZATIONS``, :class:`ShellGate`), because a
+shell step runs any program as the worker's user: it can read what that user can read (the
+SQLite file, configuration files) and reach what the host can reach, whatever the outbound
+policy says. See docs/security.md.
+
+The program gets a minimal environment (:data:`MINIMAL_ENV`: ``PATH``, ``LANG``, ``HOME``) with
+the step's ``env`` over it, never the worker's own (which holds its database and SMTP
+passwords); :func:`hide_process_environment` also keeps it from reading the worker's through
+``/proc``. A non-zero exit fails the step; stdout and stderr are captured through temporary
+files (no pipe can fill and block the program) and cut to the cap. When the step's time is up or
+the run is cancelled, the program's whole process group is killed.
 """
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -26,9 +36,62 @@ from cronwright.actions import caps
 from cronwright.actions.base import StepContext, StepOutcome
 from cronwright.actions.registry import ActionRegistry
 
+log = logging.getLogger(__name__)
+
 KIND = "shell"
 DISABLED = "shell steps are disabled by the operator (CRONWRIGHT_SHELL_ACTIONS)"
-MINIMAL_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+NOT_FOR_ORGANIZATION = (
+    "shell steps are not enabled for this organization (the operator lists the organizations "
+    "that may use them in CRONWRIGHT_SHELL_ORGANIZATIONS)"
+)
+MINIMAL_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/nonexistent"}
+_PR_SET_DUMPABLE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ShellGate:
+    """The organizations that may run shell steps: ids or names, ``*`` for all of them."""
+
+    entries: frozenset[str]
+    name_of: Callable[[domain.OrganizationId], str] | None = None  # for entries that are names
+
+    @classmethod
+    def parse(
+        cls, text: str, name_of: Callable[[domain.OrganizationId], str] | None = None
+    ) -> ShellGate:
+        return cls(frozenset(part.strip() for part in text.split(",") if part.strip()), name_of)
+
+    def with_names(self, name_of: Callable[[domain.OrganizationId], str]) -> ShellGate:
+        return ShellGate(self.entries, name_of)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.entries
+
+    def allows(self, org_id: domain.OrganizationId | None) -> bool:
+        if "*" in self.entries:
+            return True
+        if org_id is None:
+            return False
+        if str(org_id) in self.entries:
+            return True
+        names = self.entries - {entry for entry in self.entries if entry.isdigit()}
+        return bool(names) and self.name_of is not None and self.name_of(org_id) in names
+
+
+def hide_process_environment() -> bool:
+    """Make this process non-dumpable (Linux): its ``/proc/<pid>/environ`` and memory become
+    unreadable to other processes of the same user, such as the programs of shell steps. Also
+    turns off core dumps. False where it cannot be done."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
 MAX_TIMEOUT_SECONDS = 24 * 3600.0
 _KILL_GRACE_SECONDS = 5.0
 
@@ -78,9 +141,12 @@ class DisabledShellConfig(pydantic.BaseModel):
 @dataclass(frozen=True, slots=True)
 class ShellAction:
     config: ShellConfig
+    gate: ShellGate | None = None  # None: every organization of this process may
 
     def run(self, ctx: StepContext) -> StepOutcome:
         config = self.config
+        if self.gate is not None and not self.gate.allows(ctx.org_id):
+            return StepOutcome.failure(NOT_FOR_ORGANIZATION)
         timeout = ctx.timeout.total_seconds()
         if config.timeout is not None:
             timeout = min(timeout, config.timeout)
@@ -116,9 +182,10 @@ class ShellAction:
         return StepOutcome.success(output)
 
 
-def install(registry: ActionRegistry, *, allow: bool) -> None:
+def install(registry: ActionRegistry, *, allow: bool, gate: ShellGate | None = None) -> None:
+    """``shell`` runs when ``allow``, for the organizations ``gate`` lets through (None: all)."""
     if allow:
-        registry.register(KIND, ShellConfig, ShellAction)
+        registry.register(KIND, ShellConfig, lambda config: ShellAction(config, gate))
     else:
         registry.register(KIND, DisabledShellConfig, _never)
 

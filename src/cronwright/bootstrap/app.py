@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 
 import pydantic
 
-from cronwright import actions, clock, domain, errors, service, templates
+from cronwright import actions, clock, domain, errors, outbound, service, templates
 from cronwright import settings as settings_module
 from cronwright.bootstrap import node
 from cronwright.engine import alerts, reaper, scheduler, worker
@@ -77,6 +77,7 @@ class App:
         clock: clock.Clock | None = None,
         migrate: bool = True,
         allow_shell: bool = False,
+        outbound_policy: outbound.OutboundPolicy | None = None,
         alert_settings: alerts.AlerterSettings | None = None,
         retry_defaults: domain.RetryDefaults | None = None,
         max_schedules: int | None = None,
@@ -86,6 +87,8 @@ class App:
         """``clock``: one clock for every loop (tests); by default each loop gets its own
         system clock, so a wake-up meant for the workers never cuts the scheduler's sleep.
         ``allow_shell``: let workflows run ``shell`` steps on this process's host.
+        ``outbound_policy``: where ``http`` steps and webhooks may connect (None: global
+        addresses only; ``OutboundPolicy.parse("127.0.0.1")`` adds this host, say).
         ``alert_settings``: SMTP server, rate limit and retries of the alerter (None: defaults).
         ``retry_defaults``: the retry policy of schedules created without one (None: 3 attempts,
         5 s doubling up to 10 min); schedules that exist keep theirs.
@@ -98,6 +101,7 @@ class App:
             _show_run_logs()
         if migrate:
             migrations.upgrade(database_url)
+        alerting = _with_policy(alert_settings, outbound_policy)  # one policy for every request
         self._engine = dialect.create_engine(database_url)
         self._clock_override = clock
         self.functions = actions.PythonFunctions()
@@ -114,12 +118,17 @@ class App:
                 shutdown_grace=_duration("shutdown_grace", shutdown_grace),
                 global_max_concurrent_runs=global_max_concurrent_runs,
             ),
-            alerter=alerts.Alerter.from_engine(self._engine, self._clock(), alert_settings),
+            alerter=alerts.Alerter.from_engine(self._engine, self._clock(), alerting),
             clocks=self._clock,
             listeners=[] if quiet else [_FailureLog(self._names)],
         )
         node.install_actions(
-            self.registry, self.store, self._node.slots, self._clock(), allow_shell=allow_shell
+            self.registry,
+            self.store,
+            self._node.slots,
+            self._clock(),
+            allow_shell=allow_shell,
+            outbound_policy=alerting.outbound_policy,
         )
         self.service = service.Service.build(
             self.store,
@@ -141,7 +150,9 @@ class App:
                 ),
             )
         self.alert_channels = alert_channels.AlertChannels(
-            store_alert_channels.SqlAlertChannels(self._engine), self._clock()
+            store_alert_channels.SqlAlertChannels(self._engine),
+            self._clock(),
+            outbound_policy=alerting.outbound_policy,
         )
         self.templates = service_templates.Templates(
             self.service.workflows,
@@ -418,3 +429,11 @@ def _all(page: Callable[[str | None], domain.Page[T]]) -> Iterator[T]:
         if found.next_cursor is None:
             return
         cursor = found.next_cursor
+
+
+def _with_policy(
+    settings: alerts.AlerterSettings | None, policy: outbound.OutboundPolicy | None
+) -> alerts.AlerterSettings:
+    """The alert settings with the app's outbound policy, when it names one."""
+    chosen = settings or alerts.AlerterSettings()
+    return chosen if policy is None else dataclasses.replace(chosen, outbound_policy=policy)

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from cronwright import actions, clock, domain
+from cronwright import actions, clock, domain, outbound
+from cronwright.actions import shell
 from cronwright.engine import alerts, executor, reaper, scheduler, worker, writer
 from cronwright.engine.delivery import Sender, email, webhook
 from cronwright.service import chains
@@ -44,11 +45,25 @@ def install_actions(
     clock: clock.Clock,
     *,
     allow_shell: bool,
+    outbound_policy: outbound.OutboundPolicy | None = None,
+    shell_gate: shell.ShellGate | None = None,
 ) -> None:
-    """Every kind beyond ``python``: ``http``, ``shell`` (refused unless allowed), ``trigger``."""
+    """Every kind beyond ``python``: ``http`` (under ``outbound_policy``), ``shell`` (refused
+    unless allowed; then for the organizations ``shell_gate`` lets through), ``trigger``. Where
+    shell steps may run, this process's environment is hidden from them."""
+    if allow_shell and not shell.hide_process_environment():
+        log.warning("shell steps can read this process's environment through /proc")
     actions.install_default_actions(
-        registry, allow_shell=allow_shell, trigger_port=chains.ChainStarter(store, slots, clock)
+        registry,
+        allow_shell=allow_shell,
+        trigger_port=chains.ChainStarter(store, slots, clock),
+        outbound_policy=outbound_policy,
+        shell_gate=None if shell_gate is None else shell_gate.with_names(_name_of(store)),
     )
+
+
+def _name_of(store: sql.SqlStore) -> Callable[[domain.OrganizationId], str]:
+    return lambda org_id: store.get_organization(org_id).name
 
 
 def build_alerter(
@@ -61,7 +76,9 @@ def build_alerter(
     """An alerter with webhook and SMTP senders; ``on_sent`` hears of each delivery sent."""
     chosen = settings or alerts.AlerterSettings()
     senders: dict[domain.AlertChannelKind, Sender] = {
-        domain.AlertChannelKind.WEBHOOK: webhook.WebhookSender(timeout=chosen.webhook_timeout),
+        domain.AlertChannelKind.WEBHOOK: webhook.WebhookSender(
+            timeout=chosen.webhook_timeout, policy=chosen.outbound_policy
+        ),
         domain.AlertChannelKind.EMAIL: email.EmailSender(chosen.smtp),
     }
     if on_sent is not None:

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 import prometheus_client
 from prometheus_client import CollectorRegistry
 
-from cronwright import actions, clock, errors, service
+from cronwright import actions, clock, errors, outbound, service
 from cronwright import settings as settings_module
 from cronwright.bootstrap import demo, logs, monitor, node
 from cronwright.bootstrap import errors as startup
@@ -186,7 +186,14 @@ class Runtime:
             runtime.node.slots,
             service_clock,
             allow_shell=settings.shell_actions,
+            outbound_policy=settings.outbound_policy,
+            shell_gate=settings.shell_gate,
         )
+        if settings.shell_actions and role.works and settings.shell_gate.is_empty:
+            log.warning(
+                "shell steps are allowed on this host but for no organization: list them in %s",
+                settings_module.env_name("shell_organizations"),
+            )
         if api_app is not None:
             runtime.api_close = api_app.close
             runtime.api = http_module.ApiServer(
@@ -203,7 +210,10 @@ class Runtime:
                 check_config=registry.check_config,
                 retry_defaults=settings.retry_defaults,
             )
-            runtime.seeded = demo.seed(store, services, base_url=base_url, kinds=registry.kinds)
+            kinds = registry.kinds
+            if not _may_reach(settings.outbound_policy, base_url):
+                kinds -= {"http"}  # its health check calls this API, which the policy refuses
+            runtime.seeded = demo.seed(store, services, base_url=base_url, kinds=kinds)
         return runtime
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -338,10 +348,22 @@ def alert_settings(settings: settings_module.Settings) -> alerts.AlerterSettings
             port=settings.smtp_port,
             sender=settings.smtp_from,
             starttls=settings.smtp_starttls,
+            tls=email.SmtpTls(settings.smtp_tls),
+            allow_plaintext_auth=settings.smtp_allow_plaintext_auth,
+            ca_file=settings.smtp_ca_file,
             username=settings.smtp_username,
             password=password.get_secret_value() if password is not None else None,
-        )
+        ),
+        outbound_policy=settings.outbound_policy,
     )
+
+
+def _may_reach(policy: outbound.OutboundPolicy, url: str) -> bool:
+    try:
+        policy.check_url(url)
+    except outbound.OutboundRefused:
+        return False
+    return True
 
 
 def configure_logging(settings: settings_module.Settings) -> None:

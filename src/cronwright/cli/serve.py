@@ -30,10 +30,15 @@ def api_app(chosen: settings.Settings, process_clock: clock.Clock) -> runtime.Ap
     container = Container.from_url(
         chosen.database_url,
         clock=process_clock,
-        alert_settings=runtime.alert_settings(chosen),  # test alerts use the configured SMTP
-        # Steps are checked on save, shell refused unless the operator allowed it.
-        check_config=actions.config_checker(allow_shell=chosen.shell_actions),
+        # Test alerts use the configured SMTP and outbound policy.
+        alert_settings=runtime.alert_settings(chosen),
+        # Steps are checked on save: shell refused unless the operator allowed it, http URLs
+        # against the outbound policy.
+        check_config=actions.config_checker(
+            allow_shell=chosen.shell_actions, outbound_policy=chosen.outbound_policy
+        ),
         retry_defaults=chosen.retry_defaults,
+        shell_gate=chosen.shell_gate,
     )
     app = create_app(container)
     mount_dashboard(app, container.service, container.clock, triggers=container.triggers)

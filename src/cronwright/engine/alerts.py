@@ -21,7 +21,7 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 
 from cronwright import clock as clocks
-from cronwright import domain, errors
+from cronwright import domain, errors, outbound
 from cronwright.domain import alert_channel
 from cronwright.engine.delivery import Sender, email, webhook
 from cronwright.planning import alerts as planning
@@ -47,6 +47,7 @@ class AlerterSettings:
     retention: timedelta = timedelta(days=30)  # delivered and failed deliveries are kept so long
     webhook_timeout: timedelta = webhook.DEFAULT_TIMEOUT
     smtp: email.SmtpSettings = field(default_factory=email.SmtpSettings)
+    outbound_policy: outbound.OutboundPolicy = field(default_factory=outbound.OutboundPolicy)
 
     def __post_init__(self) -> None:
         if self.threads < 1:
@@ -59,7 +60,8 @@ class AlerterSettings:
 class TestOutcome:
     delivery_id: int
     delivered: bool
-    error: str | None
+    error: str | None  # why not, in full: for the operator (recorded on the delivery)
+    public_error: str | None  # why not, as a class of failure: for the organization
 
 
 class Alerter:
@@ -87,7 +89,9 @@ class Alerter:
         """An alerter over the database behind ``engine``, with webhook and SMTP senders."""
         chosen = settings or AlerterSettings()
         senders: dict[domain.AlertChannelKind, Sender] = {
-            domain.AlertChannelKind.WEBHOOK: webhook.WebhookSender(timeout=chosen.webhook_timeout),
+            domain.AlertChannelKind.WEBHOOK: webhook.WebhookSender(
+                timeout=chosen.webhook_timeout, policy=chosen.outbound_policy
+            ),
             domain.AlertChannelKind.EMAIL: email.EmailSender(chosen.smtp),
         }
         return cls(alerts.SqlAlertStore(engine), clock, senders, chosen)
@@ -127,7 +131,8 @@ class Alerter:
         delivery = self.store.add_test(
             org_id, channel_id, now=started_at, lease=self.settings.lease
         )
-        error = self._send(delivery)
+        failure = self._failure(delivery)
+        error = None if failure is None else str(failure)
         self.store.record_attempt(
             delivery,
             started_at=started_at,
@@ -135,7 +140,12 @@ class Alerter:
             error=error,
             policy=planning.DeliveryPolicy(max_attempts=1),
         )
-        return TestOutcome(delivery_id=delivery.id, delivered=error is None, error=error)
+        return TestOutcome(
+            delivery_id=delivery.id,
+            delivered=failure is None,
+            error=error,
+            public_error=None if failure is None else failure.public,
+        )
 
     # -- threads ----------------------------------------------------------------------------------
 
@@ -215,16 +225,22 @@ class Alerter:
 
     def _send(self, delivery: alerts.OutgoingDelivery) -> str | None:
         """None if the channel took it, else why not."""
+        failure = self._failure(delivery)
+        return None if failure is None else str(failure)
+
+    def _failure(self, delivery: alerts.OutgoingDelivery) -> errors.AlertDeliveryFailed | None:
         sender = self._senders.get(delivery.kind)
         if sender is None:
-            return f"no sender for {delivery.kind.value} channels in this process"
+            return errors.AlertDeliveryFailed(
+                f"no sender for {delivery.kind.value} channels in this process"
+            )
         try:
             sender.send(delivery, now=self._clock.now())
         except errors.AlertDeliveryFailed as exc:
-            return str(exc)
+            return exc
         except Exception as exc:  # a sender bug must not kill the thread: record it
             log.exception("sending delivery %s failed unexpectedly", delivery.id)
-            return f"{type(exc).__name__}: {exc}"
+            return errors.AlertDeliveryFailed(f"{type(exc).__name__}: {exc}")
         return None
 
     def _pool_or_start(self) -> ThreadPoolExecutor:

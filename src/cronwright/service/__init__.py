@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cronwright import clock, domain
+from cronwright.actions.shell import ShellGate
 from cronwright.service.organizations import Organizations
 from cronwright.service.preview import Preview, PreviewFire
 from cronwright.service.runs import Retention, Runs
@@ -29,12 +30,13 @@ class Service:
         *,
         check_config: domain.ConfigCheck | None = None,
         retry_defaults: domain.RetryDefaults | None = None,
+        shell_gate: ShellGate | None = None,
     ) -> Service:
         """``retry_defaults``: what new schedules get for the retry fields they do not set (the
         operator's settings; None: the built-in 3 attempts, 5 s doubling up to 10 min)."""
         return cls(
             organizations=Organizations(store, clock),
-            workflows=Workflows(store, clock, check_config=check_config),
+            workflows=Workflows(store, clock, check_config=check_config, shell_gate=shell_gate),
             schedules=Schedules(store, clock, retry_defaults=retry_defaults),
             runs=Runs(store, clock),
         )

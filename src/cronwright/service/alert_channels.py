@@ -1,6 +1,7 @@
 """Alert channel use cases for one organization: where alerts go, checked before they are saved.
 
-Delivery (and sending a test alert) belongs to the engine; this module only keeps the list.
+Delivery (and sending a test alert) belongs to the engine; this module only keeps the list. A
+webhook aimed at an address the outbound policy refuses is refused here, when it is saved.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import re
 from collections.abc import Collection
 from urllib.parse import urlsplit
 
-from cronwright import clock, domain, errors
+from cronwright import clock, domain, errors, outbound
+from cronwright.actions import secrets
 from cronwright.domain import alert_channel
 from cronwright.service import paging
 from cronwright.service.organizations import check_name
@@ -20,7 +22,11 @@ MAX_TARGET_LENGTH = 2000
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-def check_target(kind: domain.AlertChannelKind, target: str) -> str:
+def check_target(
+    kind: domain.AlertChannelKind, target: str, policy: outbound.OutboundPolicy | None = None
+) -> str:
+    """The target, trimmed; ``InvalidInput`` naming ``target`` when it is no URL or address,
+    or a webhook aimed at an address ``policy`` (None: the default) refuses."""
     target = target.strip()
     if len(target) > MAX_TARGET_LENGTH:
         raise errors.InvalidInput(
@@ -30,6 +36,10 @@ def check_target(kind: domain.AlertChannelKind, target: str) -> str:
         parts = urlsplit(target)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise errors.InvalidInput(field="target", message="must be an http or https URL")
+        try:
+            (policy or outbound.OutboundPolicy()).check_url(target)
+        except outbound.OutboundRefused as exc:
+            raise errors.InvalidInput(field="target", message=str(exc)) from None
     elif not _EMAIL.fullmatch(target):
         raise errors.InvalidInput(field="target", message="must be an e-mail address")
     return target
@@ -54,9 +64,17 @@ def check_secret(kind: domain.AlertChannelKind, secret: str | None) -> str | Non
 
 
 class AlertChannels:
-    def __init__(self, store: store_alert_channels.SqlAlertChannels, clock: clock.Clock) -> None:
+    def __init__(
+        self,
+        store: store_alert_channels.SqlAlertChannels,
+        clock: clock.Clock,
+        *,
+        outbound_policy: outbound.OutboundPolicy | None = None,
+    ) -> None:
+        """``outbound_policy``: the one webhooks are sent under (None: the default)."""
         self._store = store
         self._clock = clock
+        self._policy = outbound_policy or outbound.OutboundPolicy()
 
     def create(
         self,
@@ -73,7 +91,7 @@ class AlertChannels:
             org_id=org_id,
             name=check_name(name),
             kind=kind,
-            target=check_target(kind, target),
+            target=check_target(kind, _kept_password(target, None), self._policy),
             secret=check_secret(kind, secret),
             events=check_events(events),
             enabled=enabled,
@@ -115,7 +133,13 @@ class AlertChannels:
             org_id,
             channel_id,
             name=current.name if name is None else check_name(name),
-            target=current.target if target is None else check_target(current.kind, target),
+            target=(
+                current.target
+                if target is None
+                else check_target(
+                    current.kind, _kept_password(target, current.target), self._policy
+                )
+            ),
             secret=check_secret(current.kind, new_secret),
             events=current.events if events is None else check_events(events),
             enabled=current.enabled if enabled is None else enabled,
@@ -125,3 +149,12 @@ class AlertChannels:
         self, org_id: domain.OrganizationId, channel_id: alert_channel.AlertChannelId
     ) -> None:
         self._store.delete(org_id, channel_id)
+
+
+def _kept_password(target: str, stored: str | None) -> str:
+    """A webhook URL whose password reads ``***``: the stored one, for the same scheme, host
+    and port only."""
+    try:
+        return secrets.keep_stored_url(target, stored)
+    except secrets.SecretNotKept as exc:
+        raise errors.InvalidInput(field="target", message=str(exc).removeprefix("url: ")) from None

@@ -1,10 +1,15 @@
-"""Workflows CRUD, scoped to one organization; definitions are validated on every save."""
+"""Workflows CRUD, scoped to one organization; definitions are validated on every save.
+
+Secret values in step configs (see :mod:`cronwright.actions.secrets`) are write-only: an update
+that still says ``***`` where a secret was keeps the stored secret.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
-from cronwright import clock, domain
+from cronwright import clock, domain, errors
+from cronwright.actions import secrets, shell
 from cronwright.service import paging, workflow_graph
 from cronwright.service.organizations import check_name
 from cronwright.store import base as store_base
@@ -18,12 +23,19 @@ class Workflows:
         *,
         kinds: Collection[str] = domain.ACTION_KINDS,
         check_config: domain.ConfigCheck | None = None,
+        shell_gate: shell.ShellGate | None = None,
     ) -> None:
-        """``kinds`` and ``check_config`` come from the actions registry when there is one."""
+        """``kinds`` and ``check_config`` come from the actions registry when there is one;
+        ``shell_gate``: the organizations that may save shell steps (None: any)."""
         self._store = store
         self._clock = clock
         self._kinds = kinds
         self._check_config = check_config
+        self._shell_gate = (
+            None
+            if shell_gate is None
+            else shell_gate.with_names(lambda org_id: store.get_organization(org_id).name)
+        )
 
     def parse(self, definition: object) -> domain.WorkflowDefinition:
         parsed = domain.parse_definition(
@@ -35,7 +47,8 @@ class Workflows:
     def create(
         self, org_id: domain.OrganizationId, *, name: str, definition: object
     ) -> domain.Workflow:
-        parsed = self.parse(definition)
+        parsed = self.parse(keep_stored_secrets(definition, None))
+        self._check_kinds(org_id, parsed)
         workflow_graph.check_triggers(self._store, org_id, parsed, workflow_id=None)
         return self._store.add_workflow(
             org_id=org_id, name=check_name(name), definition=parsed, now=self._clock.now()
@@ -67,7 +80,13 @@ class Workflows:
         expected_version: int | None = None,
     ) -> domain.Workflow:
         current = self._store.get_workflow(org_id, workflow_id)
-        parsed = current.definition if definition is None else self.parse(definition)
+        parsed = (
+            current.definition
+            if definition is None
+            else self.parse(keep_stored_secrets(definition, current.definition))
+        )
+        if definition is not None:
+            self._check_kinds(org_id, parsed)
         workflow_graph.check_triggers(self._store, org_id, parsed, workflow_id=workflow_id)
         return self._store.update_workflow(
             org_id,
@@ -79,6 +98,47 @@ class Workflows:
             expected_version=current.version if expected_version is None else expected_version,
         )
 
+    def _check_kinds(
+        self, org_id: domain.OrganizationId, definition: domain.WorkflowDefinition
+    ) -> None:
+        if self._shell_gate is None or self._shell_gate.allows(org_id):
+            return
+        for index, step in enumerate(definition.steps):
+            if step.kind == shell.KIND:
+                raise errors.InvalidInput(
+                    field=f"definition.steps[{index}].kind", message=shell.NOT_FOR_ORGANIZATION
+                )
+
     def delete(self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId) -> None:
         """``Conflict`` while a schedule still runs it."""
         self._store.delete_workflow(org_id, workflow_id, now=self._clock.now())
+
+
+def keep_stored_secrets(
+    definition: object, current: domain.WorkflowDefinition | None, *, field: str = "definition"
+) -> object:
+    """``definition`` (untrusted JSON) with each ``***`` in a secret place of a step replaced by
+    what the step of the same name and kind holds in ``current``; ``InvalidInput`` naming the
+    step's config when there is nothing to keep. Anything malformed is left to the parser."""
+    if not isinstance(definition, Mapping) or not isinstance(definition.get("steps"), list):
+        return definition
+    stored = {step.name: step for step in current.steps} if current is not None else {}
+    steps: list[object] = []
+    for index, raw in enumerate(definition["steps"]):
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("config"), dict):
+            steps.append(raw)
+            continue
+        kind, name = raw.get("kind"), raw.get("name")
+        before = stored.get(name) if isinstance(name, str) else None
+        try:
+            config = secrets.keep_stored(
+                str(kind),
+                raw["config"],
+                before.config if before is not None and before.kind == kind else None,
+            )
+        except secrets.SecretNotKept as exc:
+            raise errors.InvalidInput(
+                field=f"{field}.steps[{index}].config", message=str(exc)
+            ) from None
+        steps.append({**raw, "config": config})
+    return {**definition, "steps": steps}

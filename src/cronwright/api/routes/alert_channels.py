@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from cronwright import domain
+from cronwright.actions import secrets
 from cronwright.api.auth import Admin, Viewer
 from cronwright.api.deps import AlertChannelsDep, ContainerDep
 from cronwright.api.openapi import problems
@@ -79,7 +80,7 @@ def update_channel(
         name=body.name,
         target=body.target,
         events=None if body.events is None else list(body.events),
-        secret=body.secret,
+        secret=None if body.secret == secrets.MASK else body.secret,
         clear_secret="secret" in body.model_fields_set and body.secret is None,
         enabled=body.enabled,
     )
@@ -106,8 +107,10 @@ def test_channel(
 ) -> schemas.AlertTestOut:
     """Send a test alert through the channel now (enabled or not) and say whether it arrived.
     The request waits for the channel, at most the sender's timeout; the attempt is recorded
-    like any delivery and never retried. A refusing channel is a 200 with ``delivered: false``."""
+    like any delivery and never retried. A refusing channel is a 200 with ``delivered: false``
+    and a class of failure only: the details (which could tell open ports from closed ones on
+    the server's network) are recorded for the operator."""
     outcome = container.alerter.send_test(caller.org_id, _cid(channel_id))
     return schemas.AlertTestOut(
-        delivered=outcome.delivered, error=outcome.error, delivery_id=outcome.delivery_id
+        delivered=outcome.delivered, error=outcome.public_error, delivery_id=outcome.delivery_id
     )

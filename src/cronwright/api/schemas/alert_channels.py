@@ -8,6 +8,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import AfterValidator, Field
 
 from cronwright import domain
+from cronwright.actions import secrets
 from cronwright.api.schemas.common import Name, Out, Strict, clean_text
 from cronwright.domain import alert_channel
 
@@ -38,7 +39,9 @@ class AlertChannelChanges(Strict):
     name: Name | None = None
     target: Target | None = None
     events: list[Event] | None = Field(default=None, min_length=1, max_length=3)
-    secret: Secret | None = None
+    secret: Secret | Literal["***"] | None = Field(
+        default=None, description='"***" (or no secret field) keeps the signing key.'
+    )
     enabled: bool | None = None
 
 
@@ -46,7 +49,7 @@ class AlertChannelOut(Out):
     id: int
     name: str
     kind: domain.AlertChannelKind
-    target: str
+    target: str = Field(description='A password in the URL reads "***"; "***" keeps it.')
     events: list[str]
     has_secret: bool = Field(description="Whether webhooks are signed; the key is never shown.")
     enabled: bool
@@ -58,7 +61,7 @@ class AlertChannelOut(Out):
             id=channel.id,
             name=channel.name,
             kind=channel.kind,
-            target=channel.target,
+            target=secrets.masked_url(channel.target),
             events=list(channel.events),
             has_secret=channel.secret is not None,
             enabled=channel.enabled,
@@ -74,7 +77,7 @@ class AlertChannelPage(Out):
 class AlertTestOut(Out):
     delivered: bool = Field(description="Whether the channel accepted the test alert.")
     error: str | None = Field(
-        description="Why not, as recorded on the attempt: an HTTP status, a connection or SMTP "
-        "error, a timeout."
+        description="Why not, as a class of failure: the channel did not accept the alert, or "
+        "the outbound policy does not allow its address. The details are for the operator."
     )
     delivery_id: int = Field(description="The recorded delivery of the test alert.")

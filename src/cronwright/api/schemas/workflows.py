@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, JsonValue
 
 from cronwright import domain
+from cronwright.actions import secrets
 from cronwright.api.schemas.common import JsonDocument, Name, Out, Strict, clean_text
 
 StepName = Annotated[
@@ -54,7 +55,10 @@ class WorkflowChanges(Strict):
 class StepOut(Out):
     name: str
     kind: str
-    config: dict[str, JsonValue]
+    config: dict[str, JsonValue] = Field(
+        description='Secret values (header values, URL passwords, shell env values) read "***"; '
+        'sent back as "***" on an update, they keep the stored value.'
+    )
     depends_on: list[str]
     timeout: float | None
     retries: int
@@ -82,7 +86,7 @@ class WorkflowOut(Out):
                     StepOut(
                         name=step.name,
                         kind=step.kind,
-                        config=dict(step.config),
+                        config=secrets.masked_config(step.kind, step.config),
                         depends_on=list(step.depends_on),
                         timeout=None if step.timeout is None else step.timeout.total_seconds(),
                         retries=step.retries,

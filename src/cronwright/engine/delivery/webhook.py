@@ -3,6 +3,8 @@
 Signature (see docs/alerts.md): ``X-Cronwright-Timestamp: <unix seconds>`` and
 ``X-Cronwright-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>``. The
 timestamp inside the signed text lets a receiver refuse replays of an old request.
+
+Requests go through the operator's outbound policy, checked on the address each connection uses.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from cronwright import domain, errors
+from cronwright import domain, errors, outbound
 from cronwright.store import alerts
 
 TIMESTAMP_HEADER = "X-Cronwright-Timestamp"
@@ -22,6 +24,7 @@ SIGNATURE_HEADER = "X-Cronwright-Signature"
 EVENT_HEADER = "X-Cronwright-Event"
 DELIVERY_HEADER = "X-Cronwright-Delivery"  # the same on every retry: receivers may dedup on it
 DEFAULT_TIMEOUT = timedelta(seconds=10)
+REFUSED = "not delivered: the outbound policy does not allow this address"
 
 
 def body_of(payload: domain.JsonObject) -> bytes:
@@ -35,13 +38,17 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 
 class WebhookSender:
-    """POSTs with httpx; ``timeout`` bounds connecting, and each read and write."""
+    """POSTs with httpx under ``policy`` (None: global addresses only); ``timeout`` bounds
+    connecting, and each read and write."""
 
     def __init__(
-        self, *, timeout: timedelta = DEFAULT_TIMEOUT, transport: httpx.BaseTransport | None = None
+        self,
+        *,
+        timeout: timedelta = DEFAULT_TIMEOUT,
+        policy: outbound.OutboundPolicy | None = None,
     ) -> None:
         self._timeout = httpx.Timeout(timeout.total_seconds())
-        self._transport = transport
+        self._policy = policy or outbound.OutboundPolicy()
 
     def send(self, delivery: alerts.OutgoingDelivery, *, now: datetime) -> None:
         body = body_of(delivery.payload)
@@ -56,8 +63,10 @@ class WebhookSender:
         if delivery.secret:
             headers[SIGNATURE_HEADER] = signature(delivery.secret, timestamp, body)
         try:
-            with httpx.Client(timeout=self._timeout, transport=self._transport) as client:
+            with outbound.client(self._policy, timeout=self._timeout) as client:
                 response = client.post(delivery.target, content=body, headers=headers)
+        except outbound.OutboundRefused as exc:
+            raise errors.AlertDeliveryFailed(str(exc), public=REFUSED) from exc
         except httpx.HTTPError as exc:
             raise errors.AlertDeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
         if not response.is_success:

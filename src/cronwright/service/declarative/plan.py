@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from cronwright import domain, errors
-from cronwright.service import validation
+from cronwright.service import validation, workflows
 from cronwright.service.declarative.document import (
     DURATION_FIELDS,
     Document,
@@ -165,9 +165,11 @@ class Planner:
         workflow_creates, workflow_updates = [], []
         for wf_entry in document.workflows:
             with problems.each():
-                definition = self._definition(source, wf_entry.path, wf_entry.definition)
                 found = _single(
                     source, f"{wf_entry.path}.name", "workflow", live_workflows, wf_entry.name
+                )
+                definition = self._definition(
+                    source, wf_entry.path, wf_entry.definition, found.definition if found else None
                 )
                 with _at(source, wf_entry.path):
                     # Trigger steps name their target by id: it must be a workflow the org has.
@@ -237,9 +239,16 @@ class Planner:
             workflow_names={w.id: w.name for w in workflows},
         )
 
-    def _definition(self, source: Source, path: str, raw: object) -> domain.WorkflowDefinition:
+    def _definition(
+        self,
+        source: Source,
+        path: str,
+        raw: object,
+        current: domain.WorkflowDefinition | None,
+    ) -> domain.WorkflowDefinition:
+        """``***`` where the live workflow holds a secret keeps it, as in an API update."""
         with _at(source, path):
-            return self._parse_definition(raw)
+            return self._parse_definition(workflows.keep_stored_secrets(raw, current))
 
     @staticmethod
     def _workflow_for(
