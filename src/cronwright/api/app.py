@@ -20,6 +20,7 @@ from cronwright.api.paths import API_PREFIX
 from cronwright.api.routes import (
     alert_channels,
     api_keys,
+    by_name,
     cron,
     health,
     organization,
@@ -37,6 +38,7 @@ ROUTERS = (
     workflows.router,
     runs.router,
     alert_channels.router,
+    by_name.router,
     api_keys.router,
     organization.router,
 )

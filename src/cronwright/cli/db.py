@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from cronwright import errors
 from cronwright.store import dialect, migrations
 
 app = typer.Typer(name="db", help="Create and migrate the database schema.", no_args_is_help=True)
@@ -27,7 +28,11 @@ def upgrade(
     url: Url = dialect.DEFAULT_URL,
 ) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    migrations.upgrade(url, revision)
+    try:
+        migrations.upgrade(url, revision)
+    except errors.DuplicateNames as exc:  # the operator's to resolve: say what, not a traceback
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"database at revision {migrations.current(url)}")
 
 
