@@ -32,7 +32,7 @@ from typing import Any, Protocol
 import prometheus_client
 from prometheus_client import CollectorRegistry
 
-from cronwright import actions, clock, service
+from cronwright import actions, clock, errors, service
 from cronwright import settings as settings_module
 from cronwright.bootstrap import demo, logs, monitor, node
 from cronwright.bootstrap import errors as startup
@@ -320,6 +320,8 @@ def _open_database(url: str, role: Role) -> tuple[sql.SqlStore, node.ClockFactor
         return store, clocks, clocks()
     except startup.StartupError:
         raise
+    except errors.DuplicateNames as exc:  # the whole list: the operator resolves each
+        raise startup.StartupError(str(exc)) from None
     except Exception as exc:  # the driver's errors vary; all mean "cannot use the database"
         raise startup.StartupError(f"cannot open the database: {_first_line(exc)}") from None
 
