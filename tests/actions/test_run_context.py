@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -289,3 +289,32 @@ def test_a_run_reference_to_an_unknown_field_is_refused_when_the_workflow_is_sav
         world.svc.workflows.create(world.org.id, name="typo", definition={"steps": steps})
     assert raised.value.field == "definition.steps[0].config"
     assert "{{ run.local_date }}: a run reference is one of run.scheduled_for" in str(raised.value)
+
+
+def test_the_first_slot_the_scheduler_writes_has_the_interval_before_it(world: World) -> None:
+    workflow = world.svc.workflows.create(
+        world.org.id,
+        name="first",
+        definition={
+            "steps": [{"name": "python", "kind": "python", "config": {"function": "seen"}}]
+        },
+    )
+    spec = world.svc.schedules.new_spec(
+        workflow_id=workflow.id, name="first", cron="0 2 * * *", timezone=BERLIN
+    )
+    schedule = world.svc.schedules.create(world.org.id, spec, author="test")
+    world.clock.advance(timedelta(hours=12, seconds=5))  # past 2025-04-06 02:00 in Berlin
+    slots = scheduling.SqlSlotStore(world.store.engine)
+    slots.materialize(now=world.clock.now(), lookahead=timedelta(0))
+    [ran] = world.run_all()
+    # Created at 14:00 local on 2025-04-05, its first slot is the next night; the interval of
+    # that slot starts at the night before, as every other slot's does.
+    assert world.outputs(ran)["python"] == {
+        "scheduled_for": "2025-04-06T00:00:00+00:00",
+        "local": "2025-04-06T02:00:00+02:00",
+        "date": "2025-04-06",
+        "interval_start": "2025-04-05T00:00:00+00:00",
+        "trigger": "schedule",
+        "schedule_id": schedule.id,
+        "schedule_name": "first",
+    }
