@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from cronwright import domain, errors
+from cronwright.bootstrap import errors as startup
+from cronwright.bootstrap import runtime
 from cronwright.cli import app
 from cronwright.store import alert_channels, dialect, migrations, sql
 from cronwright.testing.postgres import PostgresCluster
@@ -101,6 +103,12 @@ def test_duplicates_stop_the_upgrade_with_a_list_and_nothing_changes(url: str) -
     result = CliRunner().invoke(app, ["db", "upgrade", "--url", url])
     assert result.exit_code == 1
     assert "workflow name 'report' is used by workflows 1, 2" in result.output
+
+    # serve migrates when it starts: it refuses to, with the whole list.
+    with pytest.raises(startup.StartupError) as refused:
+        runtime._open_database(url, runtime.Role.SERVE)
+    assert "alert channel name 'on-call' is used by alert channels 1, 2" in str(refused.value)
+    assert migrations.current(url) == at
 
     # The operator renames one of each (or deletes it); the upgrade goes through.
     execute(
