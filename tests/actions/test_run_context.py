@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from tests.actions.conftest import Server
@@ -40,6 +41,10 @@ NOW = datetime(2025, 4, 5, 12, 0, tzinfo=UTC)
 
 def utc(local_iso: str) -> str:
     return datetime.fromisoformat(local_iso).astimezone(UTC).isoformat()
+
+
+def in_berlin(utc_iso: str) -> str:
+    return datetime.fromisoformat(utc_iso).astimezone(ZoneInfo(BERLIN)).isoformat()
 
 
 def seen_by_python(ctx: StepContext) -> dict[str, Any]:
@@ -123,6 +128,7 @@ def nightly(world: World, server: Server, *, name: str = "nightly-report") -> do
         "scheduled_for": "{{ run.scheduled_for }}",
         "local": "{{ run.scheduled_for_local }}",
         "interval_start": "{{ run.interval_start }}",
+        "interval_start_local": "{{ run.interval_start_local }}",
         "trigger": "{{ run.trigger }}",
         "schedule": "{{ run.schedule.name }}",
         "zone": "{{ run.timezone }}",
@@ -192,6 +198,7 @@ def test_a_backfill_across_a_dst_change_runs_each_night_for_its_own_slot(
             "scheduled_for": utc(local),
             "local": local,
             "interval_start": start,
+            "interval_start_local": in_berlin(start),
             "trigger": "backfill",
             "schedule": "nightly-report",
             "zone": BERLIN,
