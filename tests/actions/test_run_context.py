@@ -19,7 +19,7 @@ from cronwright import actions, domain, errors, service
 from cronwright.actions import StepContext
 from cronwright.clock import FakeClock
 from cronwright.engine.executor import Executor
-from cronwright.service import triggers
+from cronwright.service import chains, triggers
 from cronwright.store import queue, scheduling, sql
 
 BERLIN = "Europe/Berlin"
@@ -105,7 +105,8 @@ def world(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Itera
 
     functions.register("seen", seen)
     registry = actions.default_registry(functions)
-    actions.install_default_actions(registry, allow_shell=False, trigger_port=None)
+    starter = chains.ChainStarter(store, scheduling.SqlSlotStore(store.engine), clock)
+    actions.install_default_actions(registry, allow_shell=False, trigger_port=starter)
     run_queue = queue.SqlRunQueue(store.engine, unit_random=lambda: 1.0)
     svc = service.Service.build(store, clock, check_config=registry.check_config)
     org = svc.organizations.create("acme", max_schedules=10)
@@ -325,3 +326,38 @@ def test_the_first_slot_the_scheduler_writes_has_the_interval_before_it(world: W
         "schedule_id": schedule.id,
         "schedule_name": "first",
     }
+
+
+def test_a_chained_run_is_for_its_start_and_gets_the_slot_it_is_passed(world: World) -> None:
+    python = {"name": "python", "kind": "python", "config": {"function": "seen"}}
+    chained = world.svc.workflows.create(world.org.id, name="b", definition={"steps": [python]})
+    start = {
+        "name": "start",
+        "kind": "trigger",
+        "config": {"workflow_id": chained.id, "input": {"day": "{{ run.date_local }}"}},
+    }
+    first = world.svc.workflows.create(world.org.id, name="a", definition={"steps": [start]})
+    spec = world.svc.schedules.new_spec(
+        workflow_id=first.id, name="a", cron="0 2 * * *", timezone=BERLIN
+    )
+    schedule = world.svc.schedules.create(world.org.id, spec, author="test")
+    world.triggers.backfill(
+        world.org.id,
+        schedule.id,
+        since=datetime(2025, 3, 31, 12, tzinfo=UTC),
+        until=datetime(2025, 4, 1, 12, tzinfo=UTC),
+    )
+    [parent] = world.run_all()
+    [child] = world.run_all()
+    assert child.trigger is domain.Trigger.CHAIN
+    assert child.input == {"day": "2025-04-01"}
+    assert world.outputs(child)["python"] == {
+        "scheduled_for": "2025-04-05T12:00:00+00:00",
+        "local": "2025-04-05T12:00:00+00:00",
+        "date": "2025-04-05",
+        "interval_start": None,
+        "trigger": "chain",
+        "schedule_id": None,
+        "schedule_name": None,
+    }
+    assert parent.state is domain.RunState.SUCCEEDED
