@@ -284,8 +284,13 @@ class SqlStore:
             with self._write() as session:
                 for workflow_id in sorted({new.spec.workflow_id for new in schedules}):
                     self._workflow_row(session, org_id, workflow_id)
+                # Names first, in one statement for the batch; a name taken is reported with
+                # any same-schedule conflict too. Same-schedule conflicts alone are left to the
+                # identity index (the except clause below says which).
+                taken = names.owners(session, ScheduleRow, org_id, [s.spec.name for s in schedules])
                 for new in schedules:
-                    self._check_schedule_conflicts(session, org_id, new.spec, exclude=None)
+                    if new.spec.name in taken:
+                        self._check_schedule_conflicts(session, org_id, new.spec, exclude=None)
                 self._take_schedule_quota(session, org_id, len(schedules))
                 # Core statements on the session's connection: bulk inserts without ORM overhead.
                 # The identity index refuses duplicates; the except clause below says which.
