@@ -84,15 +84,35 @@ class Conflict(CronwrightError):  # noqa: N818 - the public names callers catch
     """The change would break a uniqueness rule or contradict the current state."""
 
 
-class ScheduleConflict(Conflict):
-    """An organization already has a schedule with this workflow, expression, zone and input."""
+class NameTaken(Conflict):
+    """Names of workflows, schedules and alert channels are unique in an organization."""
 
-    def __init__(self, existing_id: int) -> None:
-        super().__init__(
-            f"schedule {existing_id} already runs this workflow with the same expression, "
-            "time zone and input"
-        )
+    def __init__(self, kind: str, name: str, existing_id: int) -> None:
+        super().__init__(f"{kind} {existing_id} is named {name!r} already")
+        self.kind = kind
+        self.name = name
         self.existing_id = existing_id
+
+
+class ScheduleConflict(Conflict):
+    """An organization already has a schedule with this workflow, expression, zone and input
+    (``same_schedule``), or with this name (``same_name``); both are reported when both hold."""
+
+    def __init__(self, same_schedule: int | None = None, *, same_name: int | None = None) -> None:
+        found = []
+        if same_name is not None:
+            found.append(f"schedule {same_name} has the same name")
+        if same_schedule is not None:
+            found.append(
+                f"schedule {same_schedule} already runs this workflow with the same expression, "
+                "time zone and input"
+            )
+        super().__init__("; ".join(found) or "a schedule conflicts with this one")
+        self.same_schedule = same_schedule
+        self.same_name = same_name
+        existing = same_name if same_name is not None else same_schedule
+        assert existing is not None, "a conflict names the schedule it conflicts with"
+        self.existing_id: int = existing
 
 
 class StaleVersion(Conflict):
@@ -148,3 +168,15 @@ class AlertDeliveryFailed(CronwrightError):  # noqa: N818 - the public names cal
     def __init__(self, message: str, *, public: str = NOT_DELIVERED) -> None:
         super().__init__(message)
         self.public = public
+
+
+class DuplicateNames(CronwrightError):  # noqa: N818 - the public names callers catch
+    """A database cannot take a uniqueness rule until the rows that break it are dealt with."""
+
+    def __init__(self, duplicates: list[str]) -> None:
+        super().__init__(
+            "names of workflows, schedules and alert channels are unique in an organization "
+            "from now on, and this database has duplicates; rename or delete all but one of "
+            "each, then upgrade again:\n" + "\n".join(f"  {line}" for line in duplicates)
+        )
+        self.duplicates = duplicates

@@ -82,7 +82,7 @@ def test_a_reference_to_nothing_fails_naming_the_missing_part(text: str, message
             {"h": {"x": "{{ __import__('os') }}"}},
             "h.x: {{ __import__('os') }} is not a reference: write a dotted path (input.id)",
         ),
-        ({"u": "{{ env.HOME }}"}, "u: {{ env.HOME }}: a reference starts with input or steps"),
+        ({"u": "{{ env.HOME }}"}, "u: {{ env.HOME }}: a reference starts with input, steps or run"),
         (
             {"u": ["{{ steps.fetch.body }}"]},
             "u[0]: {{ steps.fetch.body }}: write steps.<name>.output, then an optional path",
@@ -132,3 +132,13 @@ def test_reading_a_step_that_is_not_upstream_is_refused_on_save(
         references.check_definition(definition_with(reference))
     assert raised.value.field == "definition.steps[3].config"
     assert reason in raised.value.message
+
+
+def test_run_references_read_the_slot_and_name_only_known_fields() -> None:
+    scope = references.scope_for(
+        {}, {}, run={"date_local": "2025-03-30", "schedule": {"id": 3, "name": None}}
+    )
+    assert references.resolve("/r/{{ run.date_local }}", scope) == "/r/2025-03-30"
+    assert references.resolve("{{ run.schedule.name }}", scope) is None
+    with pytest.raises(references.InvalidReferenceError, match="a run reference is one of"):
+        references.parse("{{ run.schedule }}")

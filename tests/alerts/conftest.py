@@ -3,6 +3,7 @@ a database on SQLite or PostgreSQL, with a fake clock, driven one step at a time
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -20,6 +21,8 @@ from cronwright.service import alert_channels
 from cronwright.store import alert_channels as store_alert_channels
 from cronwright.store import alerts as store_alerts
 from tests.conftest import LOCAL_OUTBOUND
+
+_channel_numbers = itertools.count(1)
 
 SECRET = "s3cret-signing-key-0123456789"
 ALL_EVENTS = ["run_failed", "run_recovered", "schedule_missed"]
@@ -60,7 +63,7 @@ class Harness:
     def webhook(self, url: str, events: list[str] | None = None) -> alert_channel.AlertChannel:
         return self.channels.create(
             self.org,
-            name="hook",
+            name=f"hook {next(_channel_numbers)}",  # names are unique in an organization
             kind=domain.AlertChannelKind.WEBHOOK,
             target=url,
             events=events or ALL_EVENTS,
@@ -70,7 +73,7 @@ class Harness:
     def mailbox(self, address: str, events: list[str] | None = None) -> alert_channel.AlertChannel:
         return self.channels.create(
             self.org,
-            name="mail",
+            name=f"mail {next(_channel_numbers)}",
             kind=domain.AlertChannelKind.EMAIL,
             target=address,
             events=events or ALL_EVENTS,

@@ -39,7 +39,7 @@ Build = Callable[[Api, Tenant], Request]
 def _schedule(api: Api, tenant: Tenant) -> int:
     spec = domain.ScheduleSpec(
         workflow_id=tenant.workflow.id,
-        name="matrix",
+        name=f"matrix {next(_unique)}",
         cron="0 3 * * *",
         input={"n": next(_unique)},
     )
@@ -47,7 +47,8 @@ def _schedule(api: Api, tenant: Tenant) -> int:
 
 
 def _workflow(api: Api, tenant: Tenant) -> int:
-    return int(api.service.workflows.create(tenant.org.id, name="w", definition=STEPS).id)
+    name = f"w{next(_unique)}"
+    return int(api.service.workflows.create(tenant.org.id, name=name, definition=STEPS).id)
 
 
 def _run(api: Api, tenant: Tenant, state: domain.RunState = domain.RunState.PENDING) -> int:
@@ -73,7 +74,7 @@ def _run(api: Api, tenant: Tenant, state: domain.RunState = domain.RunState.PEND
 def _channel(api: Api, tenant: Tenant) -> int:
     channel = api.container.alert_channels.create(
         tenant.org.id,
-        name="c",
+        name=f"c{next(_unique)}",
         kind=domain.AlertChannelKind.EMAIL,
         target="ops@example.org",
         events=["run_failed"],
@@ -110,19 +111,36 @@ def _s(suffix: str = "", **kw: Any) -> Build:
     return lambda api, t: Request(f"{V1}/schedules/{_schedule(api, t)}{suffix}", **kw)
 
 
-CHANNEL_BODY = {"name": "c", "kind": "email", "target": "a@example.org", "events": ["run_failed"]}
+def _channel_body() -> dict[str, Any]:
+    return {
+        "name": f"c{next(_unique)}",
+        "kind": "email",
+        "target": "a@example.org",
+        "events": ["run_failed"],
+    }
+
+
+def _named() -> str:
+    return f"named {next(_unique)}"
+
 
 REQUESTS: dict[tuple[str, str], Build] = {
     ("GET", "/healthz"): lambda api, t: Request("/healthz"),
     ("GET", "/readyz"): lambda api, t: Request("/readyz"),
     ("GET", "/metrics"): lambda api, t: Request("/metrics"),
     ("POST", f"{V1}/schedules"): lambda api, t: Request(
-        f"{V1}/schedules", json=schedule_body(t, input={"n": next(_unique)})
+        f"{V1}/schedules", json=schedule_body(t, name=_named(), input={"n": next(_unique)})
+    ),
+    ("PUT", f"{V1}/schedules/by-name/{{name}}"): lambda api, t: Request(
+        f"{V1}/schedules/by-name/{_named()}",
+        json=schedule_body(t, name=None, input={"n": next(_unique)}),
     ),
     ("GET", f"{V1}/schedules"): lambda api, t: Request(f"{V1}/schedules"),
     ("GET", f"{V1}/schedules/{{schedule_id}}"): _s(),
-    ("PATCH", f"{V1}/schedules/{{schedule_id}}"): _s(
-        json={"name": "renamed"}, headers={"If-Match": '"1"'}
+    ("PATCH", f"{V1}/schedules/{{schedule_id}}"): lambda api, t: Request(
+        f"{V1}/schedules/{_schedule(api, t)}",
+        json={"name": _named()},
+        headers={"If-Match": '"1"'},
     ),
     ("DELETE", f"{V1}/schedules/{{schedule_id}}"): _s(),
     ("POST", f"{V1}/schedules/{{schedule_id}}/pause"): _s("/pause"),
@@ -149,14 +167,17 @@ REQUESTS: dict[tuple[str, str], Build] = {
         f"{V1}/cron/validate", json={"expression": "@daily"}
     ),
     ("POST", f"{V1}/workflows"): lambda api, t: Request(
-        f"{V1}/workflows", json={"name": "w", "definition": STEPS}
+        f"{V1}/workflows", json={"name": _named(), "definition": STEPS}
+    ),
+    ("PUT", f"{V1}/workflows/by-name/{{name}}"): lambda api, t: Request(
+        f"{V1}/workflows/by-name/{_named()}", json={"definition": STEPS}
     ),
     ("GET", f"{V1}/workflows"): lambda api, t: Request(f"{V1}/workflows"),
     ("GET", f"{V1}/workflows/{{workflow_id}}"): lambda api, t: Request(
         f"{V1}/workflows/{_workflow(api, t)}"
     ),
     ("PATCH", f"{V1}/workflows/{{workflow_id}}"): lambda api, t: Request(
-        f"{V1}/workflows/{_workflow(api, t)}", json={"name": "renamed"}
+        f"{V1}/workflows/{_workflow(api, t)}", json={"name": _named()}
     ),
     ("DELETE", f"{V1}/workflows/{{workflow_id}}"): lambda api, t: Request(
         f"{V1}/workflows/{_workflow(api, t)}"
@@ -164,7 +185,10 @@ REQUESTS: dict[tuple[str, str], Build] = {
     ("GET", f"{V1}/runs"): lambda api, t: Request(f"{V1}/runs"),
     ("GET", f"{V1}/runs/{{run_id}}"): lambda api, t: Request(f"{V1}/runs/{_run(api, t)}"),
     ("POST", f"{V1}/alert-channels"): lambda api, t: Request(
-        f"{V1}/alert-channels", json=CHANNEL_BODY
+        f"{V1}/alert-channels", json=_channel_body()
+    ),
+    ("PUT", f"{V1}/alert-channels/by-name/{{name}}"): lambda api, t: Request(
+        f"{V1}/alert-channels/by-name/{_named()}", json=_channel_body() | {"name": None}
     ),
     ("GET", f"{V1}/alert-channels"): lambda api, t: Request(f"{V1}/alert-channels"),
     ("GET", f"{V1}/alert-channels/{{channel_id}}"): lambda api, t: Request(
@@ -208,10 +232,16 @@ REQUESTS: dict[tuple[str, str], Build] = {
 }
 
 # Where the route's success is not what an allowed caller gets.
-SUCCESS_OVERRIDES: dict[tuple[str, str], int] = {}
+SUCCESS_OVERRIDES: dict[tuple[str, str], int] = {
+    # Each request names something new: created.
+    ("PUT", f"{V1}/schedules/by-name/{{name}}"): 201,
+    ("PUT", f"{V1}/workflows/by-name/{{name}}"): 201,
+    ("PUT", f"{V1}/alert-channels/by-name/{{name}}"): 201,
+}
 RIVAL_OVERRIDES = {
     # The body names the first organization's workflow, which the rival cannot use.
     ("POST", f"{V1}/schedules"): 422,
+    ("PUT", f"{V1}/schedules/by-name/{{name}}"): 422,
 }
 
 ROUTES = [
@@ -234,7 +264,8 @@ def expected_status(method: str, route: Any, caller: str) -> int:
     if caller in ("anonymous", "revoked"):
         return 401
     if caller == "rival":
-        return 404 if "{" in route.path else RIVAL_OVERRIDES.get(key, int(success))
+        by_id = "{" in route.path and "/by-name/" not in route.path  # a name is the caller's
+        return 404 if by_id else RIVAL_OVERRIDES.get(key, int(success))
     return int(success) if RANK[domain.Role(caller)] >= RANK[role] else 403
 
 

@@ -70,6 +70,9 @@ OPERATIONS = {
     "deleteTemplate": "templates.delete",
     "instantiateTemplate": "templates.instantiate",
     "listTemplateSchedules": "templates.schedules",
+    "putWorkflowByName": "workflows.put",
+    "putScheduleByName": "schedules.put",
+    "putAlertChannelByName": "alert_channels.put",
     "healthz": "health",
     "readyz": "ready",
     "metrics": "metrics",
@@ -140,6 +143,26 @@ def test_schedules_from_create_to_delete(api: Api, acme: Tenant) -> None:
             client.schedules.get(made.id)
         assert isinstance(missing.value, LookupError)
         assert missing.value.status == 404
+
+
+def test_put_by_name_is_idempotent(api: Api, acme: Tenant) -> None:
+    with client_for(api, acme) as client:
+        flow = client.workflows.put("by-name flow", definition=STEPS)
+        assert client.workflows.put("by-name flow", definition=STEPS).version == flow.version
+        first = client.schedules.put("by-name nightly", workflow_id=flow.id, **NIGHTLY)
+        again = client.schedules.put("by-name nightly", workflow_id=flow.id, **NIGHTLY)
+        assert (again.id, again.version) == (first.id, first.version)
+        assert again.name == "by-name nightly"  # a space in a name travels quoted
+        moved = client.schedules.put("by-name nightly", workflow_id=flow.id, cron="0 4 * * *")
+        assert (moved.id, moved.version, moved.cron) == (first.id, 2, "0 4 * * *")
+        hook = {
+            "kind": "webhook",
+            "target": "https://hooks.example.org/x",
+            "events": ["run_failed"],
+        }
+        channel = client.alert_channels.put("on-call", **hook)
+        assert client.alert_channels.put("on-call", **hook).id == channel.id
+        assert [c.name for c in client.alert_channels.iter()] == ["on-call"]
 
 
 def test_iterators_walk_every_page(api: Api, acme: Tenant) -> None:

@@ -69,7 +69,9 @@ def test_create_refuses_past_the_quota_with_409(api: Api) -> None:
     small = api.tenant(max_schedules=1)
     create(small)
     problem = rejected(
-        api, lambda: small.editor.post(BASE, json=schedule_body(small, cron="5 * * * *")), 409
+        api,
+        lambda: small.editor.post(BASE, json=schedule_body(small, name="more", cron="5 * * * *")),
+        409,
     )
     assert problem["quota"] == "max_schedules"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cronwright import domain, service
+from cronwright import domain, errors, service
 from cronwright.clock import SystemClock
 from cronwright.store import sql
 from tests.store.populate import dump
@@ -340,7 +340,7 @@ def test_quota_is_checked_before_writing(tmp_path: Path, sqlite_url: str) -> Non
     assert dump(sqlite_url)["workflows"] == []
 
 
-def test_names_are_identity_so_duplicates_in_the_database_are_refused(
+def test_names_are_identity_so_the_database_holds_no_duplicates_to_apply_to(
     tmp_path: Path, sqlite_url: str
 ) -> None:
     store = sql.SqlStore.from_url(sqlite_url)
@@ -349,16 +349,20 @@ def test_names_are_identity_so_duplicates_in_the_database_are_refused(
     workflow = svc.workflows.create(
         org.id, name="report", definition={"steps": [{"name": "s", "kind": "http"}]}
     )
-    for cron in ("0 1 * * *", "0 2 * * *"):
+    first = svc.schedules.create(
+        org.id,
+        domain.ScheduleSpec(workflow_id=workflow.id, name="hourly", cron="0 1 * * *"),
+        author="t",
+    )
+    with pytest.raises(errors.ScheduleConflict) as caught:
         svc.schedules.create(
             org.id,
-            domain.ScheduleSpec(workflow_id=workflow.id, name="hourly", cron=cron),
+            domain.ScheduleSpec(workflow_id=workflow.id, name="hourly", cron="0 2 * * *"),
             author="t",
         )
+    assert caught.value.same_name == first.id
+    assert caught.value.same_schedule is None
     store.close()
-    code, out = apply(sqlite_url, write(tmp_path, FILE))
-    assert code == 2
-    assert "schedules[1].name: the organization has 2 schedules named 'hourly' (ids 1, 2)" in out
 
 
 def test_a_rename_needs_prune(tmp_path: Path, sqlite_url: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pydantic
@@ -11,7 +11,7 @@ import pytest
 
 from cronwright import actions, domain
 from cronwright.actions import celery as celery_kind
-from cronwright.actions.base import StepContext
+from cronwright.actions.base import RunContext, StepContext
 from cronwright.testing.postgres import free_port
 from tests.celery.conftest import QUEUE, Worker
 
@@ -28,6 +28,7 @@ def context(*, attempt: int = 1, step: str = "send", timeout: float = 60) -> Ste
         input={},
         upstream={},
         timeout=timedelta(seconds=timeout),
+        run=RunContext.bare(datetime(2026, 3, 2, 9, 30, tzinfo=UTC), domain.Trigger.MANUAL),
     )
 
 
@@ -187,4 +188,5 @@ def _fields(ctx: StepContext) -> dict[str, Any]:
         "input": ctx.input,
         "upstream": ctx.upstream,
         "timeout": ctx.timeout,
+        "run": ctx.run,
     }

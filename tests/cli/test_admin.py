@@ -266,20 +266,16 @@ def test_apply_shows_progress_on_a_terminal_only(tmp_path: Path) -> None:
     assert on_terminal("apply", str(path), "--json", env=env) == (0, "")
 
 
-def test_a_name_shared_by_two_schedules_asks_for_the_id(
+def test_a_schedule_is_found_by_its_name_which_no_other_schedule_has(
     sqlite_url: str, acme: tuple[domain.Organization, domain.Schedule]
 ) -> None:
     org, first = acme
     store = sql.SqlStore.from_url(sqlite_url)
     svc = service.Service.build(store, FakeClock(NOW))
-    svc.schedules.create(org.id, first.spec.replace(cron="0 4 * * *"), author="t")
+    with pytest.raises(errors.ScheduleConflict):
+        svc.schedules.create(org.id, first.spec.replace(cron="0 4 * * *"), author="t")
     svc.schedules.create(org.id, first.spec.replace(name="nightly-2", cron="0 5 * * *"), author="t")
     store.close()
-    code, out = cli(sqlite_url, "schedules", "pause", "nightly", "--org", "acme")
-    assert (code, out) == (
-        1,
-        "error: several schedules are named 'nightly' (ids 1, 2); give the id\n",
-    )
     code, out = cli(sqlite_url, "schedules", "pause", "nightly-2", "--org", "acme")
     assert (code, out) == (0, 'schedule "nightly-2" paused\n')
     code, out = cli(sqlite_url, "schedules", "pause", "nightly-3", "--org", "acme")

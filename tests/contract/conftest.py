@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 import pytest
@@ -26,5 +27,12 @@ def workflow(store: sql.SqlStore, org: domain.Organization, t0: datetime) -> dom
 
 
 def spec_for(workflow: domain.Workflow, **changes: object) -> domain.ScheduleSpec:
+    """A spec; unless given, its name tells its expression, zone and input apart (names are
+    unique), so that specs differing in those can live side by side."""
     base = domain.ScheduleSpec(workflow_id=workflow.id, name="every five", cron="*/5 * * * *")
-    return base.replace(**changes)
+    spec = base.replace(**changes)
+    identity = (spec.cron, spec.timezone, spec.input)
+    if "name" in changes or identity == (base.cron, base.timezone, base.input):
+        return spec
+    digest = hashlib.sha256(repr(identity).encode()).hexdigest()[:8]
+    return spec.replace(name=f"every five {digest}")

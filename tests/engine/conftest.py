@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ class Bench:
         self.registry = actions.default_registry(self.functions)
         self.queue = queue.SqlRunQueue(store.engine, unit_random=lambda: 1.0)
         self.executor = Executor(self.registry, clock, self.queue)
+        self._workflow_numbers = itertools.count(1)
         self.org = store.create_organization(
             name="acme", max_schedules=10, max_concurrent_runs=50, now=clock.now()
         )
@@ -36,7 +38,10 @@ class Bench:
             {"steps": steps}, kinds=self.registry.kinds, check_config=self.registry.check_config
         )
         workflow = self.store.add_workflow(
-            org_id=self.org.id, name="w", definition=definition, now=self.clock.now()
+            org_id=self.org.id,
+            name=f"w{next(self._workflow_numbers)}",  # names are unique in an organization
+            definition=definition,
+            now=self.clock.now(),
         )
         added = self.store.add_run(
             domain.NewRun(

@@ -130,3 +130,26 @@ def test_the_worked_example_calls_the_api_greets_and_posts_back(tmp_path: Path) 
     posted = [r["json"] for r in server.requests if r["method"] == "POST"]
     assert posted[0] == {"customer": 42, "text": "Hello, Ada!"}
     assert not [r for r in server.requests if r["path"] == "/hook"]  # nothing failed: no alert
+
+
+def test_the_worked_example_is_safe_to_run_twice(tmp_path: Path) -> None:
+    routes = {
+        ("GET", "/customers/42"): (200, {"id": 42, "name": "Ada"}),
+        ("POST", "/greetings"): (201, {"ok": True}),
+    }
+    database = tmp_path / "customers.db"
+    succeeded = "SELECT id FROM runs WHERE state = 'succeeded' ORDER BY id"
+    for _ in range(2):
+        before = len(query(database, succeeded))
+        server = Server(routes).start()
+        stdout, _ = run_example(
+            tmp_path,
+            server,
+            lambda before=before: len(query(database, succeeded)) > before,  # type: ignore[misc]
+            {"ALERT_HOOK": f"{server.url}/hook"},
+        )
+        assert "Hello, Ada!" in stdout
+    live = "WHERE deleted_at IS NULL"
+    assert query(database, f"SELECT name FROM workflows {live}") == [("greet a customer",)]
+    assert query(database, f"SELECT name FROM schedules {live}") == [("greet customer 42",)]
+    assert query(database, "SELECT name FROM alert_channels") == [("on-call",)]

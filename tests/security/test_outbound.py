@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -382,6 +383,7 @@ def test_a_worker_built_from_the_settings_sends_under_their_policy(
     from datetime import timedelta
 
     from cronwright.actions import StepContext
+    from cronwright.actions.base import RunContext
     from cronwright.bootstrap import runtime
 
     url = fresh_database_url(request, "sqlite", tmp_path)
@@ -398,6 +400,7 @@ def test_a_worker_built_from_the_settings_sends_under_their_policy(
                     input={},
                     upstream={},
                     timeout=timedelta(seconds=30),
+                    run=RunContext.bare(datetime(2026, 3, 2, tzinfo=UTC), domain.Trigger.MANUAL),
                 )
             )
         assert (internal.paths == ["/secret"]) is reached

@@ -127,9 +127,10 @@ def test_a_listed_organization_runs_its_shell_steps(
 # A worker process as bootstrap builds it: shell allowed, secrets in its environment.
 WORKER = """
 import json, sys, threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from cronwright import actions, domain
 from cronwright.actions import StepContext
+from cronwright.actions.base import RunContext
 from cronwright.bootstrap import node
 from cronwright.clock import SystemClock
 from cronwright.store import scheduling, sql
@@ -145,6 +146,7 @@ for name, argv in json.loads(sys.argv[2]).items():
     outcome = registry.build(step).run(StepContext(
         run_id=domain.RunId(1), attempt=1, step=name, input={}, upstream={},
         timeout=timedelta(seconds=30), org_id=domain.OrganizationId(1),
+        run=RunContext.bare(datetime(2026, 3, 2, tzinfo=UTC), domain.Trigger.MANUAL),
     ))
     results[name] = {"output": outcome.output, "error": outcome.error}
 import ctypes

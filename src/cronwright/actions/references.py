@@ -5,8 +5,9 @@ string that is exactly one reference takes the referenced value with its JSON ty
 embedded in a longer string are replaced by their text (strings as they are, anything else as
 compact JSON). Path parts are object keys, or list indexes written as numbers (``items.0``).
 
-Roots: ``input`` (the run's input) and ``steps.<name>.output`` (the output of a step the
-referring step depends on, directly or through others; checked when the workflow is saved).
+Roots: ``input`` (the run's input), ``steps.<name>.output`` (the output of a step the
+referring step depends on, directly or through others; checked when the workflow is saved) and
+``run.<field>``: the slot the run is for (:data:`RUN_FIELDS`; instants as ISO 8601 text).
 """
 
 from __future__ import annotations
@@ -21,7 +22,19 @@ from cronwright.domain import graph
 
 _BRACES = re.compile(r"\{\{([^{}]*)\}\}")
 _PATH = re.compile(r"\s*([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\s*")
-ROOTS = ("input", "steps")
+ROOTS = ("input", "steps", "run")
+# What ``run.`` references may name: the keys of ``RunContext.as_json()``.
+RUN_FIELDS = (
+    "scheduled_for",
+    "scheduled_for_local",
+    "date_local",
+    "interval_start",
+    "interval_start_local",
+    "timezone",
+    "trigger",
+    "schedule.id",
+    "schedule.name",
+)
 
 
 class InvalidReferenceError(ValueError):
@@ -46,9 +59,12 @@ def parse(text: str) -> Reference:
         raise InvalidReferenceError(f"{text} is not a reference: write a dotted path (input.id)")
     path = tuple(found.group(1).split("."))
     if path[0] not in ROOTS:
-        raise InvalidReferenceError(f"{text}: a reference starts with input or steps")
+        raise InvalidReferenceError(f"{text}: a reference starts with input, steps or run")
     if path[0] == "steps" and (len(path) < 3 or path[2] != "output"):
         raise InvalidReferenceError(f"{text}: write steps.<name>.output, then an optional path")
+    if path[0] == "run" and ".".join(path[1:]) not in RUN_FIELDS:
+        known = ", ".join(f"run.{name}" for name in RUN_FIELDS)
+        raise InvalidReferenceError(f"{text}: a run reference is one of {known}")
     return Reference(text, path)
 
 
@@ -81,12 +97,19 @@ def resolve(value: domain.JsonValue, scope: Mapping[str, domain.JsonValue]) -> d
 
 
 def scope_for(
-    run_input: domain.JsonObject, outputs: Mapping[str, domain.JsonValue]
+    run_input: domain.JsonObject,
+    outputs: Mapping[str, domain.JsonValue],
+    *,
+    run: domain.JsonObject | None = None,
 ) -> dict[str, domain.JsonValue]:
-    return {
+    """What references read; ``run`` is ``RunContext.as_json()`` (absent: no ``run.`` root)."""
+    scope: dict[str, domain.JsonValue] = {
         "input": run_input,
         "steps": {name: {"output": output} for name, output in outputs.items()},
     }
+    if run is not None:
+        scope["run"] = run
+    return scope
 
 
 def _resolve_string(text: str, scope: Mapping[str, domain.JsonValue]) -> domain.JsonValue:

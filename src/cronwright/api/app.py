@@ -21,6 +21,7 @@ from cronwright.api.paths import API_PREFIX
 from cronwright.api.routes import (
     alert_channels,
     api_keys,
+    by_name,
     cron,
     health,
     organization,
@@ -39,6 +40,7 @@ ROUTERS = (
     workflows.router,
     runs.router,
     alert_channels.router,
+    by_name.router,
     api_keys.router,
     organization.router,
     templates.router,

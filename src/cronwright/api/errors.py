@@ -95,6 +95,16 @@ def _domain_problem(request: Request, exc: Exception) -> JSONResponse:
         field_errors.append(("cron", str(exc)))
     elif isinstance(exc, errors.ScheduleConflict):
         extra["existing_id"] = exc.existing_id
+        if exc.same_name is not None:
+            field_errors.append(("name", f"schedule {exc.same_name} has this name"))
+            extra["same_name_id"] = exc.same_name
+        if exc.same_schedule is not None:
+            message = f"schedule {exc.same_schedule} has the same workflow, time zone and input"
+            field_errors.append(("cron", message))
+            extra["same_schedule_id"] = exc.same_schedule
+    elif isinstance(exc, errors.NameTaken):
+        field_errors.append(("name", f"{exc.kind} {exc.existing_id} has this name"))
+        extra["existing_id"] = exc.existing_id
     elif isinstance(exc, errors.StaleVersion):
         field_errors.append(("If-Match", f"the current version is {exc.actual}"))
         extra["current_version"] = exc.actual

@@ -333,6 +333,8 @@ def _open_database(url: str, role: Role) -> tuple[sql.SqlStore, node.ClockFactor
         raise
     except errors.InvalidInput as exc:
         raise startup.ConfigError(str(exc)) from None
+    except errors.DuplicateNames as exc:  # the whole list: the operator resolves each
+        raise startup.StartupError(str(exc)) from None
     except Exception as exc:  # the driver's errors vary; all mean "cannot use the database"
         explained = diagnosis.explain(exc, url)
         raise startup.StartupError(

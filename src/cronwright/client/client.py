@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel
 
 from cronwright.api.schemas import alert_channels as channel_schemas
+from cronwright.api.schemas import by_name as by_name_schemas
 from cronwright.api.schemas import cron as cron_schemas
 from cronwright.api.schemas import organization as org_schemas
 from cronwright.api.schemas import runs as run_schemas
@@ -132,6 +134,13 @@ class Schedules(_Resource):
         body = _body(schedule_schemas.ScheduleCreate, fields)
         return self._send("POST", f"{API}/schedules", schedule_schemas.ScheduleOut, body)
 
+    def put(self, name: str, **fields: Any) -> schedule_schemas.ScheduleOut:
+        """Create the schedule ``name``, or make the existing one exactly ``fields`` (left out:
+        the defaults of a new schedule); a new version only when something changed."""
+        body = _body(by_name_schemas.SchedulePut, fields)
+        path = f"{API}/schedules/by-name/{quote(name, safe='')}"
+        return self._send("PUT", path, schedule_schemas.ScheduleOut, body)
+
     def update(
         self, schedule_id: int, *, version: int | str, **changes: Any
     ) -> schedule_schemas.ScheduleOut:
@@ -235,6 +244,12 @@ class Workflows(_Resource):
         body = _body(workflow_schemas.WorkflowCreate, {"name": name, "definition": definition})
         return self._send("POST", f"{API}/workflows", workflow_schemas.WorkflowOut, body)
 
+    def put(self, name: str, *, definition: dict[str, Any]) -> workflow_schemas.WorkflowOut:
+        """Create the workflow ``name``, or give the existing one ``definition``."""
+        body = _body(by_name_schemas.WorkflowPut, {"definition": definition})
+        path = f"{API}/workflows/by-name/{quote(name, safe='')}"
+        return self._send("PUT", path, workflow_schemas.WorkflowOut, body)
+
     def update(
         self, workflow_id: int, *, version: int | None = None, **changes: Any
     ) -> workflow_schemas.WorkflowOut:
@@ -300,6 +315,12 @@ class AlertChannels(_Resource):
         body = _body(channel_schemas.AlertChannelCreate, fields)
         path = f"{API}/alert-channels"
         return self._send("POST", path, channel_schemas.AlertChannelOut, body)
+
+    def put(self, name: str, **fields: Any) -> channel_schemas.AlertChannelOut:
+        """Create the channel ``name``, or make the existing one exactly ``fields``."""
+        body = _body(by_name_schemas.AlertChannelPut, fields)
+        path = f"{API}/alert-channels/by-name/{quote(name, safe='')}"
+        return self._send("PUT", path, channel_schemas.AlertChannelOut, body)
 
     def update(self, channel_id: int, **changes: Any) -> channel_schemas.AlertChannelOut:
         body = _body(channel_schemas.AlertChannelChanges, changes)

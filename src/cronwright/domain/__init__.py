@@ -28,7 +28,7 @@ from cronwright.domain.ids import (
 from cronwright.domain.json_values import JsonObject, JsonValue, canonical_json, json_digest
 from cronwright.domain.organization import ApiKey, IssuedApiKey, Organization
 from cronwright.domain.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
-from cronwright.domain.run import NewRun, Run, RunFilter, RunStep
+from cronwright.domain.run import NewRun, Run, RunFilter, RunOrigin, RunStep
 from cronwright.domain.schedule import (
     RETRY_FIELDS,
     SPEC_FIELDS,
@@ -82,6 +82,7 @@ __all__ = [
     "Run",
     "RunFilter",
     "RunId",
+    "RunOrigin",
     "RunState",
     "RunStep",
     "RunStepId",

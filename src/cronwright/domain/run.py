@@ -15,6 +15,7 @@ from cronwright.domain.ids import (
     WorkflowId,
 )
 from cronwright.domain.json_values import JsonObject, JsonValue
+from cronwright.domain.schedule import ScheduleSpec
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,3 +84,13 @@ class RunFilter:
     triggers: frozenset[Trigger] | None = None
     since: datetime | None = None
     until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOrigin:
+    """The schedule version a run was made by (a slot, or a manual or retry run of a schedule):
+    what its steps need to know about their slot and its data interval."""
+
+    schedule_id: ScheduleId
+    hash_key: str  # seeds the expression's H fields, as when the slot was computed
+    spec: ScheduleSpec  # as of that version

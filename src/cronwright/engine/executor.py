@@ -47,6 +47,7 @@ from cronwright.actions import references
 from cronwright.actions.base import StepContext, StepOutcome
 from cronwright.actions.registry import ActionRegistry
 from cronwright.domain import graph
+from cronwright.engine import run_context
 from cronwright.engine.watchdog import Watchdog
 from cronwright.planning import backoff
 from cronwright.store import queue
@@ -214,6 +215,7 @@ class _Attempt:
         self.steps = {s.name: _StepState(s) for s in ordered_steps(claimed.definition)}
         self.outputs: dict[str, domain.JsonValue] = {}
         self.failure: queue.RunOutcome | None = None
+        self.run_context = run_context.of(claimed)
 
     def drive(self) -> bool:
         while True:
@@ -291,6 +293,7 @@ class _Attempt:
                         name: self.outputs[name]
                         for name in references.ancestors(step.name, self._defs)
                     },
+                    run=self.run_context.as_json(),
                 )
                 config = references.resolve(step.config, scope)
             except references.InvalidReferenceError as exc:  # trying again would not help
@@ -309,6 +312,7 @@ class _Attempt:
                 input=run.input,
                 upstream={name: self.outputs[name] for name in step.depends_on},
                 timeout=deadline - now,
+                run=self.run_context,
             ),
             deadline=deadline,
         )

@@ -2,6 +2,7 @@
 
 Delivery (and sending a test alert) belongs to the engine; this module only keeps the list. A
 webhook aimed at an address the outbound policy refuses is refused here, when it is saved.
+Names are unique in an organization; :meth:`AlertChannels.put` creates or updates by name.
 """
 
 from __future__ import annotations
@@ -149,6 +150,53 @@ class AlertChannels:
         self, org_id: domain.OrganizationId, channel_id: alert_channel.AlertChannelId
     ) -> None:
         self._store.delete(org_id, channel_id)
+
+    def put(
+        self,
+        org_id: domain.OrganizationId,
+        *,
+        name: str,
+        kind: domain.AlertChannelKind,
+        target: str,
+        events: Collection[str],
+        secret: str | None = None,
+        enabled: bool = True,
+    ) -> tuple[alert_channel.AlertChannel, bool]:
+        """Create the channel named ``name``, or make the existing one exactly this (the secret
+        too: None leaves it unsigned); True when it was created. The kind of an existing
+        channel cannot change: ``InvalidInput`` on ``kind``."""
+        name = check_name(name)
+        current = self._store.find_by_name(org_id, name)
+        if current is None:
+            try:
+                created = self.create(
+                    org_id,
+                    name=name,
+                    kind=kind,
+                    target=target,
+                    events=events,
+                    secret=secret,
+                    enabled=enabled,
+                )
+                return created, True
+            except errors.NameTaken as taken:  # created meanwhile: update that one
+                current = self._store.get(org_id, alert_channel.AlertChannelId(taken.existing_id))
+        if current.kind is not kind:
+            raise errors.InvalidInput(
+                field="kind",
+                message=f"alert channel {current.id} named {name!r} is a {current.kind.value} "
+                "channel; a new kind is a new channel (another name, or delete it first)",
+            )
+        updated = self.update(
+            org_id,
+            current.id,
+            target=target,
+            events=builtins.list(events),
+            secret=secret,
+            clear_secret=secret is None,
+            enabled=enabled,
+        )
+        return updated, False
 
 
 def _kept_password(target: str, stored: str | None) -> str:

@@ -142,7 +142,8 @@ class Schedules:
         """Validate, then store version 1. ``spec`` is stored as it is: build it with
         :meth:`new_spec` to give it the operator's retry defaults. ``InvalidInput`` for a bad spec
         (including a workflow that is not the organization's), ``ScheduleConflict`` for a
-        duplicate, ``QuotaExceeded`` when the organization is full."""
+        duplicate (the same name, or the same workflow, expression, zone and input: both are
+        named when both hold), ``QuotaExceeded`` when the organization is full."""
         spec = validation.normalize(spec)
         hash_key = new_hash_key()
         now = self._clock.now()
@@ -169,6 +170,7 @@ class Schedules:
         now = self._clock.now()
         news: builtins.list[domain.NewSchedule] = []
         seen: dict[tuple[object, ...], int] = {}
+        named: dict[str, int] = {}
         for index, raw in enumerate(specs):
             spec = validation.normalize(raw)
             hash_key = new_hash_key()
@@ -185,6 +187,12 @@ class Schedules:
                     f"schedules[{seen[identity]}]",
                 )
             seen[identity] = index
+            if spec.name in named:
+                raise errors.InvalidInput(
+                    field=f"schedules[{index}].name",
+                    message=f"the same name as schedules[{named[spec.name]}]",
+                )
+            named[spec.name] = index
             news.append(
                 domain.NewSchedule(
                     spec=spec, hash_key=hash_key, next_fire_at=_next_fire(spec, cadence, now)
@@ -192,6 +200,25 @@ class Schedules:
             )
         with _workflow_as_field():
             return self._store.add_schedules(org_id=org_id, schedules=news, author=author, now=now)
+
+    def put(
+        self, org_id: domain.OrganizationId, spec: domain.ScheduleSpec, *, author: str
+    ) -> tuple[domain.Schedule, bool]:
+        """Create the schedule named ``spec.name``, or make the existing one ``spec`` (every
+        field, as :meth:`update` would: a new version only if something changed); True when it
+        was created. Build ``spec`` with :meth:`new_spec`. ``ScheduleConflict`` if another
+        schedule has the same workflow, expression, zone and input."""
+        spec = validation.normalize(spec)
+        current = self._store.find_schedule_by_name(org_id, spec.name)
+        if current is None:
+            try:
+                return self.create(org_id, spec, author=author), True
+            except errors.ScheduleConflict as conflict:
+                if conflict.same_name is None:
+                    raise
+                current = self._store.get_schedule(org_id, domain.ScheduleId(conflict.same_name))
+        changes = {name: getattr(spec, name) for name in domain.SPEC_FIELDS}
+        return self.update(org_id, current.id, changes, author=author), False
 
     def update(
         self,

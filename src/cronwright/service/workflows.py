@@ -2,6 +2,9 @@
 
 Secret values in step configs (see :mod:`cronwright.actions.secrets`) are write-only: an update
 that still says ``***`` where a secret was keeps the stored secret.
+
+Names are unique in an organization (``NameTaken`` with the existing id); :meth:`Workflows.put`
+creates or updates by name, so a script that sets up its workflows can run any number of times.
 """
 
 from __future__ import annotations
@@ -112,6 +115,23 @@ class Workflows:
     def delete(self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId) -> None:
         """``Conflict`` while a schedule still runs it."""
         self._store.delete_workflow(org_id, workflow_id, now=self._clock.now())
+
+    def put(
+        self, org_id: domain.OrganizationId, *, name: str, definition: object
+    ) -> tuple[domain.Workflow, bool]:
+        """Create the workflow named ``name``, or give the existing one ``definition``; True
+        when it was created. The same definition again writes nothing (the version stays)."""
+        name = check_name(name)
+        current = self._store.find_workflow_by_name(org_id, name)
+        if current is None:
+            try:
+                return self.create(org_id, name=name, definition=definition), True
+            except errors.NameTaken as taken:  # created meanwhile: update that one
+                current = self._store.get_workflow(org_id, domain.WorkflowId(taken.existing_id))
+        definition = keep_stored_secrets(definition, current.definition)
+        if self.parse(definition).to_json() == current.definition.to_json():
+            return current, False
+        return self.update(org_id, current.id, definition=definition), False
 
 
 def keep_stored_secrets(

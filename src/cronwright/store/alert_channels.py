@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from cronwright import domain, errors
 from cronwright.domain import alert_channel
-from cronwright.store import dialect
+from cronwright.store import dialect, names
 from cronwright.store.models import AlertChannelRow
 
 
@@ -51,8 +52,12 @@ class SqlAlertChannels:
             enabled=enabled,
             created_at=now,
         )
-        with self._session(write=True) as session:
-            session.add(row)
+        try:
+            with self._session(write=True) as session:
+                names.check_free(session, AlertChannelRow, org_id, name)
+                session.add(row)
+        except sa.exc.IntegrityError as exc:  # created meanwhile by another transaction
+            self._raise_name_taken(exc, org_id, name, exclude=None)
         return _channel(row)
 
     def get(
@@ -82,11 +87,30 @@ class SqlAlertChannels:
         events: tuple[str, ...],
         enabled: bool,
     ) -> alert_channel.AlertChannel:
-        with self._session(write=True) as session:
-            row = _row(session, org_id, channel_id, lock=True)
-            row.name, row.target, row.secret = name, target, secret
-            row.events, row.enabled = list(events), enabled
+        try:
+            with self._session(write=True) as session:
+                row = _row(session, org_id, channel_id, lock=True)
+                names.check_free(session, AlertChannelRow, org_id, name, exclude=channel_id)
+                row.name, row.target, row.secret = name, target, secret
+                row.events, row.enabled = list(events), enabled
+        except sa.exc.IntegrityError as exc:
+            self._raise_name_taken(exc, org_id, name, exclude=channel_id)
         return _channel(row)
+
+    def find_by_name(
+        self, org_id: domain.OrganizationId, name: str
+    ) -> alert_channel.AlertChannel | None:
+        with self._session(write=False) as session:
+            found = names.owner(session, AlertChannelRow, org_id, name)
+            return None if found is None else _channel(_row(session, org_id, found))
+
+    def _raise_name_taken(
+        self, exc: sa.exc.IntegrityError, org_id: int, name: str, *, exclude: int | None
+    ) -> NoReturn:
+        if dialect.is_unique_violation(exc):
+            with self._session(write=False) as session:
+                names.check_free(session, AlertChannelRow, org_id, name, exclude=exclude)
+        raise exc
 
     def delete(
         self, org_id: domain.OrganizationId, channel_id: alert_channel.AlertChannelId
@@ -98,7 +122,7 @@ class SqlAlertChannels:
 def _row(
     session: Session,
     org_id: domain.OrganizationId,
-    channel_id: alert_channel.AlertChannelId,
+    channel_id: int,
     *,
     lock: bool = False,
 ) -> AlertChannelRow:

@@ -123,6 +123,12 @@ class Store(Protocol):
         """Mark deleted. ``Conflict`` while a live schedule uses it."""
         ...
 
+    def find_workflow_by_name(
+        self, org_id: domain.OrganizationId, name: str
+    ) -> domain.Workflow | None:
+        """The organization's live workflow named ``name`` (names are unique), or None."""
+        ...
+
     # -- schedules --------------------------------------------------------------------------------
 
     def add_schedule(
@@ -137,9 +143,10 @@ class Store(Protocol):
     ) -> domain.Schedule:
         """In one transaction: count the schedule against the organization's ``max_schedules``
         (``QuotaExceeded`` when full), insert it at version 1, its version-1 snapshot and a
-        ``created`` event. ``ScheduleConflict`` (with the existing id) if a live schedule of the
-        organization has the same workflow, cron text, time zone and input. ``WorkflowNotFound``
-        if ``spec.workflow_id`` is not a live workflow of the organization."""
+        ``created`` event. ``ScheduleConflict`` (with the existing ids) if a live schedule of the
+        organization has the same name, or the same workflow, cron text, time zone and input.
+        ``WorkflowNotFound`` if ``spec.workflow_id`` is not a live workflow of the
+        organization."""
         ...
 
     def add_schedules(
@@ -168,6 +175,12 @@ class Store(Protocol):
         exclude: domain.ScheduleId | None = None,
     ) -> domain.ScheduleId | None:
         """The live schedule (other than ``exclude``) that ``spec`` would conflict with."""
+        ...
+
+    def find_schedule_by_name(
+        self, org_id: domain.OrganizationId, name: str
+    ) -> domain.Schedule | None:
+        """The organization's live schedule named ``name`` (names are unique), or None."""
         ...
 
     def list_schedules(

@@ -49,6 +49,12 @@ class Claimed:
         return self.row.workflow_id, self.row.w_version
 
     @property
+    def version_id(self) -> int | None:
+        """The schedule version that made the run; None for a run of a bare workflow."""
+        version_id: int | None = self.row.schedule_version_id
+        return version_id
+
+    @property
     def timeout(self) -> timedelta | None:
         """Its schedule's attempt timeout; None for a run without a schedule."""
         timeout: timedelta | None = self.row.s_timeout

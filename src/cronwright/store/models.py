@@ -73,9 +73,25 @@ class ApiKeyRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+def unique_name(table: str, *, live_only: bool) -> sa.Index:
+    """Names are identities: one live row per (organization, name)."""
+    where = LIVE if live_only else None
+    return sa.Index(
+        f"uq_{table}_org_id_name",
+        "org_id",
+        "name",
+        unique=True,
+        sqlite_where=where,
+        postgresql_where=where,
+    )
+
+
 class WorkflowRow(Base):
     __tablename__ = "workflows"
-    __table_args__ = (sa.UniqueConstraint("org_id", "id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("org_id", "id"),
+        unique_name("workflows", live_only=True),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     org_id: Mapped[int] = org_fk()
@@ -92,6 +108,7 @@ class ScheduleRow(Base):
     __table_args__ = (
         sa.UniqueConstraint("org_id", "id"),
         sa.ForeignKeyConstraint(["org_id", "workflow_id"], ["workflows.org_id", "workflows.id"]),
+        unique_name("schedules", live_only=True),
         # Conflict detection: one live schedule per (workflow, expression, zone, input) per org.
         sa.Index(
             "uq_schedules_identity",
@@ -250,7 +267,10 @@ class RunStepRow(Base):
 
 class AlertChannelRow(Base):
     __tablename__ = "alert_channels"
-    __table_args__ = (one_of("kind", domain.AlertChannelKind),)
+    __table_args__ = (
+        one_of("kind", domain.AlertChannelKind),
+        unique_name("alert_channels", live_only=False),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     org_id: Mapped[int] = org_fk()

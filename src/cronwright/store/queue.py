@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from cronwright import domain, errors
 from cronwright.domain import schedule as schedule_defaults
 from cronwright.planning import backoff
-from cronwright.store import claiming, definitions, dialect, rows, types, wakeups
+from cronwright.store import claiming, definitions, dialect, origins, rows, types, wakeups
 from cronwright.store.models import (
     RunRow,
     RunStepRow,
@@ -48,6 +48,7 @@ class ClaimedRun:
     run: domain.Run
     definition: domain.WorkflowDefinition
     timeout: timedelta  # for the whole attempt; the schedule's, or the default for manual runs
+    origin: domain.RunOrigin | None = None  # the schedule version that made it, if any
 
     @property
     def id(self) -> domain.RunId:
@@ -268,6 +269,7 @@ class SqlRunQueue:
         self._unit_random = unit_random
         self._on_pending = on_pending
         self._definitions = definitions.DefinitionCache()
+        self._origins = origins.OriginCache()
         # SQLite has one writer: this process's claim loop, group-commit writer and heartbeat
         # take turns here, woken as soon as the lock is free, instead of sleeping in SQLite's
         # busy handler (1, 2, 5, 10... ms) while the others write back to back.
@@ -327,6 +329,9 @@ class SqlRunQueue:
             if not claimed:
                 return []
             parsed = self._definitions.of(connection, {c.workflow_key for c in claimed})
+            made_by = self._origins.of(
+                connection, {c.version_id for c in claimed if c.version_id is not None}
+            )
         return [
             ClaimedRun(
                 run=claim.run(),
@@ -334,6 +339,7 @@ class SqlRunQueue:
                 timeout=schedule_defaults.DEFAULT_TIMEOUT
                 if claim.timeout is None
                 else claim.timeout,
+                origin=None if claim.version_id is None else made_by[claim.version_id],
             )
             for claim in claimed
         ]

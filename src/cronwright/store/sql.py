@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from cronwright import domain, errors
-from cronwright.store import dialect, rows
+from cronwright.store import dialect, names, rows
 from cronwright.store.models import (
     ApiKeyRow,
     Base,
@@ -175,10 +175,23 @@ class SqlStore:
             created_at=now,
             updated_at=now,
         )
-        with self._write() as session:
-            self._organization_row(session, org_id)
-            session.add(row)
+        try:
+            with self._write() as session:
+                self._organization_row(session, org_id)
+                names.check_free(session, WorkflowRow, org_id, name)
+                session.add(row)
+        except sa.exc.IntegrityError as exc:  # created meanwhile by another transaction
+            self._raise_name_taken(exc, WorkflowRow, org_id, name)
         return rows.workflow(row)
+
+    def find_workflow_by_name(
+        self, org_id: domain.OrganizationId, name: str
+    ) -> domain.Workflow | None:
+        with self._read() as session:
+            found = names.owner(session, WorkflowRow, org_id, name)
+            if found is None:
+                return None
+            return rows.workflow(self._workflow_row(session, org_id, domain.WorkflowId(found)))
 
     def get_workflow(
         self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId
@@ -208,16 +221,20 @@ class SqlStore:
         now: datetime,
         expected_version: int | None = None,
     ) -> domain.Workflow:
-        with self._write() as session:
-            row = self._workflow_row(session, org_id, workflow_id, lock=True)
-            if expected_version is not None and row.version != expected_version:
-                raise errors.StaleVersion(
-                    workflow_id, expected=expected_version, actual=row.version
-                )
-            row.name = name
-            row.definition = definition.to_json()
-            row.version += 1
-            row.updated_at = now
+        try:
+            with self._write() as session:
+                row = self._workflow_row(session, org_id, workflow_id, lock=True)
+                if expected_version is not None and row.version != expected_version:
+                    raise errors.StaleVersion(
+                        workflow_id, expected=expected_version, actual=row.version
+                    )
+                names.check_free(session, WorkflowRow, org_id, name, exclude=workflow_id)
+                row.name = name
+                row.definition = definition.to_json()
+                row.version += 1
+                row.updated_at = now
+        except sa.exc.IntegrityError as exc:
+            self._raise_name_taken(exc, WorkflowRow, org_id, name, exclude=workflow_id)
         return rows.workflow(row)
 
     def delete_workflow(
@@ -268,6 +285,13 @@ class SqlStore:
             with self._write() as session:
                 for workflow_id in sorted({new.spec.workflow_id for new in schedules}):
                     self._workflow_row(session, org_id, workflow_id)
+                # Names first, in one statement for the batch; a name taken is reported with
+                # any same-schedule conflict too. Same-schedule conflicts alone are left to the
+                # identity index (the except clause below says which).
+                taken = names.owners(session, ScheduleRow, org_id, [s.spec.name for s in schedules])
+                for new in schedules:
+                    if new.spec.name in taken:
+                        self._check_schedule_conflicts(session, org_id, new.spec, exclude=None)
                 self._take_schedule_quota(session, org_id, len(schedules))
                 # Core statements on the session's connection: bulk inserts without ORM overhead.
                 # The identity index refuses duplicates; the except clause below says which.
@@ -341,6 +365,15 @@ class SqlStore:
         with self._read() as session:
             return rows.schedule(self._schedule_row(session, org_id, schedule_id))
 
+    def find_schedule_by_name(
+        self, org_id: domain.OrganizationId, name: str
+    ) -> domain.Schedule | None:
+        with self._read() as session:
+            found = names.owner(session, ScheduleRow, org_id, name)
+            if found is None:
+                return None
+            return rows.schedule(self._schedule_row(session, org_id, domain.ScheduleId(found)))
+
     def find_conflicting_schedule(
         self,
         org_id: domain.OrganizationId,
@@ -408,9 +441,7 @@ class SqlStore:
                     raise errors.StaleVersion(
                         schedule_id, expected=expected_version, actual=row.version
                     )
-                existing = self._conflict(session, org_id, spec, exclude=schedule_id)
-                if existing is not None:
-                    raise errors.ScheduleConflict(existing)
+                self._check_schedule_conflicts(session, org_id, spec, exclude=schedule_id)
                 self._workflow_row(session, org_id, spec.workflow_id)
                 for column, value in rows.spec_columns(spec).items():
                     setattr(row, column, value)
@@ -712,12 +743,42 @@ class SqlStore:
         *,
         exclude: domain.ScheduleId | None = None,
     ) -> NoReturn:
-        """The identity index refused a write: report the live schedule we collided with."""
+        """A unique index refused a write (another transaction got there first): report the
+        live schedules we collided with."""
         if dialect.is_unique_violation(exc):
-            for spec in specs:
-                existing = self.find_conflicting_schedule(org_id, spec, exclude=exclude)
-                if existing is not None:
-                    raise errors.ScheduleConflict(existing) from None
+            with self._read() as session:
+                for spec in specs:
+                    self._check_schedule_conflicts(session, org_id, spec, exclude=exclude)
+        raise exc
+
+    def _check_schedule_conflicts(
+        self,
+        session: Session,
+        org_id: domain.OrganizationId,
+        spec: domain.ScheduleSpec,
+        *,
+        exclude: domain.ScheduleId | None,
+    ) -> None:
+        """``ScheduleConflict`` naming both the schedule with the same name and the one with the
+        same workflow, expression, zone and input, when there are such."""
+        same_name = names.owner(session, ScheduleRow, org_id, spec.name, exclude=exclude)
+        same_schedule = self._conflict(session, org_id, spec, exclude=exclude)
+        if same_name is not None or same_schedule is not None:
+            raise errors.ScheduleConflict(same_schedule, same_name=same_name)
+
+    def _raise_name_taken(
+        self,
+        exc: sa.exc.IntegrityError,
+        table: names.NamedRow,
+        org_id: int,
+        name: str,
+        *,
+        exclude: int | None = None,
+    ) -> NoReturn:
+        """A unique index refused a write: ``NameTaken`` if it was the name."""
+        if dialect.is_unique_violation(exc):
+            with self._read() as session:
+                names.check_free(session, table, org_id, name, exclude=exclude)
         raise exc
 
     def _record(

@@ -25,7 +25,7 @@ def _cid(channel_id: int) -> alert_channel.AlertChannelId:
     "",
     operation_id="createAlertChannel",
     status_code=status.HTTP_201_CREATED,
-    responses=problems(400, 401, 403, 422),
+    responses=problems(400, 401, 403, 409, 422),
 )
 def create_channel(
     caller: Admin, body: schemas.AlertChannelCreate, channels: AlertChannelsDep
@@ -66,7 +66,7 @@ def get_channel(
 @router.patch(
     "/{channel_id}",
     operation_id="updateAlertChannel",
-    responses=problems(400, 401, 403, 404, 422),
+    responses=problems(400, 401, 403, 404, 409, 422),
 )
 def update_channel(
     caller: Admin,

@@ -34,7 +34,7 @@ def _with_etag(response: Response, workflow: domain.Workflow) -> schemas.Workflo
                 "Location": {"description": "The workflow's URL.", "schema": {"type": "string"}},
             }
         },
-        **problems(400, 401, 403, 422),
+        **problems(400, 401, 403, 409, 422),
     },
 )
 def create_workflow(
@@ -76,7 +76,7 @@ def get_workflow(
 @router.patch(
     "/{workflow_id}",
     operation_id="updateWorkflow",
-    responses={200: {"headers": ETAG_HEADER}, **problems(400, 401, 403, 404, 412, 422)},
+    responses={200: {"headers": ETAG_HEADER}, **problems(400, 401, 403, 404, 409, 412, 422)},
 )
 def update_workflow(
     caller: Editor,

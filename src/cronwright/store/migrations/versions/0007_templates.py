@@ -2,7 +2,7 @@
 version each schedule made from one came from.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-06 21:45:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from cronwright.store import types
 
 revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

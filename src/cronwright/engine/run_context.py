@@ -1,0 +1,44 @@
+"""The :class:`~cronwright.actions.base.RunContext` of a claimed run: its slot, read in its
+schedule's zone, and the schedule's slot before it (the start of its data interval)."""
+
+from __future__ import annotations
+
+import functools
+from zoneinfo import ZoneInfo
+
+from cronwright import cron
+from cronwright.actions.base import RunContext
+from cronwright.store import queue
+
+
+def of(claimed: queue.ClaimedRun) -> RunContext:
+    """Computed from the schedule version that made the run, so a retry of last Tuesday's run
+    (or a backfilled slot) has last Tuesday's interval whatever the schedule says today."""
+    run, origin = claimed.run, claimed.origin
+    if origin is None:
+        return RunContext.bare(run.scheduled_for, run.trigger)
+    spec = origin.spec
+    expr = _expression(spec.cron, origin.hash_key)
+    zone = ZoneInfo(spec.timezone)
+    # The slot before this one, with the same DST policy that made the slots. A schedule's
+    # start_at is not applied: its first slot's interval is as long as any other's.
+    interval_start = expr.prev(
+        run.scheduled_for,
+        zone,
+        dst_gap=cron.DstGap(spec.dst_gap.value),
+        dst_fold=cron.DstFold(spec.dst_fold.value),
+    )
+    return RunContext(
+        scheduled_for=run.scheduled_for,
+        zone=zone,
+        interval_start=interval_start,
+        trigger=run.trigger,
+        schedule_id=origin.schedule_id,
+        schedule_name=spec.name,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _expression(text: str, hash_key: str) -> cron.CronExpression:
+    # Parsed once per schedule, not once per run: a burst of runs of one schedule is common.
+    return cron.CronExpression.parse(text, hash_key=hash_key)
