@@ -78,7 +78,12 @@ class _ProbingClock:
     def now(self) -> datetime:
         if threading.current_thread().name == "cronwright-watchdog" and self.watchdog is not None:
             watchdog, done = self.watchdog, threading.Event()
-            threading.Thread(target=lambda: (watchdog.watching, done.set()), daemon=True).start()
+
+            def probe() -> None:
+                assert watchdog.watching >= 0  # takes the watchdog's lock
+                done.set()
+
+            threading.Thread(target=probe, daemon=True).start()
             self.answered.append(done.wait(2))
         return self._clock.now()
 

@@ -232,10 +232,19 @@ class Worker:
                 self._changed.wait(remaining)
         self._writer.flush()  # the outcomes of the runs that did finish
         with self._changed:
-            leftovers = list(self._in_flight.values())
+            # A run whose finish is queued has ended: the writer writes it, it is never given
+            # back (a release winning the race would run a finished run again).
+            leftovers = [entry for entry in self._in_flight.values() if not entry.finishing]
             for entry in leftovers:
                 entry.released = True
-                entry.interrupt.set()
+        # The released attempts are given back and run again under the same number: their
+        # step records must not outlive them (the re-run's would be refused as duplicates).
+        self._writer.discard_steps(
+            [(entry.claimed.id, entry.claimed.attempt) for entry in leftovers]
+        )
+        for entry in leftovers:
+            entry.interrupt.set()
+        self._writer.flush()  # finishes queued since, and any batch half-written
         self._release(leftovers)
         # Interrupted runs end as soon as their driver sees it (a runner stuck in a sync step is
         # abandoned and left behind); runners end once the buffer is empty.
@@ -374,11 +383,18 @@ class Worker:
     ) -> None:
         """The attempt ended (on the runner's thread, or the one that drove on after it)."""
         claimed = entry.claimed
-        finishing = False
+        finishing = queued = False
         try:
-            if outcome is None or entry.released:
+            with self._changed:
+                # Decided under the lock that stop() takes to choose what to release: a run
+                # is either released or finishing, never both.
+                if outcome is not None and not entry.released:
+                    entry.finishing = finishing = True
+                    self._finishing += 1
+            if not finishing:
                 self._ended(claimed.run, None, self._clock.now() - started_at)
             else:
+                assert outcome is not None
                 # The run stays held (and heartbeated) until its batch commits.
                 future = self._writer.finish(
                     claimed.id,
@@ -387,20 +403,18 @@ class Worker:
                     outcome=outcome,
                     now=self._clock.now(),
                 )
-                finishing = True
                 with self._changed:
-                    entry.finishing = True
-                    self._finishing += 1
                     wants_runs = self._wants_runs()
                 if wants_runs:
                     self._clock.wake()  # its runner is free: claim now
                 future.add_done_callback(
                     lambda done: self._finished(entry, outcome, started_at, done)
                 )
+                queued = True
         except Exception:  # the lease will expire and the reaper retries the run
             log.exception("run %s attempt %s could not be finished", claimed.id, claimed.attempt)
         finally:
-            if not finishing:
+            if not queued:
                 self._let_go(entry)
 
     def _finished(

@@ -218,7 +218,8 @@ class RunQueue(Protocol):
         self, worker_id: str, run_ids: Collection[domain.RunId], *, now: datetime
     ) -> list[domain.RunId]:
         """Give runs back (shutdown): ``pending`` again, available now, the attempt not
-        consumed. Only rows still running for ``worker_id``; returns those released."""
+        consumed, the step records of that attempt deleted (its re-run records its own). Only rows
+        still running for ``worker_id``; returns those released."""
         ...
 
     def reap_expired(self, *, now: datetime, limit: int = 100) -> list[domain.Run]:
@@ -590,10 +591,19 @@ class SqlRunQueue:
                     lease_expires_at=None,
                     reason=f"released by worker {worker_id} at shutdown",
                 )
-                .returning(RunRow.id)
-            ).scalars()
-            result = sorted(domain.RunId(run_id) for run_id in released)
+                .returning(RunRow.id, RunRow.attempt)
+            ).all()
+            result = sorted(domain.RunId(row.id) for row in released)
             if result:
+                # The attempt is given back and will run again under the same number: the
+                # records of its steps go, so that the re-run's own are kept.
+                connection.execute(
+                    sa.delete(RunStepRow).where(
+                        sa.tuple_(RunStepRow.run_id, RunStepRow.attempt).in_(
+                            [(row.id, row.attempt + 1) for row in released]
+                        )
+                    )
+                )
                 self._notify(connection)
         if result:
             self._signal()
