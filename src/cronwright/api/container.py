@@ -6,17 +6,18 @@ globals, so a test builds an app over a SQLite file and a ``FakeClock`` without 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from cronwright import clock as clock_module
 from cronwright import domain, service
-from cronwright.engine import alerts
+from cronwright.bootstrap import node, root
+from cronwright.engine import alerts, loop
 from cronwright.service import alert_channels, triggers
 from cronwright.store import alert_channels as store_alert_channels
-from cronwright.store import queue, scheduling, sql
+from cronwright.store import queue, scheduling
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,6 +29,8 @@ class Container:
     alerter: alerts.Alerter  # for test alerts; its loop runs elsewhere (App, the service runtime)
     clock: clock_module.Clock
     check_database: Callable[[], None]  # raises when the database cannot answer
+    # The health of the process's periodic loops (scheduler, reaper...), for readiness.
+    loops: Callable[[], Sequence[loop.LoopHealth]] = lambda: ()
     close: Callable[[], None] = lambda: None
 
     @classmethod
@@ -40,12 +43,33 @@ class Container:
         check_config: domain.ConfigCheck | None = None,
         retry_defaults: domain.RetryDefaults | None = None,
     ) -> Container:
-        """The API over the database at ``url`` (already migrated to the newest schema);
+        """The API over the database at ``url`` (already migrated to the newest schema), in a
+        process of its own (tests, tools): see :meth:`from_root`."""
+        opened = root.Root.open(url, clock=clock)
+        return cls.from_root(
+            opened,
+            alert_settings=alert_settings,
+            check_config=check_config,
+            retry_defaults=retry_defaults,
+            close=opened.close,
+        )
+
+    @classmethod
+    def from_root(
+        cls,
+        process: root.Root,
+        *,
+        alert_settings: alerts.AlerterSettings | None = None,
+        check_config: domain.ConfigCheck | None = None,
+        retry_defaults: domain.RetryDefaults | None = None,
+        close: Callable[[], None] = lambda: None,
+    ) -> Container:
+        """The API over the process's composition root: its engine, clock and loops.
         ``alert_settings`` say how test alerts are sent (SMTP server, timeouts);
         ``check_config`` validates step configs on save (``actions.config_checker``);
         ``retry_defaults`` fill the retry fields a new schedule leaves out."""
-        store = sql.SqlStore.from_url(url)
-        chosen = clock or clock_module.SystemClock()
+        store = process.store
+        chosen = process.clock()
 
         def check_database() -> None:
             with store.engine.connect() as connection:
@@ -60,8 +84,9 @@ class Container:
             ),
             triggers=triggers.Triggers(store, scheduling.SqlSlotStore(store.engine), chosen),
             queue=queue.SqlRunQueue(store.engine),
-            alerter=alerts.Alerter.from_engine(store.engine, chosen, alert_settings),
+            alerter=node.build_alerter(store.engine, chosen, alert_settings),
             clock=chosen,
             check_database=check_database,
-            close=store.close,
+            loops=process.loops.health,
+            close=close,
         )

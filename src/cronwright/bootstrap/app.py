@@ -26,11 +26,11 @@ from types import FrameType
 from typing import Any, TypeVar
 
 from cronwright import actions, clock, domain, errors, service
-from cronwright.bootstrap import node
+from cronwright.bootstrap import node, root
 from cronwright.engine import alerts, reaper, scheduler, worker
 from cronwright.service import alert_channels, schedules
 from cronwright.store import alert_channels as store_alert_channels
-from cronwright.store import dialect, migrations, queue, sql
+from cronwright.store import dialect, migrations, queue
 
 log = logging.getLogger(__name__)
 
@@ -61,20 +61,23 @@ class App:
         retry_defaults: domain.RetryDefaults | None = None,
     ) -> None:
         """``clock``: one clock for every loop (tests); by default each loop gets its own
-        system clock, so a wake-up meant for the workers never cuts the scheduler's sleep.
+        clock (the database's on PostgreSQL, the system's on SQLite), so a wake-up meant for
+        the workers never cuts the scheduler's sleep.
         ``allow_shell``: let workflows run ``shell`` steps on this process's host.
         ``alert_settings``: SMTP server, rate limit and retries of the alerter (None: defaults).
         ``retry_defaults``: the retry policy of schedules created without one (None: 3 attempts,
         5 s doubling up to 10 min); schedules that exist keep theirs."""
         if migrate:
             migrations.upgrade(database_url)
-        self._engine = dialect.create_engine(database_url)
-        self._clock_override = clock
+        # Engine, store and clocks from the composition root: the database's clock on
+        # PostgreSQL, whatever the host's clock says.
+        self.root = root.Root.open(database_url, clock=clock)
+        self._engine = self.root.engine
         self.functions = actions.PythonFunctions()
         self.registry = actions.default_registry(self.functions)
-        self.store = sql.SqlStore(self._engine)
+        self.store = self.root.store
         self._node = node.Node(
-            self._engine,
+            self.root,
             self.registry,
             worker_options=node.WorkerOptions(
                 concurrency=concurrency,
@@ -84,8 +87,7 @@ class App:
                 shutdown_grace=shutdown_grace,
                 global_max_concurrent_runs=global_max_concurrent_runs,
             ),
-            alerter=alerts.Alerter.from_engine(self._engine, self._clock(), alert_settings),
-            clocks=self._clock,
+            alerter=node.build_alerter(self._engine, self._clock(), alert_settings),
         )
         node.install_actions(
             self.registry, self.store, self._node.slots, self._clock(), allow_shell=allow_shell
@@ -216,7 +218,7 @@ class App:
     # -- helpers ----------------------------------------------------------------------------------
 
     def _clock(self) -> clock.Clock:
-        return self._clock_override or clock.SystemClock()
+        return self.root.clock()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("received %s: shutting down", signal.Signals(signum).name)

@@ -9,7 +9,6 @@ wired (who wakes whom, which clock) is decided here once.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,24 +16,16 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from cronwright import actions, clock, domain
-from cronwright.engine import alerts, executor, reaper, scheduler, worker, writer
+from cronwright.bootstrap import root as root_module
+from cronwright.engine import alerts, executor, loop, reaper, scheduler, worker, writer
 from cronwright.engine.delivery import Sender, email, webhook
 from cronwright.service import chains
 from cronwright.store import alerts as alert_store
-from cronwright.store import clock as db_clock
 from cronwright.store import queue, scheduling, sql, wakeups
 
 log = logging.getLogger(__name__)
 
-ClockFactory = Callable[[], clock.Clock]
-
-
-def clock_factory(engine: Engine) -> ClockFactory:
-    """A new clock per loop (a wake-up meant for one loop never cuts another's sleep): the
-    database's time on PostgreSQL, where hosts share it; the system's on SQLite (one host)."""
-    if engine.dialect.name == "postgresql":
-        return lambda: db_clock.DatabaseClock(engine)
-    return clock.SystemClock
+ClockFactory = root_module.ClockFactory
 
 
 def install_actions(
@@ -97,7 +88,7 @@ class Node:
 
     def __init__(
         self,
-        engine: Engine,
+        root: root_module.Root,
         registry: actions.ActionRegistry,
         *,
         run_scheduler: bool = True,
@@ -105,12 +96,13 @@ class Node:
         alerter: alerts.Alerter | None = None,
         worker_options: WorkerOptions | None = None,
         scheduler_settings: scheduler.SchedulerSettings | None = None,
-        clocks: ClockFactory | None = None,
         listeners: Sequence[worker.RunListener] = (),
     ) -> None:
         options = worker_options or WorkerOptions()
+        engine = root.engine
+        self.root = root
         self.engine = engine
-        self.clocks = clocks or clock_factory(engine)
+        self.clocks = root.clocks
         self.queue = queue.SqlRunQueue(
             engine,
             global_max_concurrent_runs=options.global_max_concurrent_runs,
@@ -140,14 +132,28 @@ class Node:
             )
             self.reaper = reaper.Reaper(self.queue, self.clocks())
         self.alerter = alerter
-        self._scheduler_thread: threading.Thread | None = None
         self._listener: wakeups.PostgresListener | None = None
 
     def wake_workers(self) -> None:
         if self.worker is not None:
             self.worker.wake()
 
+    def loops(self) -> list[loop.Loop]:
+        """The periodic loops of the parts this node runs."""
+        found: list[loop.Loop] = []
+        if self.scheduler is not None:
+            found.append(self.scheduler.loop)
+        if self.worker is not None:
+            found.append(self.worker.heartbeats)
+        if self.reaper is not None:
+            found.append(self.reaper.loop)
+        if self.alerter is not None:
+            found.append(self.alerter.loop)
+        return found
+
     def start(self) -> None:
+        for part in self.loops():  # (a part may have been replaced since the node was built)
+            self.root.loops.add(part)
         if self.worker is not None:
             self.worker.start()
             if self.engine.dialect.name == "postgresql":
@@ -158,19 +164,13 @@ class Node:
         if self.alerter is not None:
             self.alerter.start()
         if self.scheduler is not None:
-            self._scheduler_thread = threading.Thread(
-                target=self.scheduler.run_forever, name="cronwright-scheduler", daemon=True
-            )
-            self._scheduler_thread.start()
+            self.scheduler.start()
 
     def stop(self, grace: timedelta | None = None) -> None:
         """Stop scheduling and claiming; let runs in flight finish within ``grace`` (default:
         the worker's shutdown grace), release the rest."""
         if self.scheduler is not None:
             self.scheduler.stop()
-        if self._scheduler_thread is not None:
-            self._scheduler_thread.join()
-            self._scheduler_thread = None
         if self._listener is not None:
             self._listener.stop()
             self._listener = None

@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from cronwright import clock, domain
+from cronwright.engine import loop
 from cronwright.engine.executor import Executor
 from cronwright.engine.stats import Counters
 from cronwright.engine.writer import GroupCommitWriter
@@ -125,6 +126,17 @@ class Worker:
         self._finishing = 0  # runs in flight whose finish is queued for the writer
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        # Sleeping on its own event (not the clock) keeps the claim loop's wake-ups its own.
+        self.heartbeats = loop.Loop(
+            "heartbeat",
+            self._heartbeat_round,
+            clock,
+            interval=heartbeat,
+            backoff_initial=min(heartbeat, timedelta(seconds=1)),
+            backoff_max=heartbeat,
+            initial_delay=heartbeat,
+            sleep_on_clock=False,
+        )
 
     # -- one step at a time (the loops below, and tests) -----------------------------------------
 
@@ -207,10 +219,10 @@ class Worker:
         )
         with self._changed:
             self._start_runners()
-        for target, name in ((self._claim_loop, "claim"), (self._heartbeat_loop, "heartbeat")):
-            thread = threading.Thread(target=target, name=f"cronwright-{name}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        thread = threading.Thread(target=self._claim_loop, name="cronwright-claim", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        self.heartbeats.start()
 
     def stop(self, grace: timedelta | None = None) -> None:
         """Stop claiming, wait up to ``grace`` for the runs in flight, release the rest."""
@@ -230,6 +242,7 @@ class Worker:
                 if remaining <= 0:
                     break
                 self._changed.wait(remaining)
+        self.heartbeats.stop()  # the runs in flight were kept through the grace
         self._writer.flush()  # the outcomes of the runs that did finish
         with self._changed:
             # A run whose finish is queued has ended: the writer writes it, it is never given
@@ -309,18 +322,10 @@ class Worker:
             if self._clock.now() < deadline:  # woken: look often again
                 idle_polls = 0
 
-    def _heartbeat_loop(self) -> None:
+    def _heartbeat_round(self) -> datetime:
         next_beat_at = self._clock.now() + self._heartbeat
-        while not self._stopping.is_set():
-            # Waiting on the stop event (not the clock) keeps the claim loop's wake-ups its own.
-            self._stopping.wait(max(0.0, (next_beat_at - self._clock.now()).total_seconds()))
-            if self._stopping.is_set():
-                return
-            next_beat_at = self._clock.now() + self._heartbeat
-            try:
-                self.beat()
-            except Exception:  # missed beats are fine while the lease lasts
-                log.exception("heartbeat failed")
+        self.beat()  # a failure is logged and retried by the loop: fine while the lease lasts
+        return next_beat_at
 
     def _start_runners(self) -> None:
         """Start runners up to ``concurrency`` (under ``self._changed``)."""
