@@ -120,7 +120,7 @@ def install(registry: ActionRegistry, *, allow: bool) -> None:
     if allow:
         registry.register(KIND, ShellConfig, ShellAction)
     else:
-        registry.register(KIND, DisabledShellConfig, _never)
+        registry.register(KIND, DisabledShellConfig, _never, runnable=False)
 
 
 def _never(config: DisabledShellConfig) -> ShellAction:

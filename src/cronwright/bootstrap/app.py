@@ -88,6 +88,7 @@ class App:
                 global_max_concurrent_runs=global_max_concurrent_runs,
             ),
             alerter=node.build_alerter(self._engine, self._clock(), alert_settings),
+            functions=self.functions,
         )
         node.install_actions(
             self.registry, self.store, self._node.slots, self._clock(), allow_shell=allow_shell

@@ -28,6 +28,13 @@ log = logging.getLogger(__name__)
 ClockFactory = root_module.ClockFactory
 
 
+def capabilities_of(
+    registry: actions.ActionRegistry, functions: actions.PythonFunctions
+) -> domain.Capabilities:
+    """What a worker on ``registry`` can execute: its runnable kinds, its python functions."""
+    return domain.Capabilities(kinds=registry.runnable_kinds, python_functions=functions.names())
+
+
 def install_actions(
     registry: actions.ActionRegistry,
     store: sql.SqlStore,
@@ -97,7 +104,11 @@ class Node:
         worker_options: WorkerOptions | None = None,
         scheduler_settings: scheduler.SchedulerSettings | None = None,
         listeners: Sequence[worker.RunListener] = (),
+        functions: actions.PythonFunctions | None = None,
     ) -> None:
+        """``functions``: the python functions behind ``registry``'s ``python`` kind; with them
+        the workers advertise what they can execute and claim only what they can (capability
+        routing); without, they claim anything."""
         options = worker_options or WorkerOptions()
         engine = root.engine
         self.root = root
@@ -129,8 +140,11 @@ class Node:
                 idle_poll_interval=options.idle_poll_interval,
                 shutdown_grace=options.shutdown_grace,
                 listeners=listeners,
+                capabilities=None
+                if functions is None
+                else lambda: capabilities_of(registry, functions),
             )
-            self.reaper = reaper.Reaper(self.queue, self.clocks())
+            self.reaper = reaper.Reaper(self.queue, self.clocks(), live_window=options.lease)
         self.alerter = alerter
         self._listener: wakeups.PostgresListener | None = None
 

@@ -181,6 +181,7 @@ class Runtime:
                     lookahead=settings.lookahead, max_poll=settings.tick_interval
                 ),
                 listeners=[engine_metrics],
+                functions=functions,
             ),
             registry=registry,
             metrics=engine_metrics,

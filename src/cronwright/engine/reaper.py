@@ -28,11 +28,15 @@ class Reaper:
         *,
         interval: timedelta = DEFAULT_INTERVAL,
         batch: int = DEFAULT_BATCH,
+        live_window: timedelta | None = None,
     ) -> None:
+        """``live_window``: also give runs no worker that beat within it can execute their
+        reason for waiting (capability routing); None: reap only."""
         self._queue = queue
         self._clock = clock
         self._interval = interval
         self._batch = batch
+        self._live_window = live_window
         self.loop = loop.Loop("reaper", self._round, clock, interval=interval)
 
     def reap_once(self) -> list[domain.Run]:
@@ -56,3 +60,8 @@ class Reaper:
     def _round(self) -> None:
         for run in self.reap_once():
             log.info("reaped run %s: now %s", run.id, run.state.value)
+        if self._live_window is not None:
+            now = self._clock.now()
+            waiting = self._queue.explain_waiting(now=now, live_since=now - self._live_window)
+            if waiting:
+                log.warning("%d pending run(s) wait for a worker that can run them", waiting)

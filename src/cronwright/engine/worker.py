@@ -27,7 +27,7 @@ import socket
 import threading
 import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -90,7 +90,10 @@ class Worker:
         idle_poll_interval: timedelta = DEFAULT_IDLE_POLL_INTERVAL,
         shutdown_grace: timedelta = DEFAULT_SHUTDOWN_GRACE,
         listeners: Sequence[RunListener] = (),
+        capabilities: Callable[[], domain.Capabilities] | None = None,
     ) -> None:
+        """``capabilities``: what this worker can execute, read at each claim (python functions
+        may be registered late); it claims only runs it can execute. None: anything."""
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         prefetch = 2 * concurrency if prefetch is None else prefetch
@@ -114,6 +117,8 @@ class Worker:
         self._idle_poll_interval = max(poll_interval, idle_poll_interval)
         self._shutdown_grace = shutdown_grace
         self._listeners = tuple(listeners)
+        self._capabilities = capabilities
+        self._advertised: domain.Capabilities | None = None  # in the registry row
         self._in_flight: dict[domain.RunId, _InFlight] = {}
         self._next_available_at: datetime | None = None  # of a pending run, after a short claim
         self._found_nothing = False  # the last claim took no run: probe before the next one
@@ -171,6 +176,7 @@ class Worker:
             # Runs whose finish is being written are still ``running`` in the table but hold
             # no thread: they do not count against this worker's capacity.
             process_capacity=capacity + finishing,
+            capabilities=None if self._capabilities is None else self._capabilities(),
         )
         self.counters.claimed(len(claimed))
         self._found_nothing = not claimed
@@ -197,7 +203,15 @@ class Worker:
         """Extend the leases of the runs in flight; stop the ones this worker lost."""
         with self._changed:
             ids = set(self._in_flight)
-        lost = self._runs.heartbeat(self.worker_id, ids, now=self._clock.now(), lease=self._lease)
+        changed = None
+        if self._capabilities is not None:
+            current = self._capabilities()
+            changed = current if current != self._advertised else None
+        lost = self._runs.heartbeat(
+            self.worker_id, ids, now=self._clock.now(), lease=self._lease, capabilities=changed
+        )
+        if changed is not None:
+            self._advertised = changed
         with self._changed:
             for run_id in lost:
                 entry = self._in_flight.get(run_id)
@@ -214,8 +228,13 @@ class Worker:
 
     def start(self) -> None:
         self._stopping.clear()
+        self._advertised = None if self._capabilities is None else self._capabilities()
         self._runs.register_worker(
-            self.worker_id, host=socket.gethostname(), pid=os.getpid(), now=self._clock.now()
+            self.worker_id,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            now=self._clock.now(),
+            capabilities=self._advertised,
         )
         with self._changed:
             self._start_runners()

@@ -340,6 +340,8 @@ class WorkerRow(Base):
     pid: Mapped[int]
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # What it can execute (domain.Capabilities.to_json); NULL: anything (it advertised nothing).
+    capabilities: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument, nullable=True)
 
 
 class LimitLockRow(Base):

@@ -30,6 +30,7 @@ from cronwright.store.models import (
     RunStepRow,
     ScheduleRow,
     WorkerRow,
+    WorkflowRow,
 )
 
 log = logging.getLogger(__name__)
@@ -139,8 +140,17 @@ class RunQueue(Protocol):
     - Each method is one transaction; none stays open while an action runs.
     """
 
-    def register_worker(self, worker_id: str, *, host: str, pid: int, now: datetime) -> None:
-        """Insert or refresh the worker's row in the registry."""
+    def register_worker(
+        self,
+        worker_id: str,
+        *,
+        host: str,
+        pid: int,
+        now: datetime,
+        capabilities: domain.Capabilities | None = None,
+    ) -> None:
+        """Insert or refresh the worker's row in the registry, with what it can execute (None:
+        anything)."""
         ...
 
     def unregister_worker(self, worker_id: str) -> None: ...
@@ -153,8 +163,12 @@ class RunQueue(Protocol):
         lease: timedelta = DEFAULT_LEASE,
         limit: int,
         process_capacity: int | None = None,
+        capabilities: domain.Capabilities | None = None,
     ) -> list[ClaimedRun]:
         """Claim up to ``limit`` pending runs with ``available_at <= now``, oldest first.
+
+        With ``capabilities``, only runs whose every step the worker can execute: the others
+        stay pending, untouched, for a worker that can (capability routing).
 
         Candidates are first judged: overlap (see :mod:`cronwright.planning.overlap`) may skip
         them, keep them waiting or cancel running siblings; misfire (see
@@ -176,9 +190,11 @@ class RunQueue(Protocol):
         *,
         now: datetime,
         lease: timedelta = DEFAULT_LEASE,
+        capabilities: domain.Capabilities | None = None,
     ) -> set[domain.RunId]:
         """Extend the leases of the runs still running for ``worker_id``, refresh its registry
-        row, and return the ids it has lost (cancelled, reaped): their actions must stop."""
+        row (and its capabilities, when given), and return the ids it has lost (cancelled,
+        reaped): their actions must stop."""
         ...
 
     def record_step(self, step: StepRecord) -> None:
@@ -242,6 +258,68 @@ class RunQueue(Protocol):
 
     def snapshot(self, *, now: datetime, since: datetime) -> QueueSnapshot: ...
 
+    def live_workers(self, *, since: datetime) -> list[LiveWorker]:
+        """The registered workers whose last heartbeat is not older than ``since``."""
+        ...
+
+    def explain_waiting(self, *, now: datetime, live_since: datetime) -> int:
+        """Give pending runs due by ``now`` that no live worker can execute the reason why; take
+        it off those one now can. How many runs were given a reason."""
+        ...
+
+
+WAITING_REASON_PREFIX = "waiting for a worker that can run "
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LiveWorker:
+    id: str
+    host: str
+    pid: int
+    started_at: datetime
+    heartbeat_at: datetime
+    capabilities: domain.Capabilities | None  # None: advertised nothing (runs anything)
+
+
+class _Routing:
+    """The workflow versions one set of capabilities cannot execute, learnt claim by claim
+    (a version's definition never changes), so that their runs are left out of the next
+    claims' candidates instead of filling their batches."""
+
+    def __init__(
+        self, capabilities: domain.Capabilities, cache: definitions.DefinitionCache
+    ) -> None:
+        self.capabilities = capabilities
+        self._cache = cache
+        self._lock = threading.Lock()
+        self._known: set[claiming.Key] = set()
+
+    @property
+    def known(self) -> list[claiming.Key]:
+        with self._lock:
+            return sorted(self._known)
+
+    def unrunnable(
+        self, connection: Connection, keys: Collection[claiming.Key]
+    ) -> set[claiming.Key]:
+        parsed = self._cache.of(connection, keys)
+        found = {key for key, found in parsed.items() if not self.capabilities.can_run(found)}
+        if found:
+            with self._lock:
+                self._known |= found
+        return found
+
+
+def _waiting_reason(
+    definition: domain.WorkflowDefinition, advertised: Sequence[domain.Capabilities | None]
+) -> str | None:
+    """Why no live worker takes runs of ``definition``; None when one can (or when none is
+    live: then nothing is known of what would run it, and the late-slot alert speaks)."""
+    if not advertised or any(c is None or c.can_run(definition) for c in advertised):
+        return None
+    closest = min((c.missing(definition) for c in advertised if c is not None), key=len, default=[])
+    return f"{WAITING_REASON_PREFIX}{', '.join(closest)} (no live worker can)"
+
 
 class SqlRunQueue:
     """:class:`RunQueue` over the SQL schema, for SQLite and PostgreSQL.
@@ -269,6 +347,7 @@ class SqlRunQueue:
         self._unit_random = unit_random
         self._on_pending = on_pending
         self._definitions = definitions.DefinitionCache()
+        self._routing: _Routing | None = None  # of the last capabilities claimed with
         # SQLite has one writer: this process's claim loop, group-commit writer and heartbeat
         # take turns here, woken as soon as the lock is free, instead of sleeping in SQLite's
         # busy handler (1, 2, 5, 10... ms) while the others write back to back.
@@ -289,11 +368,28 @@ class SqlRunQueue:
 
     # -- worker registry --------------------------------------------------------------------------
 
-    def register_worker(self, worker_id: str, *, host: str, pid: int, now: datetime) -> None:
-        values = {"id": worker_id, "host": host, "pid": pid, "started_at": now, "heartbeat_at": now}
+    def register_worker(
+        self,
+        worker_id: str,
+        *,
+        host: str,
+        pid: int,
+        now: datetime,
+        capabilities: domain.Capabilities | None = None,
+    ) -> None:
+        advertised = None if capabilities is None else capabilities.to_json()
+        values = {
+            "id": worker_id,
+            "host": host,
+            "pid": pid,
+            "started_at": now,
+            "heartbeat_at": now,
+            "capabilities": advertised,
+        }
         statement = dialect.insert(WorkerRow, self._dialect).values(values)
         statement = statement.on_conflict_do_update(
-            index_elements=["id"], set_={"host": host, "pid": pid, "heartbeat_at": now}
+            index_elements=["id"],
+            set_={"host": host, "pid": pid, "heartbeat_at": now, "capabilities": advertised},
         )
         with self._write() as connection:
             connection.execute(statement)
@@ -312,9 +408,11 @@ class SqlRunQueue:
         lease: timedelta = DEFAULT_LEASE,
         limit: int,
         process_capacity: int | None = None,
+        capabilities: domain.Capabilities | None = None,
     ) -> list[ClaimedRun]:
         if limit <= 0:
             return []
+        routing = None if capabilities is None else self._routing_for(capabilities)
         with self._write() as connection:
             claimed = claiming.claim_runs(
                 connection,
@@ -324,6 +422,8 @@ class SqlRunQueue:
                 lease=lease,
                 limit=limit,
                 process_capacity=process_capacity,
+                unrunnable=None if routing is None else routing.unrunnable,
+                known_unrunnable=() if routing is None else routing.known,
             )
             if not claimed:
                 return []
@@ -346,6 +446,74 @@ class SqlRunQueue:
             ).scalar_one()
             return found
 
+    def _routing_for(self, capabilities: domain.Capabilities) -> _Routing:
+        routing = self._routing
+        if routing is None or routing.capabilities != capabilities:
+            routing = self._routing = _Routing(capabilities, self._definitions)
+        return routing
+
+    # -- capability routing -----------------------------------------------------------------------
+
+    def live_workers(self, *, since: datetime) -> list[LiveWorker]:
+        """The workers whose last heartbeat is not older than ``since``, oldest first."""
+        with self._engine.connect() as connection:
+            found = connection.execute(
+                sa.select(WorkerRow.__table__)
+                .where(WorkerRow.heartbeat_at >= since)
+                .order_by(WorkerRow.started_at, WorkerRow.id)
+            ).all()
+        return [
+            LiveWorker(
+                id=row.id,
+                host=row.host,
+                pid=row.pid,
+                started_at=row.started_at,
+                heartbeat_at=row.heartbeat_at,
+                capabilities=domain.Capabilities.from_json(row.capabilities),
+            )
+            for row in found
+        ]
+
+    def explain_waiting(self, *, now: datetime, live_since: datetime) -> int:
+        """Give each pending run due by ``now`` that no live worker (heartbeat since
+        ``live_since``) can execute the reason it waits, and take that reason off runs a live
+        worker can now execute. Returns how many runs were given a reason."""
+        workers = self.live_workers(since=live_since)
+        advertised = [worker.capabilities for worker in workers]
+        with self._engine.connect() as connection:
+            keys = [
+                (row.workflow_id, row.version)
+                for row in connection.execute(_waiting_workflows(), {"b_now": now})
+            ]
+            if not keys:
+                return 0
+            parsed = self._definitions.of(connection, keys)
+        reasons: dict[int, str | None] = {}
+        for key, definition in parsed.items():
+            reasons[key[0]] = _waiting_reason(definition, advertised)
+        marked = 0
+        with self._write() as connection:
+            for workflow_id, reason in sorted(reasons.items()):
+                due = sa.and_(
+                    RunRow.workflow_id == workflow_id,
+                    RunRow.state == _PENDING,
+                    RunRow.available_at <= now,
+                )
+                if reason is None:
+                    connection.execute(
+                        sa.update(RunRow)
+                        .where(due, RunRow.reason.startswith(WAITING_REASON_PREFIX))
+                        .values(reason=None)
+                    )
+                    continue
+                done = connection.execute(
+                    sa.update(RunRow)
+                    .where(due, sa.or_(RunRow.reason.is_(None), RunRow.reason != reason))
+                    .values(reason=reason)
+                )
+                marked += done.rowcount
+        return marked
+
     # -- while running ----------------------------------------------------------------------------
 
     def heartbeat(
@@ -355,10 +523,14 @@ class SqlRunQueue:
         *,
         now: datetime,
         lease: timedelta = DEFAULT_LEASE,
+        capabilities: domain.Capabilities | None = None,
     ) -> set[domain.RunId]:
+        refreshed: dict[str, Any] = {"heartbeat_at": now}
+        if capabilities is not None:
+            refreshed["capabilities"] = capabilities.to_json()
         with self._write() as connection:
             connection.execute(
-                sa.update(WorkerRow).where(WorkerRow.id == worker_id).values(heartbeat_at=now)
+                sa.update(WorkerRow).where(WorkerRow.id == worker_id).values(refreshed)
             )
             if not run_ids:
                 return set()
@@ -748,6 +920,17 @@ def _sqlite_write_lock(engine: Engine) -> threading.RLock:
 def _step_insert(dialect_name: str) -> Any:
     return dialect.insert(RunStepRow, dialect_name).on_conflict_do_nothing(
         index_elements=["run_id", "name", "attempt"]
+    )
+
+
+@functools.cache
+def _waiting_workflows() -> Any:
+    """The (workflow, version) pairs of the pending runs due now."""
+    return (
+        sa.select(RunRow.workflow_id, WorkflowRow.version)
+        .join(WorkflowRow, WorkflowRow.id == RunRow.workflow_id)
+        .where(RunRow.state == _PENDING, RunRow.available_at <= sa.bindparam("b_now"))
+        .distinct()
     )
 
 
