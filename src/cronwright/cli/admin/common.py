@@ -20,11 +20,13 @@ from rich.table import Table
 from rich.text import Text
 
 from cronwright import clock, domain, errors, service
+from cronwright.bootstrap import root
 from cronwright.service import triggers
 from cronwright.store import dialect, migrations, scheduling, sql
 
-# Where "now" comes from; tests put a FakeClock factory here.
-make_clock: Callable[[], clock.Clock] = clock.SystemClock
+# Where "now" comes from; tests put a FakeClock factory here. None: the composition root's
+# clock (the database's on PostgreSQL, whatever this host's clock says).
+make_clock: Callable[[], clock.Clock] | None = None
 
 EXIT_ERROR = 1  # not found, conflict, refused
 EXIT_INVALID = 2  # bad input
@@ -70,8 +72,8 @@ def opened(url: str, *, retry_defaults: domain.RetryDefaults | None = None) -> I
             fail(
                 f"the database is at revision {at or 'base'}, not {head}: run cronwright db upgrade"
             )
-        store = sql.SqlStore.from_url(url)
-        now = make_clock()
+        process = root.Root.open(url, clock=None if make_clock is None else make_clock())
+        store, now = process.store, process.clock()
         try:
             yield Context(
                 store=store,
@@ -80,7 +82,7 @@ def opened(url: str, *, retry_defaults: domain.RetryDefaults | None = None) -> I
                 clock=now,
             )
         finally:
-            store.close()
+            process.close()
 
 
 @contextmanager
