@@ -4,12 +4,12 @@ the step records of the attempt that ended it."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cronwright import App, domain
 from cronwright.actions import StepContext
-from cronwright.clock import SystemClock
+from cronwright.clock import FakeClock, SystemClock
 from cronwright.service import triggers
 from cronwright.store import scheduling
 
@@ -75,3 +75,43 @@ def _trigger(app: App) -> domain.Run:
     [schedule] = app.service.schedules.list(app.organization.id, domain.ScheduleFilter()).items
     starter = triggers.Triggers(app.store, scheduling.SqlSlotStore(app.store.engine), SystemClock())
     return starter.trigger_now(app.organization.id, schedule.id)
+
+
+def _restart_case(tmp_path: Path, down_for: timedelta) -> domain.Run:
+    """A slot written (lookahead) before a stop; the process comes back ``down_for`` after it."""
+    clock = FakeClock(datetime(2026, 3, 2, 9, 0, 55, tzinfo=UTC))
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    before = App(url, clock=clock)
+    before.schedule("minutely", "* * * * *", action="job", misfire_grace=timedelta(seconds=30))
+    assert before.scheduler.tick().pending == 1  # 09:01:00, written 5 s ahead
+    before.stop(timedelta(0))
+    before.close()
+    clock.current = datetime(2026, 3, 2, 9, 1, tzinfo=UTC) + down_for
+    after = App(url, clock=clock)
+    after.action("job")(lambda ctx: "done")
+    try:
+        claimed = after.worker.claim_once()
+        after.worker.stop(timedelta(seconds=30))
+        [run] = [
+            r
+            for r in after.store.list_runs(
+                after.organization.id, domain.RunFilter(), before_id=None, limit=10
+            )
+            if r.scheduled_for == datetime(2026, 3, 2, 9, 1, tzinfo=UTC)
+        ]
+        assert len(claimed) == (1 if run.state is State.SUCCEEDED else 0)
+        return run
+    finally:
+        after.close()
+
+
+def test_a_slot_written_before_a_stop_runs_late_within_its_misfire_grace(tmp_path: Path) -> None:
+    run = _restart_case(tmp_path, timedelta(seconds=25))
+    assert (run.state, run.trigger) == (State.SUCCEEDED, domain.Trigger.SCHEDULE)
+    assert run.started_at == datetime(2026, 3, 2, 9, 1, 25, tzinfo=UTC)
+
+
+def test_a_slot_written_before_a_stop_is_missed_past_its_misfire_grace(tmp_path: Path) -> None:
+    run = _restart_case(tmp_path, timedelta(seconds=65))
+    assert run.state is State.MISSED
+    assert run.reason == "started 65 s late, beyond the misfire grace of 30 s"

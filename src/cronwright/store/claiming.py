@@ -287,6 +287,7 @@ class _Claim:
                 RunRow.scheduled_for,
                 RunRow.available_at,
                 RunRow.attempt,
+                RunRow.lease_expires_at,
             ).where(RunRow.schedule_id.in_(watched), RunRow.state.in_([_PENDING, _RUNNING]))
             for row in self.connection.execute(query):
                 found[row.schedule_id].append(_sibling(row))
@@ -524,6 +525,7 @@ def _sibling(
         scheduled_for=row.scheduled_for,
         available_at=row.available_at,
         attempt=row.attempt if attempt is None else attempt,
+        lease_expires_at=getattr(row, "lease_expires_at", None),
     )
 
 
