@@ -3,12 +3,16 @@ one is live, it waits with a reason, and it is never failed for want of a functi
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+from typer.testing import CliRunner
+
 from cronwright import App, domain
 from cronwright.actions import StepContext
+from cronwright.cli import app as cli_app
 from cronwright.clock import SystemClock
 from cronwright.engine.reaper import Reaper
 from cronwright.service import triggers
@@ -52,6 +56,10 @@ def test_runs_wait_for_the_only_process_that_can_run_them(database_url: str) -> 
     waiting = [starter.trigger_now(org, schedule.id) for _ in range(6)]
     anywhere = starter.trigger_now(org, plain.id)
 
+    waiting_reason = (
+        "waiting for a worker that can run python function 'only_here' (no live worker can)"
+    )
+
     def run(run_id: domain.RunId) -> domain.Run:
         return elsewhere.store.get_run(org, run_id)
 
@@ -67,6 +75,16 @@ def test_runs_wait_for_the_only_process_that_can_run_them(database_url: str) -> 
             assert found.reason == (
                 "waiting for a worker that can run python function 'only_here' (no live worker can)"
             )
+        # ``cronwright status`` shows the live worker, what it can run, and what waits.
+        status = CliRunner().invoke(cli_app, ["status", "--url", database_url, "--json"])
+        assert status.exit_code == 1, status.output
+        shown = json.loads(status.stdout)
+        [worker] = shown["workers"]
+        assert worker["id"] == elsewhere.worker.worker_id
+        assert "only_here" not in worker["capabilities"]["python_functions"]
+        assert "everywhere" in worker["capabilities"]["python_functions"]
+        assert "shell" not in worker["capabilities"]["kinds"]  # not enabled on this process
+        assert shown["waiting_for_workers"] == {waiting_reason: 6}
         here = _app(database_url, only_here=True)
         here.start()
         assert _wait_for(lambda: all(run(r.id).state.is_terminal for r in waiting))
@@ -81,3 +99,6 @@ def test_runs_wait_for_the_only_process_that_can_run_them(database_url: str) -> 
     }
     elsewhere.close()
     here.close()
+    done = CliRunner().invoke(cli_app, ["status", "--url", database_url, "--json"])
+    assert done.exit_code == 0, done.output  # nothing waits, no loop failing
+    assert json.loads(done.stdout)["waiting_for_workers"] == {}

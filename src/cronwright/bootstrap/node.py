@@ -35,6 +35,22 @@ def capabilities_of(
     return domain.Capabilities(kinds=registry.runnable_kinds, python_functions=functions.names())
 
 
+def loop_report(loops: loop.Loops) -> domain.JsonValue:
+    """The health of a process's loops as JSON, for its worker's registry row."""
+    return [
+        {
+            "name": health.name,
+            "state": health.state.value,
+            "failures": health.failures,
+            "last_success_at": None
+            if health.last_success_at is None
+            else health.last_success_at.isoformat(),
+            "last_error": health.last_error,
+        }
+        for health in loops.health()
+    ]
+
+
 def install_actions(
     registry: actions.ActionRegistry,
     store: sql.SqlStore,
@@ -143,6 +159,7 @@ class Node:
                 capabilities=None
                 if functions is None
                 else lambda: capabilities_of(registry, functions),
+                report=lambda: loop_report(root.loops),
             )
             self.reaper = reaper.Reaper(self.queue, self.clocks(), live_window=options.lease)
         self.alerter = alerter

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cronwright.cli import admin, apply, config, cron, db, dbcopy, serve
+from cronwright.cli import admin, apply, config, cron, db, dbcopy, serve, status
 
 app = typer.Typer(
     name="cronwright",
@@ -22,6 +22,7 @@ app.command(name="scheduler")(serve.scheduler)
 app.command(name="worker")(serve.worker)
 app.command(name="api")(serve.api)
 app.command(name="config")(config.command)
+app.command(name="status")(status.command)
 
 
 @app.callback()

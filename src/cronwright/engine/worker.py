@@ -91,9 +91,11 @@ class Worker:
         shutdown_grace: timedelta = DEFAULT_SHUTDOWN_GRACE,
         listeners: Sequence[RunListener] = (),
         capabilities: Callable[[], domain.Capabilities] | None = None,
+        report: Callable[[], domain.JsonValue] | None = None,
     ) -> None:
         """``capabilities``: what this worker can execute, read at each claim (python functions
-        may be registered late); it claims only runs it can execute. None: anything."""
+        may be registered late); it claims only runs it can execute. None: anything.
+        ``report``: the process's loop health, written to the registry row at each beat."""
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         prefetch = 2 * concurrency if prefetch is None else prefetch
@@ -118,6 +120,7 @@ class Worker:
         self._shutdown_grace = shutdown_grace
         self._listeners = tuple(listeners)
         self._capabilities = capabilities
+        self._report = report
         self._advertised: domain.Capabilities | None = None  # in the registry row
         self._in_flight: dict[domain.RunId, _InFlight] = {}
         self._next_available_at: datetime | None = None  # of a pending run, after a short claim
@@ -208,7 +211,12 @@ class Worker:
             current = self._capabilities()
             changed = current if current != self._advertised else None
         lost = self._runs.heartbeat(
-            self.worker_id, ids, now=self._clock.now(), lease=self._lease, capabilities=changed
+            self.worker_id,
+            ids,
+            now=self._clock.now(),
+            lease=self._lease,
+            capabilities=changed,
+            loops=None if self._report is None else self._report(),
         )
         if changed is not None:
             self._advertised = changed

@@ -191,10 +191,11 @@ class RunQueue(Protocol):
         now: datetime,
         lease: timedelta = DEFAULT_LEASE,
         capabilities: domain.Capabilities | None = None,
+        loops: domain.JsonValue = None,
     ) -> set[domain.RunId]:
         """Extend the leases of the runs still running for ``worker_id``, refresh its registry
-        row (and its capabilities, when given), and return the ids it has lost (cancelled,
-        reaped): their actions must stop."""
+        row (and its capabilities and loop health, when given), and return the ids it has lost
+        (cancelled, reaped): their actions must stop."""
         ...
 
     def record_step(self, step: StepRecord) -> None:
@@ -279,6 +280,7 @@ class LiveWorker:
     started_at: datetime
     heartbeat_at: datetime
     capabilities: domain.Capabilities | None  # None: advertised nothing (runs anything)
+    loops: domain.JsonValue  # its process's loop health at its last heartbeat
 
 
 class _Routing:
@@ -470,9 +472,24 @@ class SqlRunQueue:
                 started_at=row.started_at,
                 heartbeat_at=row.heartbeat_at,
                 capabilities=domain.Capabilities.from_json(row.capabilities),
+                loops=row.loops,
             )
             for row in found
         ]
+
+    def waiting_for_workers(self) -> dict[str, int]:
+        """Pending runs that wait for a worker able to execute them, counted by reason."""
+        with self._engine.connect() as connection:
+            found = connection.execute(
+                sa.select(RunRow.reason, sa.func.count())
+                .where(
+                    RunRow.state == _PENDING,
+                    RunRow.reason.startswith(WAITING_REASON_PREFIX),
+                )
+                .group_by(RunRow.reason)
+                .order_by(RunRow.reason)
+            ).all()
+        return {str(reason): int(count) for reason, count in found}
 
     def explain_waiting(self, *, now: datetime, live_since: datetime) -> int:
         """Give each pending run due by ``now`` that no live worker (heartbeat since
@@ -524,10 +541,13 @@ class SqlRunQueue:
         now: datetime,
         lease: timedelta = DEFAULT_LEASE,
         capabilities: domain.Capabilities | None = None,
+        loops: domain.JsonValue = None,
     ) -> set[domain.RunId]:
         refreshed: dict[str, Any] = {"heartbeat_at": now}
         if capabilities is not None:
             refreshed["capabilities"] = capabilities.to_json()
+        if loops is not None:
+            refreshed["loops"] = loops
         with self._write() as connection:
             connection.execute(
                 sa.update(WorkerRow).where(WorkerRow.id == worker_id).values(refreshed)
