@@ -505,9 +505,13 @@ class SqlRunQueue:
             if not keys:
                 return 0
             parsed = self._definitions.of(connection, keys)
-        reasons: dict[int, str | None] = {}
-        for key, definition in parsed.items():
-            reasons[key[0]] = _waiting_reason(definition, advertised)
+            reasons: dict[int, str | None] = {}
+            for key, definition in parsed.items():
+                reasons[key[0]] = _waiting_reason(definition, advertised)
+            if all(reason is None for reason in reasons.values()) and (
+                connection.execute(_any_waiting_reason()).first() is None
+            ):
+                return 0  # nothing to mark, nothing to clear: no write lock taken
         marked = 0
         with self._write() as connection:
             for workflow_id, reason in sorted(reasons.items()):
@@ -940,6 +944,16 @@ def _sqlite_write_lock(engine: Engine) -> threading.RLock:
 def _step_insert(dialect_name: str) -> Any:
     return dialect.insert(RunStepRow, dialect_name).on_conflict_do_nothing(
         index_elements=["run_id", "name", "attempt"]
+    )
+
+
+@functools.cache
+def _any_waiting_reason() -> sa.Select[Any]:
+    runs = RunRow.__table__.c
+    return (
+        sa.select(runs.id)
+        .where(runs.state == _PENDING, runs.reason.startswith(WAITING_REASON_PREFIX))
+        .limit(1)
     )
 
 
