@@ -16,8 +16,7 @@ from cronwright import domain, service
 from cronwright.bootstrap import node, root
 from cronwright.engine import alerts, loop
 from cronwright.service import alert_channels, triggers
-from cronwright.store import alert_channels as store_alert_channels
-from cronwright.store import queue, scheduling
+from cronwright.store import queue
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,11 +78,9 @@ class Container:
             service=service.Service.build(
                 store, chosen, check_config=check_config, retry_defaults=retry_defaults
             ),
-            alert_channels=alert_channels.AlertChannels(
-                store_alert_channels.SqlAlertChannels(store.engine), chosen
-            ),
-            triggers=triggers.Triggers(store, scheduling.SqlSlotStore(store.engine), chosen),
-            queue=queue.SqlRunQueue(store.engine),
+            alert_channels=alert_channels.AlertChannels(process.alert_channel_store(), chosen),
+            triggers=triggers.Triggers(store, process.slot_store(), chosen),
+            queue=process.run_queue(),
             alerter=node.build_alerter(store.engine, chosen, alert_settings),
             clock=chosen,
             check_database=check_database,

@@ -130,12 +130,11 @@ class Node:
         self.root = root
         self.engine = engine
         self.clocks = root.clocks
-        self.queue = queue.SqlRunQueue(
-            engine,
+        self.queue = root.run_queue(
             global_max_concurrent_runs=options.global_max_concurrent_runs,
             on_pending=self.wake_workers,
         )
-        self.slots = scheduling.SqlSlotStore(engine, on_pending=self.wake_workers)
+        self.slots = root.slot_store(on_pending=self.wake_workers)
         self.scheduler: scheduler.Scheduler | None = None
         if run_scheduler:
             self.scheduler = scheduler.Scheduler(self.slots, self.clocks(), scheduler_settings)

@@ -20,8 +20,8 @@ from sqlalchemy.engine import Engine
 
 from cronwright import clock as clock_module
 from cronwright.engine import loop
+from cronwright.store import alert_channels, dialect, queue, scheduling, sql
 from cronwright.store import clock as db_clock
-from cronwright.store import dialect, sql
 
 ClockFactory = Callable[[], clock_module.Clock]
 
@@ -57,6 +57,17 @@ class Root:
 
     def clock(self) -> clock_module.Clock:
         return self.clocks()
+
+    # The store's parts over the process's engine: the only place the edges get them from.
+
+    def run_queue(self, **options: Any) -> queue.SqlRunQueue:
+        return queue.SqlRunQueue(self.engine, **options)
+
+    def slot_store(self, **options: Any) -> scheduling.SqlSlotStore:
+        return scheduling.SqlSlotStore(self.engine, **options)
+
+    def alert_channel_store(self) -> alert_channels.SqlAlertChannels:
+        return alert_channels.SqlAlertChannels(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

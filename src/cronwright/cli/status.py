@@ -37,7 +37,7 @@ def command(
 ) -> None:
     """Show live workers, their capabilities and loop health, and runs no worker can execute."""
     with opened(url) as ctx:
-        runs = queue.SqlRunQueue(ctx.store.engine)
+        runs = ctx.root.run_queue()
         now = ctx.clock.now()
         workers = runs.live_workers(since=now - timedelta(seconds=live_within))
         waiting = runs.waiting_for_workers()

@@ -22,7 +22,7 @@ from rich.text import Text
 from cronwright import clock, domain, errors, service
 from cronwright.bootstrap import root
 from cronwright.service import triggers
-from cronwright.store import dialect, migrations, scheduling, sql
+from cronwright.store import dialect, migrations, sql
 
 # Where "now" comes from; tests put a FakeClock factory here. None: the composition root's
 # clock (the database's on PostgreSQL, whatever this host's clock says).
@@ -51,6 +51,7 @@ class Context:
     service: service.Service
     triggers: triggers.Triggers
     clock: clock.Clock
+    root: root.Root  # the process's engine and the store's parts over it
 
     def organization(self, name_or_id: str) -> domain.Organization:
         """By exact name; else, for a number, by id."""
@@ -78,8 +79,9 @@ def opened(url: str, *, retry_defaults: domain.RetryDefaults | None = None) -> I
             yield Context(
                 store=store,
                 service=service.Service.build(store, now, retry_defaults=retry_defaults),
-                triggers=triggers.Triggers(store, scheduling.SqlSlotStore(store.engine), now),
+                triggers=triggers.Triggers(store, process.slot_store(), now),
                 clock=now,
+                root=process,
             )
         finally:
             process.close()
