@@ -17,6 +17,7 @@ from sqlalchemy import event
 from cronwright import App, domain
 from cronwright.actions import StepContext
 from cronwright.api import Container, create_app
+from cronwright.engine.loop import LoopState
 from cronwright.testing.server import ServerThread
 
 WAIT = 30.0
@@ -73,6 +74,8 @@ def test_the_scheduler_survives_a_failing_database_and_readyz_reports_it(
             unready = http.get("/readyz").json()
             assert "loop scheduler is failing" in unready["detail"]
             assert "TimeoutError" in unready["detail"]
+            [scheduler] = [h for h in app.health() if h.name == "scheduler"]
+            assert scheduler.state is LoopState.FAILING
             assert _wait_for(lambda: outage.failed >= 2)  # it tried again, after a backoff
             outage.on.clear()
             assert _wait_for(lambda: http.get("/readyz").status_code == 200)

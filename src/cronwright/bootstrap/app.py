@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from cronwright import actions, clock, domain, errors, service
 from cronwright.bootstrap import node, root
-from cronwright.engine import alerts, reaper, scheduler, worker
+from cronwright.engine import alerts, loop, reaper, scheduler, worker
 from cronwright.service import alert_channels, schedules
 from cronwright.store import alert_channels as store_alert_channels
 from cronwright.store import dialect, migrations, queue
@@ -209,6 +209,11 @@ class App:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
             self.stop()
+
+    def health(self) -> list[loop.LoopHealth]:
+        """The state of each of this app's loops (scheduler, heartbeat, reaper, alerter):
+        ``ok``, ``failing`` (with the last error), ``stalled`` or ``stopped``."""
+        return self.root.loops.health()
 
     def request_stop(self) -> None:
         self._stop_requested.set()
