@@ -270,6 +270,7 @@ class RunQueue(Protocol):
 
 
 WAITING_REASON_PREFIX = "waiting for a worker that can run "
+MAX_ROUTING_VERDICTS = 10_000  # workflow versions judged, kept per worker
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -295,6 +296,7 @@ class _Routing:
         self._cache = cache
         self._lock = threading.Lock()
         self._known: set[claiming.Key] = set()
+        self._verdicts: dict[claiming.Key, bool] = {}  # can run it? A version never changes.
 
     @property
     def known(self) -> list[claiming.Key]:
@@ -304,11 +306,18 @@ class _Routing:
     def unrunnable(
         self, connection: Connection, keys: Collection[claiming.Key]
     ) -> set[claiming.Key]:
-        parsed = self._cache.of(connection, keys)
-        found = {key for key, found in parsed.items() if not self.capabilities.can_run(found)}
-        if found:
+        with self._lock:
+            unknown = [key for key in keys if key not in self._verdicts]
+        if unknown:
+            parsed = self._cache.of(connection, unknown)
             with self._lock:
-                self._known |= found
+                if len(self._verdicts) > MAX_ROUTING_VERDICTS:
+                    self._verdicts.clear()
+                for key, definition in parsed.items():
+                    self._verdicts[key] = self.capabilities.can_run(definition)
+        with self._lock:
+            found = {key for key in keys if not self._verdicts.get(key, True)}
+            self._known |= found
         return found
 
 
