@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -144,3 +145,16 @@ def test_delivery_backoff_grows_then_gives_up() -> None:
         T + timedelta(minutes=1),
         None,
     ]
+
+
+def test_a_slot_waiting_for_a_capable_worker_says_so_in_its_alert() -> None:
+    reason = "waiting for a worker that can run python function 'only_here' (no live worker can)"
+    waiting = dataclasses.replace(late(0, alerts.MissCause.QUEUE), waiting_reason=reason)
+    plain = late(1, alerts.MissCause.QUEUE)
+    found = {
+        alert.dedup_key: alert
+        for alert in [alerts.missed_alert(waiting), alerts.missed_alert(plain)]
+    }
+    [first, second] = found.values()
+    assert first.summary.endswith(f"did not start: its run is still {reason}")
+    assert second.summary.endswith("its run is still waiting (are the workers down or full?)")

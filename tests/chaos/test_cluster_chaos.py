@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -198,38 +198,53 @@ def create_world(url: str, start_at: datetime, end_at: datetime) -> list[Planned
 class Cluster:
     """The node processes, restarted after each kill; any other exit is a crash."""
 
-    def __init__(self, url: str, count: int, logs: Path) -> None:
+    def __init__(
+        self,
+        url: str,
+        count: int,
+        logs: Path,
+        *,
+        skews: Sequence[float] = (),
+        executions: Path | None = None,
+    ) -> None:
         self.url = url
         self.logs = logs
         self.nodes: list[subprocess.Popen[bytes]] = []
         self.kills = 0
         self.crashes: list[str] = []
         self._started = 0
-        for _ in range(count):
-            self.nodes.append(self._spawn())
+        self._skews = list(skews) or [0.0]
+        self._env = dict(os.environ)
+        if executions is not None:
+            self._env["CHAOS_EXECUTIONS"] = str(executions)
+        for index in range(count):
+            self.nodes.append(self._spawn(index))
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
+    def _spawn(self, index: int) -> subprocess.Popen[bytes]:
         self._started += 1
         log = (self.logs / f"node-{self._started}.log").open("wb")
         command = [sys.executable, "-m", "tests.chaos.node", self.url]
         command += ["--concurrency", str(CONCURRENCY), "--global-limit", str(GLOBAL_LIMIT)]
         command += ["--lease", str(LEASE), "--heartbeat", str(HEARTBEAT)]
+        command += ["--skew", str(self._skews[index % len(self._skews)])]
         with log:
-            return subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+            return subprocess.Popen(
+                command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=self._env
+            )
 
     def check(self) -> None:
         """Restart any node that exited by itself, and remember it."""
         for index, process in enumerate(self.nodes):
             if process.poll() is not None:
                 self.crashes.append(f"node pid {process.pid} exited with {process.returncode}")
-                self.nodes[index] = self._spawn()
+                self.nodes[index] = self._spawn(index)
 
     def kill_one(self, rng: random.Random) -> None:
         index = rng.randrange(len(self.nodes))
         self.nodes[index].send_signal(signal.SIGKILL)
         self.nodes[index].wait()
         self.kills += 1
-        self.nodes[index] = self._spawn()
+        self.nodes[index] = self._spawn(index)
 
     def stop(self) -> list[int | None]:
         """SIGTERM every node (graceful shutdown); their exit codes."""
@@ -295,9 +310,13 @@ def run_chaos(
     *,
     nodes: int,
     restart_database: list[tuple[float, PostgresCluster]] | None = None,
-) -> None:
-    """Create the world, start ``nodes`` processes, kill them one after another until the
-    schedules end (restarting the database at the given offsets), drain, check everything."""
+    kills: bool = True,
+    skews: Sequence[float] = (),
+) -> collections.Counter[tuple[int, int]]:
+    """Create the world, start ``nodes`` processes (node ``i`` with its host clock ``skews[i]``
+    seconds off), kill them one after another until the schedules end (unless ``kills`` is
+    off; restarting the database at the given offsets), drain, check everything. Returns how
+    many times each (run, attempt) was executed to its end."""
     migrations.upgrade(url)
     start_at = (datetime.now(UTC) + LEAD).replace(microsecond=0)
     end_at = start_at + WINDOW
@@ -309,7 +328,8 @@ def run_chaos(
     sampler.start()
     logs = tmp_path / "logs"
     logs.mkdir()
-    cluster = Cluster(url, nodes, logs)
+    executions = tmp_path / "executions.txt"
+    cluster = Cluster(url, nodes, logs, skews=skews, executions=executions)
     restarts = sorted(restart_database or [], key=lambda item: item[0])
     begun = time.monotonic()
     try:
@@ -320,7 +340,7 @@ def run_chaos(
             if restarts and time.monotonic() - begun >= restarts[0][0]:
                 _, pg = restarts.pop(0)
                 pg.restart(mode="immediate")
-            if time.monotonic() >= next_kill:
+            if kills and time.monotonic() >= next_kill:
                 cluster.kill_one(rng)
                 next_kill = time.monotonic() + rng.uniform(*KILL_EVERY)
         deadline = time.monotonic() + DRAIN_FOR
@@ -335,13 +355,17 @@ def run_chaos(
     assert not restarts, "the database restarts did not all happen"
     assert cluster.crashes == [], f"nodes crashed: {cluster.crashes}\n{cluster.log_tail()}"
     assert exit_codes == [0] * nodes, f"graceful stop: {exit_codes}\n{cluster.log_tail()}"
-    assert cluster.kills >= 10
+    assert cluster.kills >= 10 or not kills
     states = check_runs(url, planned)
     check_limits(planned, limits)
     print(  # shown with -s: what the chaos did
         f"\nchaos: {cluster.kills} kills, {limits.samples} samples ({limits.failed_samples} "
         f"failed), most running: total {limits.total}, by org {dict(limits.by_org)}; "
         f"runs: {dict(sorted((s.value, n) for s, n in states.items()))}; logs in {logs}"
+    )
+    done = executions.read_text().split("\n") if executions.exists() else []
+    return collections.Counter(
+        (int(run), int(attempt)) for run, attempt, _pid in (line.split() for line in done if line)
     )
 
 
@@ -414,6 +438,22 @@ def test_four_nodes_on_postgresql_survive_kills_and_server_crashes(
     run_chaos(
         url, tmp_path, nodes=4, restart_database=[(18.0, chaos_cluster), (38.0, chaos_cluster)]
     )
+
+
+@pytest.mark.postgres
+def test_nodes_whose_host_clocks_are_a_minute_apart_run_every_slot_once(
+    chaos_cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    """Three hosts: one 60 s behind, one on time, one 60 s ahead. Every time comparison uses
+    the database's clock, so no lease looks expired to another host's reaper: no execution is
+    repeated, and no slot is lost."""
+    url = chaos_cluster.create_database("chaos_skew")
+    executed = run_chaos(url, tmp_path, nodes=3, kills=False, skews=(-60.0, 0.0, 60.0))
+    assert executed, "nothing was executed"
+    repeated = {key: count for key, count in executed.items() if count > 1}
+    assert repeated == {}, f"(run, attempt) executed more than once: {repeated}"
+    retried = sorted({run for run, attempt in executed if attempt > 1})
+    assert retried == [], f"runs executed again after a first attempt: {retried[:10]}"
 
 
 def test_three_nodes_on_one_sqlite_file_survive_kills(tmp_path: Path) -> None:

@@ -64,3 +64,44 @@ def test_the_thread_ends_when_idle_and_a_new_watch_starts_it_again(t0: datetime)
     second = threading.Event()
     watchdog.watch(t0, threading.Event(), second.set)
     assert second.wait(5)
+
+
+class _ProbingClock:
+    """A clock that, whenever the watchdog's thread reads it, checks from another thread that
+    the watchdog still answers (its lock is free): a clock read may be a database round trip."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self._clock = clock
+        self.watchdog: Watchdog | None = None
+        self.answered: list[bool] = []
+
+    def now(self) -> datetime:
+        if threading.current_thread().name == "cronwright-watchdog" and self.watchdog is not None:
+            watchdog, done = self.watchdog, threading.Event()
+
+            def probe() -> None:
+                assert watchdog.watching >= 0  # takes the watchdog's lock
+                done.set()
+
+            threading.Thread(target=probe, daemon=True).start()
+            self.answered.append(done.wait(2))
+        return self._clock.now()
+
+    def sleep_until(self, deadline: datetime) -> None:
+        self._clock.sleep_until(deadline)
+
+    def wake(self) -> None:
+        self._clock.wake()
+
+
+def test_the_watchdog_never_holds_its_lock_while_it_reads_the_clock(t0: datetime) -> None:
+    fake = FakeClock(t0)
+    clock = _ProbingClock(fake)
+    watchdog = Watchdog(clock, check_every=CHECK)
+    clock.watchdog = watchdog
+    expired = threading.Event()
+    watchdog.watch(t0 + timedelta(seconds=1), threading.Event(), expired.set)
+    fake.advance(timedelta(seconds=1))
+    assert expired.wait(10)
+    assert clock.answered, "the watchdog read no clock"
+    assert all(clock.answered), "a runner would have waited for the watchdog's clock read"

@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry
 from cronwright import actions, domain
 from cronwright import settings as settings_module
 from cronwright.bootstrap import errors as startup
-from cronwright.bootstrap import logs, metrics, runtime
+from cronwright.bootstrap import logs, metrics, root, runtime
 from cronwright.clock import FakeClock
 from cronwright.engine import scheduler
 from cronwright.store import queue
@@ -177,10 +177,12 @@ def test_the_api_creates_schedules_with_the_retry_settings(database_url: str) ->
     chosen = settings_module.Settings(
         database_url=database_url, retry_max_attempts=7, retry_backoff_initial=timedelta(seconds=30)
     )
-    built = serve.api_app(chosen, FakeClock(T0))
+    process = root.Root.open(database_url, clock=FakeClock(T0))
+    built = serve.api_app(chosen, process)
     try:
         schedules = built.asgi.state.container.service.schedules
         assert schedules.retry_defaults == chosen.retry_defaults
         assert schedules.retry_defaults.max_attempts == 7
     finally:
         built.close()
+        process.close()

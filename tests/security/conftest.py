@@ -15,6 +15,7 @@ import pytest
 
 from cronwright import domain, service, settings
 from cronwright.api import Container
+from cronwright.bootstrap import root
 from cronwright.cli import serve
 from cronwright.clock import FakeClock
 from cronwright.testing.server import ServerThread
@@ -82,13 +83,15 @@ def serve_api(
     without the prefix, lower case), on a fresh SQLite database."""
     url = fresh_database_url(request, "sqlite", tmp_path)
     chosen = settings.Settings(database_url=url, **environment)  # type: ignore[arg-type]
-    built = serve.api_app(chosen, FakeClock(T0))  # exactly what `cronwright serve` runs
+    process = root.Root.open(url, clock=FakeClock(T0))
+    built = serve.api_app(chosen, process)  # exactly what `cronwright serve` runs
     container: Container = built.asgi.state.container
     with ServerThread(built.asgi) as server:
         api = SecuredApi(url=server.url, container=container, database_url=url)
         yield api
         api.close()
     built.close()
+    process.close()
 
 
 @pytest.fixture(scope="module")

@@ -45,6 +45,7 @@ class ActionKind(Generic[ConfigT]):
 class ActionRegistry:
     def __init__(self) -> None:
         self._kinds: dict[str, ActionKind[Any]] = {}
+        self._refused: set[str] = set()
 
     def register(
         self,
@@ -53,14 +54,24 @@ class ActionRegistry:
         factory: Callable[[ConfigT], Action],
         *,
         check: Callable[[ConfigT], None] | None = None,
+        runnable: bool = True,
     ) -> None:
+        """``runnable=False``: the kind is known (its configs are checked and refused with a
+        reason) but this process cannot run it (``shell`` unless the operator enabled it)."""
         if name in self._kinds:
             raise ValueError(f"action kind {name!r} is already registered")
         self._kinds[name] = ActionKind(name, config_model, factory, check)
+        if not runnable:
+            self._refused.add(name)
 
     @property
     def kinds(self) -> frozenset[str]:
         return frozenset(self._kinds)
+
+    @property
+    def runnable_kinds(self) -> frozenset[str]:
+        """The kinds this process can execute: what its workers advertise."""
+        return frozenset(self._kinds.keys() - self._refused)
 
     def check_config(self, kind: str, config: domain.JsonObject) -> None:
         """A :class:`~cronwright.domain.ConfigCheck`: ``ValueError`` with a readable message

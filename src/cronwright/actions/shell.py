@@ -187,7 +187,7 @@ def install(registry: ActionRegistry, *, allow: bool, gate: ShellGate | None = N
     if allow:
         registry.register(KIND, ShellConfig, lambda config: ShellAction(config, gate))
     else:
-        registry.register(KIND, DisabledShellConfig, _never)
+        registry.register(KIND, DisabledShellConfig, _never, runnable=False)
 
 
 def _never(config: DisabledShellConfig) -> ShellAction:

@@ -6,7 +6,7 @@ globals, so a test builds an app over a SQLite file and a ``FakeClock`` without 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from cronwright import clock as clock_module
 from cronwright import domain, service
 from cronwright.actions.shell import ShellGate
-from cronwright.engine import alerts
+from cronwright.bootstrap import node, root
+from cronwright.engine import alerts, loop
 from cronwright.service import alert_channels, triggers
 from cronwright.service import templates as service_templates
-from cronwright.store import alert_channels as store_alert_channels
-from cronwright.store import queue, scheduling, sql
+from cronwright.store import queue
 from cronwright.store import templates as store_templates
 
 
@@ -32,6 +32,8 @@ class Container:
     alerter: alerts.Alerter  # for test alerts; its loop runs elsewhere (App, the service runtime)
     clock: clock_module.Clock
     check_database: Callable[[], None]  # raises when the database cannot answer
+    # The health of the process's periodic loops (scheduler, reaper...), for readiness.
+    loops: Callable[[], Sequence[loop.LoopHealth]] = lambda: ()
     close: Callable[[], None] = lambda: None
 
     @classmethod
@@ -45,14 +47,37 @@ class Container:
         retry_defaults: domain.RetryDefaults | None = None,
         shell_gate: ShellGate | None = None,
     ) -> Container:
-        """The API over the database at ``url`` (already migrated to the newest schema);
+        """The API over the database at ``url`` (already migrated to the newest schema), in a
+        process of its own (tests, tools): see :meth:`from_root`."""
+        opened = root.Root.open(url, clock=clock)
+        return cls.from_root(
+            opened,
+            alert_settings=alert_settings,
+            check_config=check_config,
+            retry_defaults=retry_defaults,
+            shell_gate=shell_gate,
+            close=opened.close,
+        )
+
+    @classmethod
+    def from_root(
+        cls,
+        process: root.Root,
+        *,
+        alert_settings: alerts.AlerterSettings | None = None,
+        check_config: domain.ConfigCheck | None = None,
+        retry_defaults: domain.RetryDefaults | None = None,
+        shell_gate: ShellGate | None = None,
+        close: Callable[[], None] = lambda: None,
+    ) -> Container:
+        """The API over the process's composition root: its engine, clock and loops.
         ``alert_settings`` say how test alerts are sent (SMTP server, timeouts, the outbound
         policy, which webhooks are also checked against when saved);
         ``check_config`` validates step configs on save (``actions.config_checker``);
         ``retry_defaults`` fill the retry fields a new schedule leaves out; ``shell_gate``
         names the organizations that may save shell steps (None: any, when shell is allowed)."""
-        store = sql.SqlStore.from_url(url)
-        chosen = clock or clock_module.SystemClock()
+        store = process.store
+        chosen = process.clock()
         alerting = alert_settings or alerts.AlerterSettings()
 
         def check_database() -> None:
@@ -75,14 +100,13 @@ class Container:
                 chosen,
             ),
             alert_channels=alert_channels.AlertChannels(
-                store_alert_channels.SqlAlertChannels(store.engine),
-                chosen,
-                outbound_policy=alerting.outbound_policy,
+                process.alert_channel_store(), chosen, outbound_policy=alerting.outbound_policy
             ),
-            triggers=triggers.Triggers(store, scheduling.SqlSlotStore(store.engine), chosen),
-            queue=queue.SqlRunQueue(store.engine),
-            alerter=alerts.Alerter.from_engine(store.engine, chosen, alerting),
+            triggers=triggers.Triggers(store, process.slot_store(), chosen),
+            queue=process.run_queue(),
+            alerter=node.build_alerter(store.engine, chosen, alerting),
             clock=chosen,
             check_database=check_database,
-            close=store.close,
+            loops=process.loops.health,
+            close=close,
         )

@@ -35,12 +35,12 @@ import pydantic
 
 from cronwright import actions, clock, domain, errors, outbound, service, templates
 from cronwright import settings as settings_module
-from cronwright.bootstrap import node
-from cronwright.engine import alerts, reaper, scheduler, worker
+from cronwright.bootstrap import node, root
+from cronwright.engine import alerts, loop, reaper, scheduler, worker
 from cronwright.service import alert_channels, schedules
 from cronwright.service import templates as service_templates
 from cronwright.store import alert_channels as store_alert_channels
-from cronwright.store import dialect, migrations, queue, sql
+from cronwright.store import dialect, migrations, queue
 from cronwright.store import templates as store_templates
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,8 @@ class App:
         quiet: bool = False,
     ) -> None:
         """``clock``: one clock for every loop (tests); by default each loop gets its own
-        system clock, so a wake-up meant for the workers never cuts the scheduler's sleep.
+        clock (the database's on PostgreSQL, the system's on SQLite), so a wake-up meant for
+        the workers never cuts the scheduler's sleep.
         ``allow_shell``: let workflows run ``shell`` steps on this process's host.
         ``outbound_policy``: where ``http`` steps and webhooks may connect (None: global
         addresses only; ``OutboundPolicy.parse("127.0.0.1")`` adds this host, say).
@@ -102,13 +103,15 @@ class App:
         if migrate:
             migrations.upgrade(database_url)
         alerting = _with_policy(alert_settings, outbound_policy)  # one policy for every request
-        self._engine = dialect.create_engine(database_url)
-        self._clock_override = clock
+        # Engine, store and clocks from the composition root: the database's clock on
+        # PostgreSQL, whatever the host's clock says.
+        self.root = root.Root.open(database_url, clock=clock)
+        self._engine = self.root.engine
         self.functions = actions.PythonFunctions()
         self.registry = actions.default_registry(self.functions)
-        self.store = sql.SqlStore(self._engine)
+        self.store = self.root.store
         self._node = node.Node(
-            self._engine,
+            self.root,
             self.registry,
             worker_options=node.WorkerOptions(
                 concurrency=concurrency,
@@ -118,9 +121,9 @@ class App:
                 shutdown_grace=_duration("shutdown_grace", shutdown_grace),
                 global_max_concurrent_runs=global_max_concurrent_runs,
             ),
-            alerter=alerts.Alerter.from_engine(self._engine, self._clock(), alerting),
-            clocks=self._clock,
+            alerter=node.build_alerter(self._engine, self._clock(), alerting),
             listeners=[] if quiet else [_FailureLog(self._names)],
+            functions=self.functions,
         )
         node.install_actions(
             self.registry,
@@ -311,6 +314,11 @@ class App:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
 
+    def health(self) -> list[loop.LoopHealth]:
+        """The state of each of this app's loops (scheduler, heartbeat, reaper, alerter):
+        ``ok``, ``failing`` (with the last error), ``stalled`` or ``stopped``."""
+        return self.root.loops.health()
+
     def request_stop(self) -> None:
         self._stop_requested.set()
 
@@ -320,7 +328,7 @@ class App:
     # -- helpers ----------------------------------------------------------------------------------
 
     def _clock(self) -> clock.Clock:
-        return self._clock_override or clock.SystemClock()
+        return self.root.clock()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name

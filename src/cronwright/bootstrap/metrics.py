@@ -10,14 +10,15 @@ queue snapshot; and each scrape takes the scheduler's new tick durations into th
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.metrics_core import Metric
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from cronwright import domain
+from cronwright.engine import loop
 from cronwright.engine import scheduler as scheduler_module
 from cronwright.store import queue
 
@@ -108,6 +109,10 @@ class EngineMetrics:
         """Expose the tick histogram, taking ``source()``'s new ticks in at each scrape."""
         self.registry.register(_TicksOnScrape(self, source))
 
+    def watch_loops(self, source: Callable[[], Sequence[loop.LoopHealth]]) -> None:
+        """Expose each periodic loop's health, read at each scrape."""
+        self.registry.register(_LoopsOnScrape(source))
+
     def observe_ticks(self, scheduler: scheduler_module.SchedulerStats) -> None:
         """The ticks since the last call (the stats keep the latest durations only)."""
         with self._lock:
@@ -131,3 +136,36 @@ class _TicksOnScrape(Collector):
         if found is not None:
             self._metrics.observe_ticks(found)
         return self._metrics.tick_duration.collect()
+
+
+class _LoopsOnScrape(Collector):
+    """``cronwright_loop_state{loop, state}``: 1 for the loop's current state (ok, failing,
+    stalled, stopped), 0 for the others; ``cronwright_loop_failures{loop}``: rounds failed in a
+    row; ``cronwright_loop_last_success_timestamp_seconds{loop}``."""
+
+    def __init__(self, source: Callable[[], Sequence[loop.LoopHealth]]) -> None:
+        self._source = source
+
+    def collect(self) -> Iterable[Metric]:
+        states = GaugeMetricFamily(
+            "cronwright_loop_state",
+            "Health of each periodic loop of this process: 1 for its current state.",
+            labels=["loop", "state"],
+        )
+        failures = GaugeMetricFamily(
+            "cronwright_loop_failures",
+            "Rounds of each periodic loop that failed in a row (0 after a success).",
+            labels=["loop"],
+        )
+        last_success = GaugeMetricFamily(
+            "cronwright_loop_last_success_timestamp_seconds",
+            "When each periodic loop last completed a round (Unix time).",
+            labels=["loop"],
+        )
+        for health in self._source():
+            for state in loop.LoopState:
+                states.add_metric([health.name, state.value], float(health.state is state))
+            failures.add_metric([health.name], float(health.failures))
+            if health.last_success_at is not None:
+                last_success.add_metric([health.name], health.last_success_at.timestamp())
+        return [states, failures, last_success]

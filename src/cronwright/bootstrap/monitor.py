@@ -1,58 +1,44 @@
 """Housekeeping loops of a process: the statistics line, the metrics refresh, history pruning.
 
-Each is a :class:`Periodic` thread; a failing round (the database restarting) is logged and the
-next round tries again.
+Each is a :class:`~cronwright.engine.loop.Loop`: a failing round (the database restarting) is
+logged and tried again after a backoff, and the loop's health is reported.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 
 from cronwright import clock as clocks
+from cronwright.engine import loop, stats, worker
 from cronwright.engine import scheduler as scheduler_module
-from cronwright.engine import stats, worker
 from cronwright.store import queue
 
 log = logging.getLogger("cronwright.stats")
 
 
-class Periodic:
-    def __init__(
-        self,
-        name: str,
-        interval: timedelta,
-        action: Callable[[], None],
-        *,
-        at_start: bool = False,
-    ) -> None:
-        self._interval = interval.total_seconds()
-        self._at_start = at_start
-        self._action = action
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"cronwright-{name}", daemon=True)
+def periodic(
+    name: str,
+    interval: timedelta,
+    action: Callable[[], None],
+    clock: clocks.Clock,
+    *,
+    at_start: bool = False,
+) -> loop.Loop:
+    """A housekeeping loop: ``action`` every ``interval`` (first at once if ``at_start``)."""
 
-    def start(self) -> None:
-        self._thread.start()
+    def round() -> None:
+        action()
 
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        if self._at_start:
-            self._round()
-        while not self._stopping.wait(self._interval):
-            self._round()
-
-    def _round(self) -> None:
-        try:
-            self._action()
-        except Exception:
-            log.exception("%s failed; trying again next round", self._thread.name)
+    return loop.Loop(
+        name,
+        round,
+        clock,
+        interval=interval,
+        initial_delay=None if at_start else interval,
+        sleep_on_clock=False,
+    )
 
 
 class Sampler:

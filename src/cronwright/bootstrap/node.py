@@ -9,7 +9,6 @@ wired (who wakes whom, which clock) is decided here once.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,24 +17,39 @@ from sqlalchemy.engine import Engine
 
 from cronwright import actions, clock, domain, outbound
 from cronwright.actions import shell
-from cronwright.engine import alerts, executor, reaper, scheduler, worker, writer
+from cronwright.bootstrap import root as root_module
+from cronwright.engine import alerts, executor, loop, reaper, scheduler, worker, writer
 from cronwright.engine.delivery import Sender, email, webhook
 from cronwright.service import chains
 from cronwright.store import alerts as alert_store
-from cronwright.store import clock as db_clock
 from cronwright.store import queue, scheduling, sql, wakeups
 
 log = logging.getLogger(__name__)
 
-ClockFactory = Callable[[], clock.Clock]
+ClockFactory = root_module.ClockFactory
 
 
-def clock_factory(engine: Engine) -> ClockFactory:
-    """A new clock per loop (a wake-up meant for one loop never cuts another's sleep): the
-    database's time on PostgreSQL, where hosts share it; the system's on SQLite (one host)."""
-    if engine.dialect.name == "postgresql":
-        return lambda: db_clock.DatabaseClock(engine)
-    return clock.SystemClock
+def capabilities_of(
+    registry: actions.ActionRegistry, functions: actions.PythonFunctions
+) -> domain.Capabilities:
+    """What a worker on ``registry`` can execute: its runnable kinds, its python functions."""
+    return domain.Capabilities(kinds=registry.runnable_kinds, python_functions=functions.names())
+
+
+def loop_report(loops: loop.Loops) -> domain.JsonValue:
+    """The health of a process's loops as JSON, for its worker's registry row."""
+    return [
+        {
+            "name": health.name,
+            "state": health.state.value,
+            "failures": health.failures,
+            "last_success_at": None
+            if health.last_success_at is None
+            else health.last_success_at.isoformat(),
+            "last_error": health.last_error,
+        }
+        for health in loops.health()
+    ]
 
 
 def install_actions(
@@ -114,7 +128,7 @@ class Node:
 
     def __init__(
         self,
-        engine: Engine,
+        root: root_module.Root,
         registry: actions.ActionRegistry,
         *,
         run_scheduler: bool = True,
@@ -122,18 +136,22 @@ class Node:
         alerter: alerts.Alerter | None = None,
         worker_options: WorkerOptions | None = None,
         scheduler_settings: scheduler.SchedulerSettings | None = None,
-        clocks: ClockFactory | None = None,
         listeners: Sequence[worker.RunListener] = (),
+        functions: actions.PythonFunctions | None = None,
     ) -> None:
+        """``functions``: the python functions behind ``registry``'s ``python`` kind; with them
+        the workers advertise what they can execute and claim only what they can (capability
+        routing); without, they claim anything."""
         options = worker_options or WorkerOptions()
+        engine = root.engine
+        self.root = root
         self.engine = engine
-        self.clocks = clocks or clock_factory(engine)
-        self.queue = queue.SqlRunQueue(
-            engine,
+        self.clocks = root.clocks
+        self.queue = root.run_queue(
             global_max_concurrent_runs=options.global_max_concurrent_runs,
             on_pending=self.wake_workers,
         )
-        self.slots = scheduling.SqlSlotStore(engine, on_pending=self.wake_workers)
+        self.slots = root.slot_store(on_pending=self.wake_workers)
         self.scheduler: scheduler.Scheduler | None = None
         if run_scheduler:
             self.scheduler = scheduler.Scheduler(self.slots, self.clocks(), scheduler_settings)
@@ -154,17 +172,35 @@ class Node:
                 idle_poll_interval=options.idle_poll_interval,
                 shutdown_grace=options.shutdown_grace,
                 listeners=listeners,
+                capabilities=None
+                if functions is None
+                else lambda: capabilities_of(registry, functions),
+                report=lambda: loop_report(root.loops),
             )
-            self.reaper = reaper.Reaper(self.queue, self.clocks())
+            self.reaper = reaper.Reaper(self.queue, self.clocks(), live_window=options.lease)
         self.alerter = alerter
-        self._scheduler_thread: threading.Thread | None = None
         self._listener: wakeups.PostgresListener | None = None
 
     def wake_workers(self) -> None:
         if self.worker is not None:
             self.worker.wake()
 
+    def loops(self) -> list[loop.Loop]:
+        """The periodic loops of the parts this node runs."""
+        found: list[loop.Loop] = []
+        if self.scheduler is not None:
+            found.append(self.scheduler.loop)
+        if self.worker is not None:
+            found.append(self.worker.heartbeats)
+        if self.reaper is not None:
+            found.append(self.reaper.loop)
+        if self.alerter is not None:
+            found.append(self.alerter.loop)
+        return found
+
     def start(self) -> None:
+        for part in self.loops():  # (a part may have been replaced since the node was built)
+            self.root.loops.add(part)
         if self.worker is not None:
             self.worker.start()
             if self.engine.dialect.name == "postgresql":
@@ -175,19 +211,13 @@ class Node:
         if self.alerter is not None:
             self.alerter.start()
         if self.scheduler is not None:
-            self._scheduler_thread = threading.Thread(
-                target=self.scheduler.run_forever, name="cronwright-scheduler", daemon=True
-            )
-            self._scheduler_thread.start()
+            self.scheduler.start()
 
     def stop(self, grace: timedelta | None = None) -> None:
         """Stop scheduling and claiming; let runs in flight finish within ``grace`` (default:
         the worker's shutdown grace), release the rest."""
         if self.scheduler is not None:
             self.scheduler.stop()
-        if self._scheduler_thread is not None:
-            self._scheduler_thread.join()
-            self._scheduler_thread = None
         if self._listener is not None:
             self._listener.stop()
             self._listener = None

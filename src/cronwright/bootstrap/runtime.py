@@ -32,16 +32,17 @@ from typing import Any, Protocol
 import prometheus_client
 from prometheus_client import CollectorRegistry
 
-from cronwright import actions, clock, errors, outbound, service
+from cronwright import actions, errors, outbound, service
 from cronwright import settings as settings_module
 from cronwright.bootstrap import demo, logs, monitor, node
 from cronwright.bootstrap import errors as startup
 from cronwright.bootstrap import http as http_module
 from cronwright.bootstrap import metrics as metrics_module
-from cronwright.engine import alerts
+from cronwright.bootstrap import root as root_module
+from cronwright.engine import alerts, loop
 from cronwright.engine import scheduler as scheduler_module
 from cronwright.engine.delivery import email
-from cronwright.store import diagnosis, dialect, migrations, sql
+from cronwright.store import diagnosis, migrations, sql
 
 log = logging.getLogger("cronwright.runtime")
 
@@ -76,7 +77,9 @@ class ApiApp:
 
 
 class ApiFactory(Protocol):
-    def __call__(self, settings: settings_module.Settings, clock: clock.Clock, /) -> ApiApp: ...
+    """The API over the process's composition root: its engine, clocks and loops."""
+
+    def __call__(self, settings: settings_module.Settings, root: root_module.Root, /) -> ApiApp: ...
 
 
 def load_python_modules(names: list[str], functions: actions.PythonFunctions) -> None:
@@ -112,13 +115,14 @@ class Runtime:
     settings: settings_module.Settings
     role: Role
     store: sql.SqlStore
+    root: root_module.Root
     node: node.Node
     registry: actions.ActionRegistry
     metrics: metrics_module.EngineMetrics
     api: http_module.ApiServer | None = None
     api_close: Callable[[], None] = lambda: None
     seeded: demo.Seeded | None = None
-    _loops: list[monitor.Periodic] = field(default_factory=list)
+    _loops: list[loop.Loop] = field(default_factory=list)
     _metrics_server: Any = None
 
     @classmethod
@@ -132,7 +136,8 @@ class Runtime:
     ) -> Runtime:
         if role.serves_http and api_factory is None:
             raise ValueError(f"the {role.value} role needs an api_factory")
-        store, clocks, service_clock = _open_database(settings.database_url, role)
+        root = _open_database(settings.database_url, role)
+        store, service_clock = root.store, root.clock()
         functions = actions.PythonFunctions()
         modules = settings.python_module_names + ([demo.MODULE] if demo_mode else [])
         load_python_modules(modules, functions)
@@ -140,7 +145,7 @@ class Runtime:
 
         api_app: ApiApp | None = None
         if api_factory is not None and role.serves_http:
-            api_app = api_factory(settings, service_clock)
+            api_app = api_factory(settings, root)
         engine_metrics = metrics_module.EngineMetrics(
             api_app.registry if api_app is not None else CollectorRegistry()
         )
@@ -148,7 +153,7 @@ class Runtime:
         if role.schedules:  # any process may alert; the schedulers' hosts do
             alerter = node.build_alerter(
                 store.engine,
-                clocks(),
+                root.clock(),
                 alert_settings(settings),
                 on_sent=lambda kind: engine_metrics.alerts_sent.labels(kind.value).inc(),
             )
@@ -156,8 +161,9 @@ class Runtime:
             settings=settings,
             role=role,
             store=store,
+            root=root,
             node=node.Node(
-                store.engine,
+                root,
                 registry,
                 run_scheduler=role.schedules,
                 run_workers=role.works,
@@ -174,8 +180,8 @@ class Runtime:
                 scheduler_settings=scheduler_module.SchedulerSettings(
                     lookahead=settings.lookahead, max_poll=settings.tick_interval
                 ),
-                clocks=clocks,
                 listeners=[engine_metrics],
+                functions=functions,
             ),
             registry=registry,
             metrics=engine_metrics,
@@ -226,25 +232,33 @@ class Runtime:
             worker=self.node.worker,
         )
         self._loops = [
-            monitor.Periodic(
-                "stats", self.settings.stats_interval, lambda: monitor.stats_line(sampler)
+            monitor.periodic(
+                "stats",
+                self.settings.stats_interval,
+                lambda: monitor.stats_line(sampler),
+                self.root.clock(),
             ),
         ]
         exposed = self.role.serves_http or self.settings.metrics_port is not None
         if exposed and self.node.scheduler is not None:
             self.metrics.watch_scheduler(self.node.scheduler.stats)
+        if exposed:
+            self.metrics.watch_loops(self.root.loops.health)
         if exposed:  # nobody reads the gauges otherwise: spare the database the queries
             self._loops.append(
-                monitor.Periodic(
+                monitor.periodic(
                     "metrics",
                     METRICS_REFRESH,
                     lambda: self.metrics.refresh(sampler.counts()),
+                    self.root.clock(),
                     at_start=True,
                 )
             )
         if self.role.schedules:
             self._loops.append(
-                monitor.Periodic("retention", self.settings.retention_interval, self._prune)
+                monitor.periodic(
+                    "retention", self.settings.retention_interval, self._prune, self.root.clock()
+                )
             )
         if not self.role.serves_http and self.settings.metrics_port is not None:
             self._metrics_server, _ = prometheus_client.start_http_server(
@@ -253,13 +267,14 @@ class Runtime:
         self.node.start()
         if self.api is not None:
             self.api.start()
-        for loop in self._loops:
-            loop.start()
+        for periodic in self._loops:
+            self.root.loops.add(periodic)
+            periodic.start()
 
     def stop(self) -> None:
         """Stop taking work, let runs in flight finish within the grace, release the rest."""
-        for loop in self._loops:
-            loop.stop()
+        for periodic in self._loops:
+            periodic.stop()
         if self.api is not None:
             self.api.stop()
         self.node.stop()
@@ -318,17 +333,17 @@ class Runtime:
             log.info("pruned %d finished run(s) past retention", pruned, extra={"pruned": pruned})
 
 
-def _open_database(url: str, role: Role) -> tuple[sql.SqlStore, node.ClockFactory, clock.Clock]:
-    """The store, the clocks and one clock for the services; ``serve`` migrates first."""
+def _open_database(url: str, role: Role) -> root_module.Root:
+    """The process's composition root (engine, store, clocks); ``serve`` migrates first."""
     try:
         diagnosis.check_url(url)
         if role is Role.SERVE:
             migrations.upgrade(url)
         else:
             check_schema(url)
-        store = sql.SqlStore(dialect.create_engine(url))
-        clocks = node.clock_factory(store.engine)
-        return store, clocks, clocks()
+        root = root_module.Root.open(url)
+        root.clock()  # on PostgreSQL: the first reading of the database's clock
+        return root
     except startup.StartupError:
         raise
     except errors.InvalidInput as exc:

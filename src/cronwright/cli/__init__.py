@@ -23,6 +23,7 @@ from cronwright.cli import (
     failures,
     helptext,
     serve,
+    status,
     templates,
 )
 
@@ -44,6 +45,7 @@ app.command(name="scheduler")(serve.scheduler)
 app.command(name="worker")(serve.worker)
 app.command(name="api")(serve.api)
 app.command(name="config")(config.command)
+app.command(name="status")(status.command)
 app.add_typer(templates.app, name="templates")
 
 

@@ -12,24 +12,23 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cronwright import clock, settings
+from cronwright import settings
 from cronwright.bootstrap import errors as startup
 from cronwright.cli import options
 
 if TYPE_CHECKING:
-    from cronwright.bootstrap import runtime
+    from cronwright.bootstrap import root, runtime
 
 
-def api_app(chosen: settings.Settings, process_clock: clock.Clock) -> runtime.ApiApp:
+def api_app(chosen: settings.Settings, process: root.Root) -> runtime.ApiApp:
     from cronwright import actions
     from cronwright.api.app import create_app
     from cronwright.api.container import Container
     from cronwright.bootstrap import runtime
     from cronwright.web import mount_dashboard
 
-    container = Container.from_url(
-        chosen.database_url,
-        clock=process_clock,
+    container = Container.from_root(  # the process's engine, clock and loops
+        process,
         # Test alerts use the configured SMTP and outbound policy.
         alert_settings=runtime.alert_settings(chosen),
         # Steps are checked on save: shell refused unless the operator allowed it, http URLs

@@ -3,6 +3,7 @@
 Instants are aware UTC and end in ``_at``; durations are ``timedelta``.
 """
 
+from cronwright.domain.capabilities import Capabilities
 from cronwright.domain.enums import (
     TERMINAL_RUN_STATES,
     AlertChannelKind,
@@ -63,6 +64,7 @@ __all__ = [
     "AlertDeliveryState",
     "ApiKey",
     "ApiKeyId",
+    "Capabilities",
     "CatchupPolicy",
     "ConfigCheck",
     "DstFoldPolicy",

@@ -16,13 +16,14 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
 from cronwright import clock as clocks
 from cronwright import domain, errors, outbound
 from cronwright.domain import alert_channel
+from cronwright.engine import loop
 from cronwright.engine.delivery import Sender, email, webhook
 from cronwright.planning import alerts as planning
 from cronwright.store import alerts
@@ -78,9 +79,9 @@ class Alerter:
         self._senders = dict(senders)
         self._in_flight = 0
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
         self._pool: ThreadPoolExecutor | None = None
-        self._thread: threading.Thread | None = None
+        self._prune_at: datetime | None = None
+        self.loop = loop.Loop("alerter", self._round, clock, interval=self.settings.poll_interval)
 
     @classmethod
     def from_engine(
@@ -150,38 +151,26 @@ class Alerter:
     # -- threads ----------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._loop, name="cronwright-alerts", daemon=True)
-        self._thread.start()
+        self._prune_at = None
+        self.loop.start()
 
     def stop(self) -> None:
         """Stop the loop; deliveries in flight end within their timeouts (an unfinished one is
         sent again by whichever process claims it when its lease ends)."""
-        self._stopping.set()
-        self._clock.wake()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self.loop.stop()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def _loop(self) -> None:
-        prune_at = self._clock.now()
-        while not self._stopping.is_set():
-            try:
-                if self._clock.now() >= prune_at:
-                    prune_at = self._clock.now() + PRUNE_EVERY
-                    self.prune_once()
-                self.scan_once()
-                for delivery in self._claim(self._free()):
-                    self._pool_or_start().submit(self._deliver, delivery).add_done_callback(
-                        self._done
-                    )
-            except Exception:  # the database may be restarting: try again next round
-                log.exception("alert scan or dispatch failed")
-            if not self._stopping.is_set():
-                self._clock.sleep_until(self._clock.now() + self.settings.poll_interval)
+    def _round(self) -> None:
+        """Prune now and then, scan, hand what is due to the pool (without waiting for it)."""
+        now = self._clock.now()
+        if self._prune_at is None or now >= self._prune_at:
+            self._prune_at = now + PRUNE_EVERY
+            self.prune_once()
+        self.scan_once()
+        for delivery in self._claim(self._free()):
+            self._pool_or_start().submit(self._deliver, delivery).add_done_callback(self._done)
 
     # -- helpers ----------------------------------------------------------------------------------
 

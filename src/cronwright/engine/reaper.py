@@ -11,6 +11,7 @@ import threading
 from datetime import timedelta
 
 from cronwright import clock, domain
+from cronwright.engine import loop
 from cronwright.store import queue
 
 log = logging.getLogger(__name__)
@@ -27,13 +28,16 @@ class Reaper:
         *,
         interval: timedelta = DEFAULT_INTERVAL,
         batch: int = DEFAULT_BATCH,
+        live_window: timedelta | None = None,
     ) -> None:
+        """``live_window``: also give runs no worker that beat within it can execute their
+        reason for waiting (capability routing); None: reap only."""
         self._queue = queue
         self._clock = clock
         self._interval = interval
         self._batch = batch
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._live_window = live_window
+        self.loop = loop.Loop("reaper", self._round, clock, interval=interval)
 
     def reap_once(self) -> list[domain.Run]:
         """Reap every expired lease now, a batch per transaction."""
@@ -45,25 +49,19 @@ class Reaper:
                 return reaped
 
     def run_forever(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            try:
-                for run in self.reap_once():
-                    log.info("reaped run %s: now %s", run.id, run.state.value)
-            except Exception:  # the database may be restarting: try again next round
-                log.exception("reaping failed")
-            if not stop.is_set():
-                self._clock.sleep_until(self._clock.now() + self._interval)
+        self.loop.run(stop)
 
     def start(self) -> None:
-        self._stopping.clear()
-        self._thread = threading.Thread(
-            target=self.run_forever, args=(self._stopping,), name="cronwright-reaper", daemon=True
-        )
-        self._thread.start()
+        self.loop.start()
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._clock.wake()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self.loop.stop()
+
+    def _round(self) -> None:
+        for run in self.reap_once():
+            log.info("reaped run %s: now %s", run.id, run.state.value)
+        if self._live_window is not None:
+            now = self._clock.now()
+            waiting = self._queue.explain_waiting(now=now, live_since=now - self._live_window)
+            if waiting:
+                log.warning("%d pending run(s) wait for a worker that can run them", waiting)

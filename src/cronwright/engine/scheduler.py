@@ -15,10 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-
 from cronwright import clock as clocks
 from cronwright import domain
+from cronwright.engine import loop
 from cronwright.planning import materialize, wakeup
 from cronwright.store import scheduling
 
@@ -95,6 +94,14 @@ class Scheduler:
         self._unplannable = 0
         self._last_tick_at: datetime | None = None
         self._durations: collections.deque[timedelta] = collections.deque(maxlen=TICK_SAMPLES)
+        self.loop = loop.Loop(
+            "scheduler",
+            self._round,
+            clock,
+            interval=self.settings.max_poll,
+            backoff_initial=self.settings.error_backoff,
+            on_failure=self._failed,
+        )
 
     def tick(self) -> TickReport:
         """Materialise everything due now: one pass, repeated while a pass says more is due."""
@@ -142,35 +149,38 @@ class Scheduler:
         return report
 
     def run_forever(self, stop: threading.Event | None = None) -> None:
-        """Tick and sleep until ``stop`` is set or :meth:`stop` is called. A failed tick (the
-        database restarting, say) is logged and retried after ``error_backoff``."""
-        while not self._should_stop(stop):
-            try:
-                self.tick()
-                wake_at = wakeup.next_wakeup(
-                    now=self._clock.now(),
-                    earliest_next_fire_at=self._store.earliest_next_fire_at(),
-                    lookahead=self.settings.lookahead,
-                    max_poll=self.settings.max_poll,
-                    min_poll=self.settings.min_poll,
-                )
-            except sa.exc.DBAPIError:
-                log.warning("scheduler tick failed; retrying", exc_info=True)
-                with self._lock:
-                    self._failed_ticks += 1
-                wake_at = self._clock.now() + self.settings.error_backoff
-            if self._should_stop(stop):
-                break
-            self._clock.sleep_until(wake_at)
+        """Tick and sleep on the calling thread until ``stop`` is set or :meth:`stop` is called.
+        A failed tick, whatever the error (the database restarting, a pool exhausted), is
+        logged and retried after a backoff from ``error_backoff`` up to a minute."""
+        self.loop.run(stop)
+
+    def start(self) -> None:
+        """Run :meth:`run_forever` in a thread of its own."""
+        self._stopping.clear()
+        self.loop.start()
 
     def wake(self) -> None:
         """Tick now rather than at the planned wake-up: a schedule was created or changed."""
         self._clock.wake()
 
     def stop(self) -> None:
-        """Make :meth:`run_forever` return soon: after the pass in progress, if any."""
+        """Make the loop return soon (after the pass in progress, if any) and wait for it."""
         self._stopping.set()
-        self._clock.wake()
+        self.loop.stop()
+
+    def _round(self) -> datetime:
+        self.tick()
+        return wakeup.next_wakeup(
+            now=self._clock.now(),
+            earliest_next_fire_at=self._store.earliest_next_fire_at(),
+            lookahead=self.settings.lookahead,
+            max_poll=self.settings.max_poll,
+            min_poll=self.settings.min_poll,
+        )
+
+    def _failed(self) -> None:
+        with self._lock:
+            self._failed_ticks += 1
 
     def stats(self) -> SchedulerStats:
         with self._lock:
@@ -187,6 +197,3 @@ class Scheduler:
                 last_tick_duration=self._durations[-1] if self._durations else None,
                 tick_durations=tuple(self._durations),
             )
-
-    def _should_stop(self, stop: threading.Event | None) -> bool:
-        return self._stopping.is_set() or (stop is not None and stop.is_set())

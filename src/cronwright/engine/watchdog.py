@@ -87,6 +87,9 @@ class Watchdog:
         idle_rounds = 0  # of check_every each: the linger counted without reading a clock
         while True:
             self._pause.wait(self._wait_seconds())
+            # Read before taking the lock: a clock read may be a database round trip, and
+            # every runner starting or ending a step needs the lock.
+            now = self._clock.now()
             with self._lock:
                 if not self._watched:
                     idle_rounds += 1
@@ -95,7 +98,6 @@ class Watchdog:
                         return
                     continue
                 idle_rounds = 0
-                now = self._clock.now()
                 due = [
                     token
                     for token, watch in self._watched.items()

@@ -27,13 +27,14 @@ import socket
 import threading
 import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from cronwright import clock, domain
+from cronwright.engine import loop
 from cronwright.engine.executor import Executor
 from cronwright.engine.stats import Counters
 from cronwright.engine.writer import GroupCommitWriter
@@ -89,7 +90,12 @@ class Worker:
         idle_poll_interval: timedelta = DEFAULT_IDLE_POLL_INTERVAL,
         shutdown_grace: timedelta = DEFAULT_SHUTDOWN_GRACE,
         listeners: Sequence[RunListener] = (),
+        capabilities: Callable[[], domain.Capabilities] | None = None,
+        report: Callable[[], domain.JsonValue] | None = None,
     ) -> None:
+        """``capabilities``: what this worker can execute, read at each claim (python functions
+        may be registered late); it claims only runs it can execute. None: anything.
+        ``report``: the process's loop health, written to the registry row at each beat."""
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         prefetch = 2 * concurrency if prefetch is None else prefetch
@@ -113,6 +119,9 @@ class Worker:
         self._idle_poll_interval = max(poll_interval, idle_poll_interval)
         self._shutdown_grace = shutdown_grace
         self._listeners = tuple(listeners)
+        self._capabilities = capabilities
+        self._report = report
+        self._advertised: domain.Capabilities | None = None  # in the registry row
         self._in_flight: dict[domain.RunId, _InFlight] = {}
         self._next_available_at: datetime | None = None  # of a pending run, after a short claim
         self._found_nothing = False  # the last claim took no run: probe before the next one
@@ -125,6 +134,17 @@ class Worker:
         self._finishing = 0  # runs in flight whose finish is queued for the writer
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        # Sleeping on its own event (not the clock) keeps the claim loop's wake-ups its own.
+        self.heartbeats = loop.Loop(
+            "heartbeat",
+            self._heartbeat_round,
+            clock,
+            interval=heartbeat,
+            backoff_initial=min(heartbeat, timedelta(seconds=1)),
+            backoff_max=heartbeat,
+            initial_delay=heartbeat,
+            sleep_on_clock=False,
+        )
 
     # -- one step at a time (the loops below, and tests) -----------------------------------------
 
@@ -159,6 +179,7 @@ class Worker:
             # Runs whose finish is being written are still ``running`` in the table but hold
             # no thread: they do not count against this worker's capacity.
             process_capacity=capacity + finishing,
+            capabilities=None if self._capabilities is None else self._capabilities(),
         )
         self.counters.claimed(len(claimed))
         self._found_nothing = not claimed
@@ -185,7 +206,20 @@ class Worker:
         """Extend the leases of the runs in flight; stop the ones this worker lost."""
         with self._changed:
             ids = set(self._in_flight)
-        lost = self._runs.heartbeat(self.worker_id, ids, now=self._clock.now(), lease=self._lease)
+        changed = None
+        if self._capabilities is not None:
+            current = self._capabilities()
+            changed = current if current != self._advertised else None
+        lost = self._runs.heartbeat(
+            self.worker_id,
+            ids,
+            now=self._clock.now(),
+            lease=self._lease,
+            capabilities=changed,
+            loops=None if self._report is None else self._report(),
+        )
+        if changed is not None:
+            self._advertised = changed
         with self._changed:
             for run_id in lost:
                 entry = self._in_flight.get(run_id)
@@ -202,15 +236,20 @@ class Worker:
 
     def start(self) -> None:
         self._stopping.clear()
+        self._advertised = None if self._capabilities is None else self._capabilities()
         self._runs.register_worker(
-            self.worker_id, host=socket.gethostname(), pid=os.getpid(), now=self._clock.now()
+            self.worker_id,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            now=self._clock.now(),
+            capabilities=self._advertised,
         )
         with self._changed:
             self._start_runners()
-        for target, name in ((self._claim_loop, "claim"), (self._heartbeat_loop, "heartbeat")):
-            thread = threading.Thread(target=target, name=f"cronwright-{name}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        thread = threading.Thread(target=self._claim_loop, name="cronwright-claim", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        self.heartbeats.start()
 
     def stop(self, grace: timedelta | None = None) -> None:
         """Stop claiming, wait up to ``grace`` for the runs in flight, release the rest."""
@@ -230,12 +269,22 @@ class Worker:
                 if remaining <= 0:
                     break
                 self._changed.wait(remaining)
+        self.heartbeats.stop()  # the runs in flight were kept through the grace
         self._writer.flush()  # the outcomes of the runs that did finish
         with self._changed:
-            leftovers = list(self._in_flight.values())
+            # A run whose finish is queued has ended: the writer writes it, it is never given
+            # back (a release winning the race would run a finished run again).
+            leftovers = [entry for entry in self._in_flight.values() if not entry.finishing]
             for entry in leftovers:
                 entry.released = True
-                entry.interrupt.set()
+        # The released attempts are given back and run again under the same number: their
+        # step records must not outlive them (the re-run's would be refused as duplicates).
+        self._writer.discard_steps(
+            [(entry.claimed.id, entry.claimed.attempt) for entry in leftovers]
+        )
+        for entry in leftovers:
+            entry.interrupt.set()
+        self._writer.flush()  # finishes queued since, and any batch half-written
         self._release(leftovers)
         # Interrupted runs end as soon as their driver sees it (a runner stuck in a sync step is
         # abandoned and left behind); runners end once the buffer is empty.
@@ -300,18 +349,10 @@ class Worker:
             if self._clock.now() < deadline:  # woken: look often again
                 idle_polls = 0
 
-    def _heartbeat_loop(self) -> None:
+    def _heartbeat_round(self) -> datetime:
         next_beat_at = self._clock.now() + self._heartbeat
-        while not self._stopping.is_set():
-            # Waiting on the stop event (not the clock) keeps the claim loop's wake-ups its own.
-            self._stopping.wait(max(0.0, (next_beat_at - self._clock.now()).total_seconds()))
-            if self._stopping.is_set():
-                return
-            next_beat_at = self._clock.now() + self._heartbeat
-            try:
-                self.beat()
-            except Exception:  # missed beats are fine while the lease lasts
-                log.exception("heartbeat failed")
+        self.beat()  # a failure is logged and retried by the loop: fine while the lease lasts
+        return next_beat_at
 
     def _start_runners(self) -> None:
         """Start runners up to ``concurrency`` (under ``self._changed``)."""
@@ -374,11 +415,18 @@ class Worker:
     ) -> None:
         """The attempt ended (on the runner's thread, or the one that drove on after it)."""
         claimed = entry.claimed
-        finishing = False
+        finishing = queued = False
         try:
-            if outcome is None or entry.released:
+            with self._changed:
+                # Decided under the lock that stop() takes to choose what to release: a run
+                # is either released or finishing, never both.
+                if outcome is not None and not entry.released:
+                    entry.finishing = finishing = True
+                    self._finishing += 1
+            if not finishing:
                 self._ended(claimed.run, None, self._clock.now() - started_at)
             else:
+                assert outcome is not None
                 # The run stays held (and heartbeated) until its batch commits.
                 future = self._writer.finish(
                     claimed.id,
@@ -387,20 +435,18 @@ class Worker:
                     outcome=outcome,
                     now=self._clock.now(),
                 )
-                finishing = True
                 with self._changed:
-                    entry.finishing = True
-                    self._finishing += 1
                     wants_runs = self._wants_runs()
                 if wants_runs:
                     self._clock.wake()  # its runner is free: claim now
                 future.add_done_callback(
                     lambda done: self._finished(entry, outcome, started_at, done)
                 )
+                queued = True
         except Exception:  # the lease will expire and the reaper retries the run
             log.exception("run %s attempt %s could not be finished", claimed.id, claimed.attempt)
         finally:
-            if not finishing:
+            if not queued:
                 self._let_go(entry)
 
     def _finished(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -85,6 +86,7 @@ class GroupCommitWriter:
         self._lock = threading.Lock()  # starting and stopping the thread; _flushing
         self._thread: threading.Thread | None = None
         self._unrecorded: set[tuple[domain.RunId, int]] = set()  # (run, attempt) missing a step
+        self._discarded: frozenset[tuple[domain.RunId, int]] = frozenset()  # given back attempts
 
     # -- callers ----------------------------------------------------------------------------------
 
@@ -108,6 +110,12 @@ class GroupCommitWriter:
         future: Future[domain.Run | None] = Future()
         self._put(_Finish(request, future))
         return future
+
+    def discard_steps(self, attempts: Iterable[tuple[domain.RunId, int]]) -> None:
+        """Drop the step records of these (run, attempt) pairs from now on, queued or to come:
+        attempts given back at shutdown, whose runs will run them again."""
+        with self._lock:
+            self._discarded = self._discarded | frozenset(attempts)
 
     def flush(self) -> None:
         """Return once everything queued before this call has been written."""
@@ -184,7 +192,13 @@ class GroupCommitWriter:
     def _write(self, batch: list[queue.StepRecord | _Finish]) -> None:
         if not batch:
             return
-        steps = [item for item in batch if isinstance(item, queue.StepRecord)]
+        discarded = self._discarded
+        steps = [
+            item
+            for item in batch
+            if isinstance(item, queue.StepRecord)
+            and (not discarded or (item.run_id, item.attempt) not in discarded)
+        ]
         finishes: list[_Finish] = []
         for item in batch:
             if isinstance(item, _Finish):

@@ -71,6 +71,7 @@ class LateSlot:
     run_id: domain.RunId | None = None
     count: int = 1  # slots from ``slot_at`` to ``last_slot_at``
     last_slot_at: datetime | None = None
+    waiting_reason: str | None = None  # a waiting run's reason (no worker can execute it...)
 
     def is_late(self, now: datetime) -> bool:
         return self.cause == MissCause.MISSED or self.due_at + self.grace < now
@@ -182,6 +183,8 @@ def missed_alert(slot: LateSlot) -> Alert:
         MissCause.QUEUE: "its run is still waiting (are the workers down or full?)",
         MissCause.MISSED: "its run was marked missed",
     }[slot.cause]
+    if slot.cause == MissCause.QUEUE and (slot.waiting_reason or "").startswith("waiting "):
+        why = f"its run is still {slot.waiting_reason}"  # "waiting for a worker that can run..."
     what = f"the {slot.slot_at.isoformat()} slot did not start"
     if slot.count > 1 and slot.last_slot_at is not None:
         what = (

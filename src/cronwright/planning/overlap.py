@@ -10,7 +10,9 @@ running sibling of the candidate. Siblings fall in two groups:
 Decisions per policy:
 
 - ``allow``: run.
-- ``skip``: skipped while anything is in progress ("previous run N still running").
+- ``skip``: skipped while anything is in progress, saying what it is doing ("previous run N still
+  running", "... waiting to retry after attempt K failed", "... lost its worker (lease expired);
+  it will be retried").
 - ``buffer_one``: at most one run waits. Behind an in-progress run the first newcomer waits and
   later ones are skipped while it waits; with nothing in progress an earlier waiting run goes first.
 - ``buffer_all``: wait while anything is in progress or waiting ahead: slots run one at a time, in
@@ -38,6 +40,7 @@ class Sibling:
     scheduled_for: datetime
     available_at: datetime
     attempt: int  # attempts started so far
+    lease_expires_at: datetime | None = None  # of a running one: past it, its worker is gone
 
     @property
     def in_progress(self) -> bool:
@@ -87,7 +90,7 @@ def decide(
             return RUN
         case domain.OverlapPolicy.SKIP:
             if in_progress:
-                return _skip(f"previous run {in_progress[-1].id} still running")
+                return _skip(_in_progress_reason(in_progress[-1], now))
             return RUN
         case domain.OverlapPolicy.BUFFER_ONE:
             if in_progress and waiting_ahead:
@@ -109,6 +112,17 @@ def decide(
             running = tuple(s.id for s in in_progress if s.state is domain.RunState.RUNNING)
             return OverlapDecision(verdict=Verdict.RUN, cancel=running)
     raise AssertionError(f"unknown overlap policy {policy!r}")
+
+
+def _in_progress_reason(previous: Sibling, now: datetime) -> str:
+    """What the previous run is really doing, in words: the true reason for a skip."""
+    if previous.state is domain.RunState.PENDING:
+        return (
+            f"previous run {previous.id} waiting to retry after attempt {previous.attempt} failed"
+        )
+    if previous.lease_expires_at is not None and previous.lease_expires_at < now:
+        return f"previous run {previous.id} lost its worker (lease expired); it will be retried"
+    return f"previous run {previous.id} still running"
 
 
 def _skip(reason: str) -> OverlapDecision:

@@ -174,6 +174,7 @@ def waiting_slots(connection: Connection, now: datetime) -> list[planning.LateSl
             RunRow.schedule_id,
             RunRow.scheduled_for,
             RunRow.available_at,
+            RunRow.reason,
             ScheduleRow.name,
             ScheduleRow.misfire_grace,
         )
@@ -197,6 +198,7 @@ def waiting_slots(connection: Connection, now: datetime) -> list[planning.LateSl
             grace=row.misfire_grace,
             cause=planning.MissCause.QUEUE,
             run_id=domain.RunId(row.id),
+            waiting_reason=row.reason,
         )
         for row in connection.execute(query)
     ]

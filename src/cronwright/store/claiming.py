@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +29,7 @@ from cronwright.store.models import (
 )
 
 GLOBAL_LIMIT_KEY = "global"
+MAX_EXCLUDED_WORKFLOWS = 32
 _RUNNING = domain.RunState.RUNNING.value
 _PENDING = domain.RunState.PENDING.value
 
@@ -84,6 +85,11 @@ class _Schedule:
     misfire_grace: timedelta
 
 
+Key = tuple[int, int]  # (workflow id, version)
+# Of the given workflow versions, those the claiming worker cannot execute.
+Unrunnable = Callable[[Connection, Collection[Key]], set[Key]]
+
+
 def claim_runs(
     connection: Connection,
     *,
@@ -93,10 +99,21 @@ def claim_runs(
     lease: timedelta,
     limit: int,
     process_capacity: int | None,
+    unrunnable: Unrunnable | None = None,
+    known_unrunnable: Collection[Key] = (),
 ) -> list[Claimed]:
-    """Claim inside the caller's write transaction; returns the claimed runs in order."""
+    """Claim inside the caller's write transaction; returns the claimed runs in order.
+
+    Capability routing: runs of workflow versions in ``known_unrunnable`` are not even read, and
+    ``unrunnable`` (None: the worker runs anything) sorts out the rest: those runs stay pending,
+    untouched, for a worker that can execute them."""
     claim = _Claim(connection, global_limit, worker_id, now, lease)
-    return claim.run(limit=limit, process_capacity=process_capacity)
+    return claim.run(
+        limit=limit,
+        process_capacity=process_capacity,
+        unrunnable=unrunnable,
+        known_unrunnable=known_unrunnable,
+    )
 
 
 def cancelled_values(reason: str, now: datetime) -> dict[str, Any]:
@@ -127,7 +144,14 @@ class _Claim:
         self.now = now
         self.lease = lease
 
-    def run(self, *, limit: int, process_capacity: int | None) -> list[Claimed]:
+    def run(
+        self,
+        *,
+        limit: int,
+        process_capacity: int | None,
+        unrunnable: Unrunnable | None = None,
+        known_unrunnable: Collection[Key] = (),
+    ) -> list[Claimed]:
         # One grouped count gives the running runs per organization and this worker's own. On
         # SQLite the write lock is already held (BEGIN IMMEDIATE), so these counts are exact; on
         # PostgreSQL they are a first look, made exact under the limit locks below.
@@ -145,7 +169,18 @@ class _Claim:
             org_id for org_id, maximum in org_limits.items() if running_by_org[org_id] >= maximum
         ]
         # A margin for runs that are skipped, missed or kept waiting instead of claimed.
-        candidates = self._candidates(batch=room + max(10, room // 4), exclude_orgs=full_orgs)
+        candidates = self._candidates(
+            batch=room + max(10, room // 4),
+            exclude_orgs=full_orgs,
+            exclude_workflows=sorted(known_unrunnable),
+        )
+        if unrunnable is not None and candidates:
+            keys = {(row.workflow_id, row.w_version) for row in candidates}
+            cannot = unrunnable(self.connection, keys)
+            if cannot:
+                candidates = [
+                    row for row in candidates if (row.workflow_id, row.w_version) not in cannot
+                ]
         if not candidates:
             return []
         unknown = {c.org_id for c in candidates} - org_limits.keys()
@@ -222,13 +257,19 @@ class _Claim:
         rows = self.connection.execute(_org_limits_statement(), {"b_ids": ids})
         return [(org_id, maximum) for org_id, maximum in rows]
 
-    def _candidates(self, *, batch: int, exclude_orgs: Sequence[int]) -> list[sa.Row[Any]]:
+    def _candidates(
+        self, *, batch: int, exclude_orgs: Sequence[int], exclude_workflows: Sequence[Key]
+    ) -> list[sa.Row[Any]]:
         """Pending runs that may start, oldest first, with their schedule's claim settings
         (``s_*``, None for runs without a schedule)."""
         parameters: dict[str, Any] = {"b_now": self.now, "b_batch": batch}
         if exclude_orgs:
             parameters["b_exclude"] = list(exclude_orgs)
-        query = _candidates_statement(exclude=bool(exclude_orgs))
+        excluded = exclude_workflows[:MAX_EXCLUDED_WORKFLOWS]  # the rest: sorted out after
+        for n, (workflow_id, version) in enumerate(excluded):
+            parameters[f"b_wf{n}"] = workflow_id
+            parameters[f"b_wv{n}"] = version
+        query = _candidates_statement(exclude=bool(exclude_orgs), exclude_workflows=len(excluded))
         return list(self.connection.execute(query, parameters).all())
 
     def _siblings(
@@ -252,6 +293,7 @@ class _Claim:
                 RunRow.scheduled_for,
                 RunRow.available_at,
                 RunRow.attempt,
+                RunRow.lease_expires_at,
             ).where(RunRow.schedule_id.in_(watched), RunRow.state.in_([_PENDING, _RUNNING]))
             for row in self.connection.execute(query):
                 found[row.schedule_id].append(_sibling(row))
@@ -395,7 +437,7 @@ _CANDIDATE_COLUMNS = (
 
 
 @functools.cache
-def _candidates_statement(*, exclude: bool) -> sa.Select[Any]:
+def _candidates_statement(*, exclude: bool, exclude_workflows: int = 0) -> sa.Select[Any]:
     runs = RunRow.__table__
     query = (
         sa.select(
@@ -418,6 +460,22 @@ def _candidates_statement(*, exclude: bool) -> sa.Select[Any]:
     )
     if exclude:
         query = query.where(runs.c.org_id.not_in(sa.bindparam("b_exclude", expanding=True)))
+    if exclude_workflows:
+        # Workflow versions this worker cannot execute: their runs never fill its batch. One
+        # bound pair per version (a statement per count, cached; the count is tiny).
+        query = query.where(
+            sa.not_(
+                sa.or_(
+                    *(
+                        sa.and_(
+                            runs.c.workflow_id == sa.bindparam(f"b_wf{n}"),
+                            WorkflowRow.version == sa.bindparam(f"b_wv{n}"),
+                        )
+                        for n in range(exclude_workflows)
+                    )
+                )
+            )
+        )
     return query
 
 
@@ -473,6 +531,7 @@ def _sibling(
         scheduled_for=row.scheduled_for,
         available_at=row.available_at,
         attempt=row.attempt if attempt is None else attempt,
+        lease_expires_at=getattr(row, "lease_expires_at", None),
     )
 
 

@@ -57,13 +57,18 @@ class DatabaseClock:
         self._synced_at = monotonic()
         self._base = read_database_now(self._engine)  # the server's time at ``_synced_at``
         self._last = self._base
+        self._resyncing = False  # one thread reads the server at a time
 
     def now(self) -> datetime:
         with self._lock:
+            resync = (
+                not self._resyncing and self._monotonic() - self._synced_at >= self._resync_every
+            )
+            self._resyncing = self._resyncing or resync
+        if resync:  # the round trip outside the lock: other threads extrapolate meanwhile
+            self._resync()
+        with self._lock:
             elapsed = self._monotonic() - self._synced_at
-            if elapsed >= self._resync_every:
-                self._resync()
-                elapsed = self._monotonic() - self._synced_at
             current = max(self._last, self._base + timedelta(seconds=elapsed))
             self._last = current
             return current
@@ -81,12 +86,16 @@ class DatabaseClock:
         before = self._monotonic()
         try:
             server_now = read_database_now(self._engine)
-        except sa.exc.DBAPIError:
+        except Exception:  # unreachable, restarting, pool exhausted: all mean "not now"
             log.warning("cannot read the database clock; extrapolating", exc_info=True)
-            # Carry on from the extrapolation, and try again after another interval.
-            self._base += timedelta(seconds=before - self._synced_at)
-            self._synced_at = before
+            with self._lock:
+                # Carry on from the extrapolation, and try again after another interval.
+                self._base += timedelta(seconds=before - self._synced_at)
+                self._synced_at = before
+                self._resyncing = False
             return
         after = self._monotonic()
-        self._synced_at = (before + after) / 2  # the reading is from mid round trip
-        self._base = server_now
+        with self._lock:
+            self._synced_at = (before + after) / 2  # the reading is from mid round trip
+            self._base = server_now
+            self._resyncing = False

@@ -360,6 +360,10 @@ class WorkerRow(Base):
     pid: Mapped[int]
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # What it can execute (domain.Capabilities.to_json); NULL: anything (it advertised nothing).
+    capabilities: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument, nullable=True)
+    # The health of its process's loops ([{name, state, failures, ...}]), refreshed by heartbeat.
+    loops: Mapped[list[Any] | None] = mapped_column(JsonDocument, nullable=True)
 
 
 class LimitLockRow(Base):

@@ -30,6 +30,7 @@ from cronwright.store.models import (
     RunStepRow,
     ScheduleRow,
     WorkerRow,
+    WorkflowRow,
 )
 
 log = logging.getLogger(__name__)
@@ -140,8 +141,17 @@ class RunQueue(Protocol):
     - Each method is one transaction; none stays open while an action runs.
     """
 
-    def register_worker(self, worker_id: str, *, host: str, pid: int, now: datetime) -> None:
-        """Insert or refresh the worker's row in the registry."""
+    def register_worker(
+        self,
+        worker_id: str,
+        *,
+        host: str,
+        pid: int,
+        now: datetime,
+        capabilities: domain.Capabilities | None = None,
+    ) -> None:
+        """Insert or refresh the worker's row in the registry, with what it can execute (None:
+        anything)."""
         ...
 
     def unregister_worker(self, worker_id: str) -> None: ...
@@ -154,8 +164,12 @@ class RunQueue(Protocol):
         lease: timedelta = DEFAULT_LEASE,
         limit: int,
         process_capacity: int | None = None,
+        capabilities: domain.Capabilities | None = None,
     ) -> list[ClaimedRun]:
         """Claim up to ``limit`` pending runs with ``available_at <= now``, oldest first.
+
+        With ``capabilities``, only runs whose every step the worker can execute: the others
+        stay pending, untouched, for a worker that can (capability routing).
 
         Candidates are first judged: overlap (see :mod:`cronwright.planning.overlap`) may skip
         them, keep them waiting or cancel running siblings; misfire (see
@@ -177,9 +191,12 @@ class RunQueue(Protocol):
         *,
         now: datetime,
         lease: timedelta = DEFAULT_LEASE,
+        capabilities: domain.Capabilities | None = None,
+        loops: domain.JsonValue = None,
     ) -> set[domain.RunId]:
         """Extend the leases of the runs still running for ``worker_id``, refresh its registry
-        row, and return the ids it has lost (cancelled, reaped): their actions must stop."""
+        row (and its capabilities and loop health, when given), and return the ids it has lost
+        (cancelled, reaped): their actions must stop."""
         ...
 
     def record_step(self, step: StepRecord) -> None:
@@ -219,7 +236,8 @@ class RunQueue(Protocol):
         self, worker_id: str, run_ids: Collection[domain.RunId], *, now: datetime
     ) -> list[domain.RunId]:
         """Give runs back (shutdown): ``pending`` again, available now, the attempt not
-        consumed. Only rows still running for ``worker_id``; returns those released."""
+        consumed, the step records of that attempt deleted (its re-run records its own). Only rows
+        still running for ``worker_id``; returns those released."""
         ...
 
     def reap_expired(self, *, now: datetime, limit: int = 100) -> list[domain.Run]:
@@ -241,6 +259,78 @@ class RunQueue(Protocol):
         ...
 
     def snapshot(self, *, now: datetime, since: datetime) -> QueueSnapshot: ...
+
+    def live_workers(self, *, since: datetime) -> list[LiveWorker]:
+        """The registered workers whose last heartbeat is not older than ``since``."""
+        ...
+
+    def explain_waiting(self, *, now: datetime, live_since: datetime) -> int:
+        """Give pending runs due by ``now`` that no live worker can execute the reason why; take
+        it off those one now can. How many runs were given a reason."""
+        ...
+
+
+WAITING_REASON_PREFIX = "waiting for a worker that can run "
+MAX_ROUTING_VERDICTS = 10_000  # workflow versions judged, kept per worker
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LiveWorker:
+    id: str
+    host: str
+    pid: int
+    started_at: datetime
+    heartbeat_at: datetime
+    capabilities: domain.Capabilities | None  # None: advertised nothing (runs anything)
+    loops: domain.JsonValue  # its process's loop health at its last heartbeat
+
+
+class _Routing:
+    """The workflow versions one set of capabilities cannot execute, learnt claim by claim
+    (a version's definition never changes), so that their runs are left out of the next
+    claims' candidates instead of filling their batches."""
+
+    def __init__(
+        self, capabilities: domain.Capabilities, cache: definitions.DefinitionCache
+    ) -> None:
+        self.capabilities = capabilities
+        self._cache = cache
+        self._lock = threading.Lock()
+        self._known: set[claiming.Key] = set()
+        self._verdicts: dict[claiming.Key, bool] = {}  # can run it? A version never changes.
+
+    @property
+    def known(self) -> list[claiming.Key]:
+        with self._lock:
+            return sorted(self._known)
+
+    def unrunnable(
+        self, connection: Connection, keys: Collection[claiming.Key]
+    ) -> set[claiming.Key]:
+        with self._lock:
+            unknown = [key for key in keys if key not in self._verdicts]
+        if unknown:
+            parsed = self._cache.of(connection, unknown)
+            with self._lock:
+                if len(self._verdicts) > MAX_ROUTING_VERDICTS:
+                    self._verdicts.clear()
+                for key, definition in parsed.items():
+                    self._verdicts[key] = self.capabilities.can_run(definition)
+        with self._lock:
+            found = {key for key in keys if not self._verdicts.get(key, True)}
+            self._known |= found
+        return found
+
+
+def _waiting_reason(
+    definition: domain.WorkflowDefinition, advertised: Sequence[domain.Capabilities | None]
+) -> str | None:
+    """Why no live worker takes runs of ``definition``; None when one can (or when none is
+    live: then nothing is known of what would run it, and the late-slot alert speaks)."""
+    if not advertised or any(c is None or c.can_run(definition) for c in advertised):
+        return None
+    closest = min((c.missing(definition) for c in advertised if c is not None), key=len, default=[])
+    return f"{WAITING_REASON_PREFIX}{', '.join(closest)} (no live worker can)"
 
 
 class SqlRunQueue:
@@ -270,6 +360,7 @@ class SqlRunQueue:
         self._on_pending = on_pending
         self._definitions = definitions.DefinitionCache()
         self._origins = origins.OriginCache()
+        self._routing: _Routing | None = None  # of the last capabilities claimed with
         # SQLite has one writer: this process's claim loop, group-commit writer and heartbeat
         # take turns here, woken as soon as the lock is free, instead of sleeping in SQLite's
         # busy handler (1, 2, 5, 10... ms) while the others write back to back.
@@ -290,11 +381,28 @@ class SqlRunQueue:
 
     # -- worker registry --------------------------------------------------------------------------
 
-    def register_worker(self, worker_id: str, *, host: str, pid: int, now: datetime) -> None:
-        values = {"id": worker_id, "host": host, "pid": pid, "started_at": now, "heartbeat_at": now}
+    def register_worker(
+        self,
+        worker_id: str,
+        *,
+        host: str,
+        pid: int,
+        now: datetime,
+        capabilities: domain.Capabilities | None = None,
+    ) -> None:
+        advertised = None if capabilities is None else capabilities.to_json()
+        values = {
+            "id": worker_id,
+            "host": host,
+            "pid": pid,
+            "started_at": now,
+            "heartbeat_at": now,
+            "capabilities": advertised,
+        }
         statement = dialect.insert(WorkerRow, self._dialect).values(values)
         statement = statement.on_conflict_do_update(
-            index_elements=["id"], set_={"host": host, "pid": pid, "heartbeat_at": now}
+            index_elements=["id"],
+            set_={"host": host, "pid": pid, "heartbeat_at": now, "capabilities": advertised},
         )
         with self._write() as connection:
             connection.execute(statement)
@@ -313,9 +421,11 @@ class SqlRunQueue:
         lease: timedelta = DEFAULT_LEASE,
         limit: int,
         process_capacity: int | None = None,
+        capabilities: domain.Capabilities | None = None,
     ) -> list[ClaimedRun]:
         if limit <= 0:
             return []
+        routing = None if capabilities is None else self._routing_for(capabilities)
         with self._write() as connection:
             claimed = claiming.claim_runs(
                 connection,
@@ -325,6 +435,8 @@ class SqlRunQueue:
                 lease=lease,
                 limit=limit,
                 process_capacity=process_capacity,
+                unrunnable=None if routing is None else routing.unrunnable,
+                known_unrunnable=() if routing is None else routing.known,
             )
             if not claimed:
                 return []
@@ -351,6 +463,93 @@ class SqlRunQueue:
             ).scalar_one()
             return found
 
+    def _routing_for(self, capabilities: domain.Capabilities) -> _Routing:
+        routing = self._routing
+        if routing is None or routing.capabilities != capabilities:
+            routing = self._routing = _Routing(capabilities, self._definitions)
+        return routing
+
+    # -- capability routing -----------------------------------------------------------------------
+
+    def live_workers(self, *, since: datetime) -> list[LiveWorker]:
+        """The workers whose last heartbeat is not older than ``since``, oldest first."""
+        with self._engine.connect() as connection:
+            found = connection.execute(
+                sa.select(WorkerRow.__table__)
+                .where(WorkerRow.heartbeat_at >= since)
+                .order_by(WorkerRow.started_at, WorkerRow.id)
+            ).all()
+        return [
+            LiveWorker(
+                id=row.id,
+                host=row.host,
+                pid=row.pid,
+                started_at=row.started_at,
+                heartbeat_at=row.heartbeat_at,
+                capabilities=domain.Capabilities.from_json(row.capabilities),
+                loops=row.loops,
+            )
+            for row in found
+        ]
+
+    def waiting_for_workers(self) -> dict[str, int]:
+        """Pending runs that wait for a worker able to execute them, counted by reason."""
+        with self._engine.connect() as connection:
+            found = connection.execute(
+                sa.select(RunRow.reason, sa.func.count())
+                .where(
+                    RunRow.state == _PENDING,
+                    RunRow.reason.startswith(WAITING_REASON_PREFIX),
+                )
+                .group_by(RunRow.reason)
+                .order_by(RunRow.reason)
+            ).all()
+        return {str(reason): int(count) for reason, count in found}
+
+    def explain_waiting(self, *, now: datetime, live_since: datetime) -> int:
+        """Give each pending run due by ``now`` that no live worker (heartbeat since
+        ``live_since``) can execute the reason it waits, and take that reason off runs a live
+        worker can now execute. Returns how many runs were given a reason."""
+        workers = self.live_workers(since=live_since)
+        advertised = [worker.capabilities for worker in workers]
+        with self._engine.connect() as connection:
+            keys = [
+                (row.workflow_id, row.version)
+                for row in connection.execute(_waiting_workflows(), {"b_now": now})
+            ]
+            if not keys:
+                return 0
+            parsed = self._definitions.of(connection, keys)
+            reasons: dict[int, str | None] = {}
+            for key, definition in parsed.items():
+                reasons[key[0]] = _waiting_reason(definition, advertised)
+            if all(reason is None for reason in reasons.values()) and (
+                connection.execute(_any_waiting_reason()).first() is None
+            ):
+                return 0  # nothing to mark, nothing to clear: no write lock taken
+        marked = 0
+        with self._write() as connection:
+            for workflow_id, reason in sorted(reasons.items()):
+                due = sa.and_(
+                    RunRow.workflow_id == workflow_id,
+                    RunRow.state == _PENDING,
+                    RunRow.available_at <= now,
+                )
+                if reason is None:
+                    connection.execute(
+                        sa.update(RunRow)
+                        .where(due, RunRow.reason.startswith(WAITING_REASON_PREFIX))
+                        .values(reason=None)
+                    )
+                    continue
+                done = connection.execute(
+                    sa.update(RunRow)
+                    .where(due, sa.or_(RunRow.reason.is_(None), RunRow.reason != reason))
+                    .values(reason=reason)
+                )
+                marked += done.rowcount
+        return marked
+
     # -- while running ----------------------------------------------------------------------------
 
     def heartbeat(
@@ -360,10 +559,17 @@ class SqlRunQueue:
         *,
         now: datetime,
         lease: timedelta = DEFAULT_LEASE,
+        capabilities: domain.Capabilities | None = None,
+        loops: domain.JsonValue = None,
     ) -> set[domain.RunId]:
+        refreshed: dict[str, Any] = {"heartbeat_at": now}
+        if capabilities is not None:
+            refreshed["capabilities"] = capabilities.to_json()
+        if loops is not None:
+            refreshed["loops"] = loops
         with self._write() as connection:
             connection.execute(
-                sa.update(WorkerRow).where(WorkerRow.id == worker_id).values(heartbeat_at=now)
+                sa.update(WorkerRow).where(WorkerRow.id == worker_id).values(refreshed)
             )
             if not run_ids:
                 return set()
@@ -596,10 +802,19 @@ class SqlRunQueue:
                     lease_expires_at=None,
                     reason=f"released by worker {worker_id} at shutdown",
                 )
-                .returning(RunRow.id)
-            ).scalars()
-            result = sorted(domain.RunId(run_id) for run_id in released)
+                .returning(RunRow.id, RunRow.attempt)
+            ).all()
+            result = sorted(domain.RunId(row.id) for row in released)
             if result:
+                # The attempt is given back and will run again under the same number: the
+                # records of its steps go, so that the re-run's own are kept.
+                connection.execute(
+                    sa.delete(RunStepRow).where(
+                        sa.tuple_(RunStepRow.run_id, RunStepRow.attempt).in_(
+                            [(row.id, row.attempt + 1) for row in released]
+                        )
+                    )
+                )
                 self._notify(connection)
         if result:
             self._signal()
@@ -744,6 +959,27 @@ def _sqlite_write_lock(engine: Engine) -> threading.RLock:
 def _step_insert(dialect_name: str) -> Any:
     return dialect.insert(RunStepRow, dialect_name).on_conflict_do_nothing(
         index_elements=["run_id", "name", "attempt"]
+    )
+
+
+@functools.cache
+def _any_waiting_reason() -> sa.Select[Any]:
+    runs = RunRow.__table__.c
+    return (
+        sa.select(runs.id)
+        .where(runs.state == _PENDING, runs.reason.startswith(WAITING_REASON_PREFIX))
+        .limit(1)
+    )
+
+
+@functools.cache
+def _waiting_workflows() -> Any:
+    """The (workflow, version) pairs of the pending runs due now."""
+    return (
+        sa.select(RunRow.workflow_id, WorkflowRow.version)
+        .join(WorkflowRow, WorkflowRow.id == RunRow.workflow_id)
+        .where(RunRow.state == _PENDING, RunRow.available_at <= sa.bindparam("b_now"))
+        .distinct()
     )
 
 

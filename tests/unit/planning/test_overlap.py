@@ -39,11 +39,23 @@ def test_skip_runs_when_nothing_is_in_progress() -> None:
     assert decide(Policy.SKIP, CANDIDATE, [], now=NOW) == RUN
 
 
-def test_skip_skips_while_the_previous_run_runs_or_retries() -> None:
-    for previous in (RUNNING, RETRYING):
+def test_skip_skips_while_the_previous_run_runs_or_retries_and_says_which() -> None:
+    lost = Sibling(
+        id=domain.RunId(4),
+        state=State.RUNNING,
+        scheduled_for=T0,
+        available_at=T0,
+        attempt=1,
+        lease_expires_at=NOW - timedelta(seconds=5),
+    )
+    for previous, reason in (
+        (RUNNING, "previous run 1 still running"),
+        (RETRYING, "previous run 2 waiting to retry after attempt 1 failed"),
+        (lost, "previous run 4 lost its worker (lease expired); it will be retried"),
+    ):
         decision = decide(Policy.SKIP, CANDIDATE, [previous], now=NOW)
         assert decision.verdict is Verdict.SKIP
-        assert decision.reason == f"previous run {previous.id} still running"
+        assert decision.reason == reason
 
 
 def test_buffer_one_waits_behind_a_running_run() -> None:

@@ -28,11 +28,15 @@ def healthz() -> Health:
 
 @router.get("/readyz", operation_id="readyz", responses=problems(503))
 def readyz(container: ContainerDep) -> Health:
-    """The process answers and its database does too."""
+    """The process answers, its database does too, and none of its loops (scheduler, reaper,
+    alerter, heartbeats...) is failing or stalled."""
     try:
         container.check_database()
     except Exception:  # any failure to reach it means "not ready", whatever the driver raised
         raise ApiProblem(503, "the database cannot be reached") from None
+    problems_found = [h.problem for h in container.loops() if h.problem is not None]
+    if problems_found:
+        raise ApiProblem(503, "; ".join(problems_found))
     return Health()
 
 

@@ -19,12 +19,14 @@ from rich.table import Table
 from rich.text import Text
 
 from cronwright import clock, domain, errors, service
+from cronwright.bootstrap import root
 from cronwright.cli import failures
 from cronwright.service import triggers
-from cronwright.store import diagnosis, dialect, migrations, scheduling, sql
+from cronwright.store import diagnosis, dialect, migrations, sql
 
-# Where "now" comes from; tests put a FakeClock factory here.
-make_clock: Callable[[], clock.Clock] = clock.SystemClock
+# Where "now" comes from; tests put a FakeClock factory here. None: the composition root's
+# clock (the database's on PostgreSQL, whatever this host's clock says).
+make_clock: Callable[[], clock.Clock] | None = None
 
 EXIT_ERROR = failures.EXIT_ERROR  # not found, conflict, refused
 EXIT_INVALID = failures.EXIT_INVALID  # bad input
@@ -49,6 +51,7 @@ class Context:
     service: service.Service
     triggers: triggers.Triggers
     clock: clock.Clock
+    root: root.Root  # the process's engine and the store's parts over it
 
     def organization(self, name_or_id: str) -> domain.Organization:
         """By exact name; else, for a number, by id."""
@@ -66,17 +69,18 @@ def opened(url: str, *, retry_defaults: domain.RetryDefaults | None = None) -> I
     ``retry_defaults``: for commands that create schedules (the operator's settings)."""
     with reported(url):
         _check_schema(url)
-        store = sql.SqlStore.from_url(url)
-        now = make_clock()
+        process = root.Root.open(url, clock=None if make_clock is None else make_clock())
+        store, now = process.store, process.clock()
         try:
             yield Context(
                 store=store,
                 service=service.Service.build(store, now, retry_defaults=retry_defaults),
-                triggers=triggers.Triggers(store, scheduling.SqlSlotStore(store.engine), now),
+                triggers=triggers.Triggers(store, process.slot_store(), now),
                 clock=now,
+                root=process,
             )
         finally:
-            store.close()
+            process.close()
 
 
 def _check_schema(url: str) -> None:

@@ -8,7 +8,7 @@ created twice, running every slot twice; renaming them behind the operator's bac
 them running). Nothing is written until none is left.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-06 21:30:00.000000
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from cronwright import errors
 
 revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
