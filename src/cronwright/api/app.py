@@ -13,7 +13,8 @@ import cronwright
 from cronwright.api import params
 from cronwright.api.container import Container
 from cronwright.api.errors import install_error_handlers
-from cronwright.api.limits import BodyLimitMiddleware
+from cronwright.api.gate import AuthenticateFirst
+from cronwright.api.limits import MAX_BODY_BYTES, too_large
 from cronwright.api.metrics import Metrics, MetricsMiddleware
 from cronwright.api.openapi import install_openapi
 from cronwright.api.paths import API_PREFIX
@@ -28,6 +29,7 @@ from cronwright.api.routes import (
     schedules,
     workflows,
 )
+from cronwright.web.limits import BodyLimitMiddleware
 
 ROUTERS = (
     health.router,
@@ -67,8 +69,10 @@ def create_app(container: Container) -> FastAPI:
         app.include_router(router, dependencies=guards)
     install_error_handlers(app)
     install_openapi(app, route_table())
+    # Outermost last: metrics see every answer; the key is checked before the body is read.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES, refuse=too_large)
+    app.add_middleware(AuthenticateFirst, container=container, routes=route_table())
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.add_middleware(BodyLimitMiddleware)
     return app
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from cronwright import clock as clock_module
 from cronwright import domain, service
 from cronwright.engine import alerts
-from cronwright.service import alert_channels, triggers
+from cronwright.service import alert_channels, throttle, triggers
 from cronwright.store import alert_channels as store_alert_channels
 from cronwright.store import queue, scheduling, sql
 
@@ -27,6 +27,7 @@ class Container:
     queue: queue.RunQueue
     alerter: alerts.Alerter  # for test alerts; its loop runs elsewhere (App, the service runtime)
     clock: clock_module.Clock
+    throttle: throttle.FailedAuthThrottle  # failed sign-ins, shared by the API and the dashboard
     check_database: Callable[[], None]  # raises when the database cannot answer
     close: Callable[[], None] = lambda: None
 
@@ -62,6 +63,7 @@ class Container:
             queue=queue.SqlRunQueue(store.engine),
             alerter=alerts.Alerter.from_engine(store.engine, chosen, alert_settings),
             clock=chosen,
+            throttle=throttle.FailedAuthThrottle(chosen),
             check_database=check_database,
             close=store.close,
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import NewType
 
+MAX_ID = 2**63 - 1  # ids are BIGINT: a larger number names no row on any backend
+
 OrganizationId = NewType("OrganizationId", int)
 ApiKeyId = NewType("ApiKeyId", int)
 WorkflowId = NewType("WorkflowId", int)

@@ -28,7 +28,10 @@ def decode_cursor(cursor: str | None) -> int | None:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, number = text.partition(":")
-        if prefix != "id" or not number.isdigit():
+        # ASCII digits naming a possible id only: anything else is forged, not a database error.
+        if prefix != "id" or not (number.isascii() and number.isdigit()) or len(number) > 19:
+            raise ValueError(text)
+        if int(number) > domain.ids.MAX_ID:
             raise ValueError(text)
         return int(number)
     except (ValueError, binascii.Error, UnicodeDecodeError):

@@ -11,11 +11,19 @@ import math
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+)
 
 from cronwright import domain
 
-MAX_ID = 2**63 - 1
+MAX_ID = domain.ids.MAX_ID
 MAX_JSON_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -23,9 +31,23 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 class Strict(BaseModel):
-    """Requests: unknown fields are refused, not ignored; no NaN or infinity."""
+    """Requests: unknown fields are refused, not ignored; no NaN or infinity; and no value of
+    another JSON type taken for the one the schema names (``true`` is not an integer, ``"3"`` is
+    not a number, ``1`` is not a boolean). Fields whose JSON form is a string of another type
+    (instants, enums) say so with :data:`FROM_TEXT`."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+
+
+# Strict validation in Python mode (which FastAPI uses on the decoded JSON) wants an enum member
+# or a datetime object; these fields come as strings, checked as such.
+FROM_TEXT = Field(strict=False)
+
+
+def text_only(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    return value
 
 
 class Out(BaseModel):
@@ -79,7 +101,7 @@ def in_range(value: datetime) -> datetime:
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Text = Annotated[str, AfterValidator(clean_text)]
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(clean_text)]
-Instant = Annotated[AwareDatetime, AfterValidator(in_range)]
+Instant = Annotated[AwareDatetime, FROM_TEXT, BeforeValidator(text_only), AfterValidator(in_range)]
 JsonDocument = Annotated[dict[str, JsonValue], AfterValidator(bounded_json)]
 Cursor = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(clean_text)]
 PageSize = Annotated[int, Field(ge=1, le=domain.MAX_PAGE_SIZE)]

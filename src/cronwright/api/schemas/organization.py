@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field
 
 from cronwright import domain
-from cronwright.api.schemas.common import Name, Out, Strict
+from cronwright.api.schemas.common import FROM_TEXT, Name, Out, Strict
 
 Quota = Annotated[int, Field(ge=0, le=1_000_000)]
 
@@ -40,7 +40,7 @@ class QuotasIn(Strict):
 
 class ApiKeyCreate(Strict):
     name: Name = Field(examples=["deploy bot"])
-    role: domain.Role
+    role: Annotated[domain.Role, FROM_TEXT]
 
 
 class ApiKeyOut(Out):
