@@ -31,6 +31,7 @@ CSRF = re.compile(r'name="csrf" value="([0-9A-Za-z_-]+)"')
 PROBLEM_JSON = "application/problem+json"
 V1 = "/api/v1"
 _names = (f"org-{n}" for n in itertools.count(1))
+_minutes = itertools.cycle(range(60))
 
 
 @dataclass
@@ -75,8 +76,9 @@ class Edge:
         return Tenant(org=org, tokens=tokens, workflow=workflow)
 
     def schedule(self, tenant: Tenant, name: str = "nightly") -> domain.Schedule:
+        minute = next(_minutes)  # distinct expressions: equal schedules would be refused
         spec = self.service.schedules.new_spec(
-            workflow_id=tenant.workflow.id, name=name, cron="0 3 * * *"
+            workflow_id=tenant.workflow.id, name=name, cron=f"{minute} 3 * * *"
         )
         return self.service.schedules.create(tenant.org.id, spec, author="test")
 

@@ -70,7 +70,10 @@ def create_app(container: Container) -> FastAPI:
     install_error_handlers(app)
     install_openapi(app, route_table())
     # Outermost last: metrics see every answer; the key is checked before the body is read.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES, refuse=too_large)
+    # Every route that reads a body is under the prefix; the dashboard has a limit of its own.
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES, refuse=too_large, under=API_PREFIX
+    )
     app.add_middleware(AuthenticateFirst, container=container, routes=route_table())
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cronwright import errors
 from cronwright.service.throttle import TooManyAttempts
+from cronwright.web.routing import allowed_methods
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "urn:cronwright:problem:"
@@ -154,21 +155,8 @@ def _http_problem(request: Request, exc: Exception) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
-        # Starlette names the methods of the first route that matched the path only; FastAPI
-        # makes one route per method, so gather every route's.
         headers["Allow"] = ", ".join(allowed_methods(request))
     return problem(exc.status_code, detail, instance=request.url.path, headers=headers)
-
-
-def allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at the request's path."""
-    path = request.scope.get("path", "")
-    methods: set[str] = set()
-    for route in request.app.routes:
-        regex = getattr(route, "path_regex", None)
-        if regex is not None and regex.match(path):
-            methods.update(getattr(route, "methods", None) or ())
-    return sorted(methods)
 
 
 def _internal_problem(request: Request, exc: Exception) -> JSONResponse:

@@ -22,6 +22,7 @@ from cronwright.service import triggers as triggers_module
 from cronwright.web import pages, routes, session
 from cronwright.web.forms import MAX_FORM_BYTES
 from cronwright.web.limits import BodyLimitMiddleware
+from cronwright.web.routing import allowed_methods
 
 
 def create_dashboard(
@@ -89,6 +90,8 @@ def install_error_pages(app: FastAPI) -> None:
         title = HTTPStatus(exc.status_code).phrase
         page = plain_error_page(request, exc.status_code, title, title + ".")
         page.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            page.headers["Allow"] = ", ".join(allowed_methods(request))
         return page
 
     def internal(request: Request, exc: Exception) -> Response:

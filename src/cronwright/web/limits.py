@@ -22,13 +22,14 @@ class BodyTooLarge(Exception):  # noqa: N818 - control flow inside one request
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_bytes: int, refuse: Refusal) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, refuse: Refusal, under: str = "") -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.refuse = refuse
+        self.under = under  # only paths below this; apps mounted elsewhere bring their own
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not str(scope["path"]).startswith(self.under):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
