@@ -169,9 +169,7 @@ REQUESTS: dict[tuple[str, str], Build] = {
         f"{V1}/api-keys/{_key(api, t)}"
     ),
     ("GET", f"{V1}/organization"): lambda api, t: Request(f"{V1}/organization"),
-    ("PUT", f"{V1}/organization/quotas"): lambda api, t: Request(
-        f"{V1}/organization/quotas", json={"max_schedules": 100, "max_concurrent_runs": 10}
-    ),
+    ("GET", f"{V1}/organization/quotas"): lambda api, t: Request(f"{V1}/organization/quotas"),
 }
 
 # Where the route's success is not what an allowed caller gets.

@@ -44,6 +44,7 @@ class Tenant:
 @dataclass
 class Edge:
     url: str
+    database_url: str
     container: Container
     clock: FakeClock
     _clients: list[httpx.Client] = field(default_factory=list)
@@ -109,15 +110,15 @@ def csrf_of(page: httpx.Response) -> str:
     return found.group(1)
 
 
-def open_edge(url: str) -> Iterator[Edge]:
+def open_edge(database_url: str) -> Iterator[Edge]:
     clock = FakeClock(T0)
-    container = Container.from_url(url, clock=clock)
+    container = Container.from_url(database_url, clock=clock)
     app = create_app(container)
     mount_dashboard(
         app, container.service, clock, triggers=container.triggers, throttle=container.throttle
     )
     with ServerThread(app) as server:
-        edge = Edge(url=server.url, container=container, clock=clock)
+        edge = Edge(url=server.url, database_url=database_url, container=container, clock=clock)
         yield edge
         edge.close()
     container.close()

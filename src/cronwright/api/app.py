@@ -48,7 +48,8 @@ Durable, exactly-once cron scheduling of workflows for many organizations.
 
 Authenticate with `Authorization: Bearer <API key>`. A key belongs to one organization and has a
 role: `viewer` reads, `editor` also changes schedules, workflows and runs, `admin` also manages
-API keys, alert channels and quotas. Errors are `application/problem+json` (RFC 9457).
+API keys and alert channels. Quotas are read-only: the operator sets them. Errors are
+`application/problem+json` (RFC 9457).
 """
 
 
