@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cronwright import domain, service
+from cronwright import actions, domain, service
 from cronwright.api import Container, create_app
 from cronwright.clock import FakeClock
 from cronwright.testing.server import ServerThread
@@ -112,7 +112,9 @@ def csrf_of(page: httpx.Response) -> str:
 
 def open_edge(database_url: str) -> Iterator[Edge]:
     clock = FakeClock(T0)
-    container = Container.from_url(database_url, clock=clock)
+    # Steps are checked on save as under ``serve``.
+    check_config = actions.config_checker(allow_shell=False)
+    container = Container.from_url(database_url, clock=clock, check_config=check_config)
     app = create_app(container)
     mount_dashboard(
         app, container.service, clock, triggers=container.triggers, throttle=container.throttle
