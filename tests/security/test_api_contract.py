@@ -20,7 +20,7 @@ def schedule_body(tenant: Tenant, **changes: Any) -> dict[str, Any]:
     [
         ("max_attempts", True),
         ("max_attempts", "3"),
-        ("max_attempts", 3.0),
+        ("max_attempts", 3.5),
         ("workflow_id", True),
         ("timeout_seconds", True),
         ("timeout_seconds", "30"),

@@ -18,6 +18,9 @@ BEYOND_BIGINT = str(2**63)
 
 
 def forged_cursor(text: str) -> str:
+    """What an attacker sends: the old base64 form, or hex past the largest id."""
+    if text.startswith("id:") and text[3:].isascii() and text[3:].isdigit():
+        return f"{int(text[3:]):x}"
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
@@ -119,5 +122,4 @@ def test_api_path_ids_are_strict_integers(edge: Edge, acme: Tenant, path: str) -
 )
 def test_api_ids_out_of_range_are_problems(edge: Edge, acme: Tenant, path: str) -> None:
     viewer = edge.client(acme.tokens["viewer"])
-    response = viewer.get(V1 + path)
-    problem_of(response, 422 if "cursor" in path else 400)
+    problem_of(viewer.get(V1 + path), 400)

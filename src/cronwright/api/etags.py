@@ -11,6 +11,7 @@ import re
 
 from cronwright.api.errors import ApiProblem
 
+IF_MATCH_PATTERN = r'^(?:\*|(?:W/)?"[0-9]{1,9}")$'  # what the API publishes and accepts
 _ETAG = re.compile(r'\s*(W/)?"(\d{1,9})"\s*')
 NO_VERSION = 0  # versions start at 1: expecting this one always fails with the current version
 

@@ -8,6 +8,7 @@ from fastapi import Depends, Header, Path, Query, Request
 from fastapi.routing import APIRoute
 
 from cronwright import domain, errors
+from cronwright.api import etags
 from cronwright.api.errors import ApiProblem
 from cronwright.api.schemas.common import MAX_ID, Cursor, Instant, PageSize, Text
 from cronwright.service import paging
@@ -23,7 +24,12 @@ VersionPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version num
 Limit = Annotated[PageSize, Query(description="Page size."), Digits]
 IfMatch = Annotated[
     Text | None,
-    Header(max_length=40, description='The ETag of the version being changed, e.g. "3".'),
+    Header(
+        # Checked by etags.expected_version, which words the error; published here.
+        json_schema_extra={"pattern": etags.IF_MATCH_PATTERN},
+        description='The ETag of the version being changed, e.g. "3" (a weak tag never matches), '
+        "or *.",
+    ),
 ]
 
 

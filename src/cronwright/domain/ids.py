@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import NewType
 
-MAX_ID = 2**63 - 1  # ids are BIGINT: a larger number names no row on any backend
+# Ids are BIGINT, but never reach 2**53: bounded there, every id is exact as a JSON number in
+# any client (and in schema validators that read numbers as doubles).
+MAX_ID = 2**53 - 1
 
 OrganizationId = NewType("OrganizationId", int)
 ApiKeyId = NewType("ApiKeyId", int)

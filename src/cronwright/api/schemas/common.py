@@ -8,6 +8,7 @@ handle, so nothing malformed gets past the edge to fail deeper down as a 500.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -22,6 +23,7 @@ from pydantic import (
 )
 
 from cronwright import domain
+from cronwright.service import paging
 
 MAX_ID = domain.ids.MAX_ID
 MAX_JSON_BYTES = 64 * 1024
@@ -44,9 +46,27 @@ class Strict(BaseModel):
 FROM_TEXT = Field(strict=False)
 
 
-def text_only(value: object) -> object:
+INSTANT_PATTERN = (  # RFC 3339, years 1970-2199 (what the database and the cron engine handle)
+    r"^(?:19[7-9][0-9]|2[01][0-9]{2})-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+_INSTANT = re.compile(INSTANT_PATTERN)
+
+
+def instant_text(value: object) -> object:
+    """Instants come as RFC 3339 text, never as numbers (which pydantic would read as epoch
+    seconds), within the years the schema publishes."""
     if not isinstance(value, str):
-        raise ValueError("must be a string")
+        raise ValueError("must be an RFC 3339 date-time string")
+    if not _INSTANT.fullmatch(value):
+        raise ValueError("must be an RFC 3339 date-time between 1970 and 2199")
+    return value
+
+
+def json_integer(value: object) -> object:
+    """An integer as JSON has it: ``3`` or ``3.0``, never ``true`` or ``"3"``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer")
     return value
 
 
@@ -98,12 +118,22 @@ def in_range(value: datetime) -> datetime:
     return utc
 
 
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Integers in bodies: a float with no fraction is an integer in JSON; a boolean or text is not.
+# Bounds go in a Field before it: ``Annotated[int, Field(ge=1, strict=False), JSON_INTEGER]``
+# (after a validator, the document would name them ``ge``/``le``, not ``minimum``/``maximum``).
+JSON_INTEGER = BeforeValidator(json_integer)
+Integer = Annotated[int, Field(strict=False), JSON_INTEGER]
+Id = Annotated[int, Field(ge=1, le=MAX_ID, strict=False), JSON_INTEGER]
 Text = Annotated[str, AfterValidator(clean_text)]
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(clean_text)]
-Instant = Annotated[AwareDatetime, FROM_TEXT, BeforeValidator(text_only), AfterValidator(in_range)]
+Instant = Annotated[
+    AwareDatetime,
+    Field(strict=False, json_schema_extra={"pattern": INSTANT_PATTERN}),
+    BeforeValidator(instant_text),
+    AfterValidator(in_range),
+]
 JsonDocument = Annotated[dict[str, JsonValue], AfterValidator(bounded_json)]
-Cursor = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(clean_text)]
+Cursor = Annotated[str, Field(pattern=paging.CURSOR_PATTERN, examples=["2a"])]
 PageSize = Annotated[int, Field(ge=1, le=domain.MAX_PAGE_SIZE)]
 
 

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field, JsonValue, model_validator
 from cronwright import domain
 from cronwright.api.schemas.common import (
     FROM_TEXT,
+    JSON_INTEGER,
     Id,
     Instant,
     JsonDocument,
@@ -42,7 +43,7 @@ CronText = Annotated[
 Zone = Annotated[
     str, Field(min_length=1, max_length=64, examples=["Europe/Berlin"]), AfterValidator(clean_text)
 ]
-Attempts = Annotated[int, Field(ge=1, le=validation.MAX_ATTEMPTS)]
+Attempts = Annotated[int, Field(ge=1, le=validation.MAX_ATTEMPTS, strict=False), JSON_INTEGER]
 Factor = Annotated[float, Field(ge=1, le=100)]
 Timeout = Annotated[float, Field(gt=0, le=MAX_DURATION.total_seconds())]
 
@@ -276,7 +277,7 @@ class ScheduleEventOut(Out):
 
 
 class RollbackRequest(Strict):
-    version: Annotated[int, Field(ge=1, le=2**31 - 1)] = Field(
+    version: Annotated[int, Field(ge=1, le=2**31 - 1, strict=False), JSON_INTEGER] = Field(
         description="The version whose spec becomes the new version."
     )
 
