@@ -22,7 +22,7 @@ def etag(version: int) -> str:
 
 def expected_version(if_match: str | None, *, required: bool) -> int | None:
     """The version ``If-Match`` names; None for ``*`` or (when optional) no header at all."""
-    if if_match is None:
+    if if_match is None or not if_match.strip():  # an empty field names no version
         if required:
             raise ApiProblem(428, "send the ETag of the version you are changing", field="If-Match")
         return None
