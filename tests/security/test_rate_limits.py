@@ -45,6 +45,9 @@ def test_guessing_one_keys_secret_over_the_api_is_stopped(edge: Edge, acme: Tena
     problem = problem_of(refused, 429)
     assert "too many failed" in problem["detail"]
     wait = retry_after(refused)
+    # Operators see refusals under the route they were aimed at.
+    metrics = edge.client().get("/metrics").text
+    assert 'route="/api/v1/schedules",status="429"' in metrics
     # The right secret is refused too while the key is locked: answering it would tell a guesser
     # when they got it right, at full speed.
     retry_after(edge.client(token).get(f"{V1}/schedules"))

@@ -31,18 +31,19 @@ class AuthenticateFirst:
             (route, role) for route in routes if (role := auth.required_role(route)) is not None
         ]
 
-    def _role_for(self, scope: Scope) -> domain.Role | None:
+    def _guard_for(self, scope: Scope) -> tuple[APIRoute, domain.Role] | None:
         for route, role in self.guarded:
             match, _ = route.matches(scope)
             if match is Match.FULL:
-                return role
+                return route, role
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        role = self._role_for(scope) if scope["type"] == "http" else None
-        if role is None:
+        guard = self._guard_for(scope) if scope["type"] == "http" else None
+        if guard is None:
             await self.app(scope, receive, send)
             return
+        route, role = guard
         request = Request(scope)
         token = auth.bearer_token(request.headers.get("authorization"))
         try:
@@ -54,6 +55,7 @@ class AuthenticateFirst:
                 role=role,
             )
         except errors.CronwrightError as exc:
+            scope["route"] = route  # so that metrics count refusals under the route's template
             await domain_problem(request, exc)(scope, receive, send)
             return
         scope.setdefault("state", {})[auth.CALLER] = caller
