@@ -211,9 +211,7 @@ REQUESTS: dict[tuple[str, str], Build] = {
         f"{V1}/api-keys/{_key(api, t)}"
     ),
     ("GET", f"{V1}/organization"): lambda api, t: Request(f"{V1}/organization"),
-    ("PUT", f"{V1}/organization/quotas"): lambda api, t: Request(
-        f"{V1}/organization/quotas", json={"max_schedules": 100, "max_concurrent_runs": 10}
-    ),
+    ("GET", f"{V1}/organization/quotas"): lambda api, t: Request(f"{V1}/organization/quotas"),
     ("GET", f"{V1}/templates"): lambda api, t: Request(f"{V1}/templates"),
     ("POST", f"{V1}/templates"): lambda api, t: Request(f"{V1}/templates", json=TEMPLATE),
     ("GET", f"{V1}/templates/{{name}}"): lambda api, t: Request(

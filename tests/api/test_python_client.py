@@ -38,7 +38,7 @@ OPERATIONS = {
     "revokeApiKey": "api_keys.revoke",
     "validateCronExpression": "cron.validate",
     "getOrganization": "organization.get",
-    "setQuotas": "organization.set_quotas",
+    "getQuotas": "organization.quotas",
     "listRuns": "runs.list",
     "getRun": "runs.get",
     "cancelRun": "runs.cancel",
@@ -221,6 +221,7 @@ def test_admin_calls(api: Api, acme: Tenant) -> None:
         assert issued.id in {key.id for key in client.api_keys.list()}
         with Client(api.url, issued.token) as bot:
             assert bot.organization.get().id == acme.org.id
+            assert bot.organization.quotas().max_schedules == acme.org.max_schedules
         client.api_keys.revoke(issued.id)
         with Client(api.url, issued.token) as bot, pytest.raises(Unauthenticated):
             bot.organization.get()

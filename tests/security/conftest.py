@@ -101,3 +101,11 @@ def strict_api(
     """The API with the default outbound policy: nothing but global addresses. Shared by a
     module's tests, each in organizations of its own."""
     yield from serve_api(request, tmp_path_factory.mktemp("api"))
+
+
+# The HTTP edge tests' fixtures live in their own module; importing them here registers them.
+from tests.security.edge import (  # noqa: E402
+    _fresh_clock_and_limits,  # noqa: F401
+    acme,  # noqa: F401
+    edge,  # noqa: F401
+)

@@ -55,9 +55,14 @@ class Site:
         self._clients.append(client)
         return client
 
+    def sign_in(self, client: httpx.Client, token: str) -> httpx.Response:
+        """Post ``token`` from the sign-in page, as a browser does (its form token included)."""
+        form = {"api_key": token, "csrf": csrf_of(client.get("/ui/signin"))}
+        return client.post("/ui/signin", data=form)
+
     def signed_in(self, token: str) -> httpx.Client:
         client = self.client()
-        response = client.post("/ui/signin", data={"api_key": token})
+        response = self.sign_in(client, token)
         assert response.status_code == 303, response.text
         return client
 

@@ -23,7 +23,7 @@ def test_every_page_needs_a_signed_in_key(site: Site, path: str) -> None:
 
 def test_a_bad_or_revoked_key_does_not_sign_in(site: Site, acme: Tenant) -> None:
     for token in ("cw_nope_nope", acme.tokens["revoked"], ""):
-        response = site.client().post("/ui/signin", data={"api_key": token})
+        response = site.sign_in(site.client(), token)
         assert response.status_code == 401
         assert "not valid" in response.text
         assert "set-cookie" not in response.headers
@@ -37,7 +37,7 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_sign_out_clears_it(
     site: Site, acme: Tenant
 ) -> None:
     client = site.client()
-    response = client.post("/ui/signin", data={"api_key": acme.tokens["viewer"]})
+    response = site.sign_in(client, acme.tokens["viewer"])
     assert (response.status_code, response.headers["location"]) == (303, "/ui/")
     cookie = response.headers["set-cookie"].lower()
     assert {"httponly", "samesite=strict", "path=/ui"} <= {p.strip() for p in cookie.split(";")}
@@ -47,7 +47,7 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_sign_out_clears_it(
     assert acme.tokens["viewer"] not in page.text  # the key never appears in a page
     assert page.headers["content-security-policy"].startswith("default-src 'none'")
     assert page.headers["x-frame-options"] == "DENY"
-    out = client.post("/ui/signout")
+    out = client.post("/ui/signout", data={"csrf": csrf_of(page)})
     assert (out.status_code, out.headers["location"]) == (303, "/ui/signin")
     assert client.get("/ui/").status_code == 303
 

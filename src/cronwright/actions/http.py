@@ -59,6 +59,16 @@ class HttpConfig(pydantic.BaseModel):
                 raise ValueError(f"{name!r} is not a header name")
         return headers
 
+    @pydantic.field_validator("headers")
+    @classmethod
+    def _header_values(cls, headers: dict[str, str]) -> dict[str, str]:
+        # A line break would end the header and start another: refuse it when the step is saved,
+        # not when it runs. The value itself is not quoted back: it may be a secret.
+        for name, value in headers.items():
+            if any(c in value for c in "\r\n\x00"):
+                raise ValueError(f"the value of {name!r} must not contain CR, LF or NUL")
+        return headers
+
 
 @dataclass(frozen=True, slots=True)
 class HttpAction:

@@ -14,7 +14,8 @@ from cronwright.api import params
 from cronwright.api.container import Container
 from cronwright.api.docs_page import install_docs_page
 from cronwright.api.errors import install_error_handlers
-from cronwright.api.limits import BodyLimitMiddleware
+from cronwright.api.gate import AuthenticateFirst
+from cronwright.api.limits import MAX_BODY_BYTES, too_large
 from cronwright.api.metrics import Metrics, MetricsMiddleware
 from cronwright.api.openapi import install_openapi
 from cronwright.api.paths import API_PREFIX
@@ -31,6 +32,7 @@ from cronwright.api.routes import (
     templates,
     workflows,
 )
+from cronwright.web.limits import BodyLimitMiddleware
 
 ROUTERS = (
     health.router,
@@ -51,7 +53,8 @@ Durable, exactly-once cron scheduling of workflows for many organizations.
 
 Authenticate with `Authorization: Bearer <API key>`. A key belongs to one organization and has a
 role: `viewer` reads, `editor` also changes schedules, workflows and runs, `admin` also manages
-API keys, alert channels and quotas. Errors are `application/problem+json` (RFC 9457).
+API keys and alert channels. Quotas are read-only: the operator sets them. Errors are
+`application/problem+json` (RFC 9457).
 """
 
 
@@ -73,8 +76,13 @@ def create_app(container: Container) -> FastAPI:
     install_error_handlers(app)
     install_openapi(app, route_table())
     install_docs_page(app, docs_url=f"{API_PREFIX}/docs", openapi_url=f"{API_PREFIX}/openapi.json")
+    # Outermost last: metrics see every answer; the key is checked before the body is read.
+    # Every route that reads a body is under the prefix; the dashboard has a limit of its own.
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES, refuse=too_large, under=API_PREFIX
+    )
+    app.add_middleware(AuthenticateFirst, container=container, routes=route_table())
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.add_middleware(BodyLimitMiddleware)
     return app
 
 

@@ -16,7 +16,7 @@ from cronwright import domain, service
 from cronwright.actions.shell import ShellGate
 from cronwright.bootstrap import node, root
 from cronwright.engine import alerts, loop
-from cronwright.service import alert_channels, triggers
+from cronwright.service import alert_channels, throttle, triggers
 from cronwright.service import templates as service_templates
 from cronwright.store import queue
 from cronwright.store import templates as store_templates
@@ -31,6 +31,7 @@ class Container:
     queue: queue.RunQueue
     alerter: alerts.Alerter  # for test alerts; its loop runs elsewhere (App, the service runtime)
     clock: clock_module.Clock
+    throttle: throttle.FailedAuthThrottle  # failed sign-ins, shared by the API and the dashboard
     check_database: Callable[[], None]  # raises when the database cannot answer
     # The health of the process's periodic loops (scheduler, reaper...), for readiness.
     loops: Callable[[], Sequence[loop.LoopHealth]] = lambda: ()
@@ -106,6 +107,7 @@ class Container:
             queue=process.run_queue(),
             alerter=node.build_alerter(store.engine, chosen, alerting),
             clock=chosen,
+            throttle=throttle.FailedAuthThrottle(chosen),
             check_database=check_database,
             loops=process.loops.health,
             close=close,

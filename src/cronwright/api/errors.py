@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cronwright import errors
+from cronwright.service.throttle import TooManyAttempts
+from cronwright.web.routing import allowed_methods
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "urn:cronwright:problem:"
@@ -43,6 +45,7 @@ STATUS_FOR: dict[type[errors.CronwrightError], int] = {
     errors.StaleVersion: 412,
     errors.InvalidInput: 422,
     errors.CronSyntaxError: 422,
+    TooManyAttempts: 429,
 }
 
 SLUG_FOR: dict[int, str] = {
@@ -56,6 +59,7 @@ SLUG_FOR: dict[int, str] = {
     413: "too-large",
     422: "invalid-input",
     428: "precondition-required",
+    429: "too-many-requests",
     500: "internal-error",
     501: "not-implemented",
     503: "unavailable",
@@ -83,7 +87,7 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _domain_problem(request: Request, exc: Exception) -> JSONResponse:
+def domain_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.CronwrightError)
     status = next(STATUS_FOR[cls] for cls in type(exc).__mro__ if cls in STATUS_FOR)
     field_errors: list[tuple[str, str]] = []
@@ -113,6 +117,8 @@ def _domain_problem(request: Request, exc: Exception) -> JSONResponse:
     elif isinstance(exc, errors.AuthenticationFailed):
         field_errors.append(("Authorization", "missing, unknown or revoked API key"))
         headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after_seconds)}
     return problem(
         status,
         str(exc),
@@ -157,9 +163,10 @@ def _validation_problem(request: Request, exc: Exception) -> JSONResponse:
 def _http_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return problem(
-        exc.status_code, detail, instance=request.url.path, headers=dict(exc.headers or {})
-    )
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return problem(exc.status_code, detail, instance=request.url.path, headers=headers)
 
 
 def _internal_problem(request: Request, exc: Exception) -> JSONResponse:
@@ -169,7 +176,7 @@ def _internal_problem(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     for exc_type in STATUS_FOR:
-        app.add_exception_handler(exc_type, _domain_problem)
+        app.add_exception_handler(exc_type, domain_problem)
     app.add_exception_handler(ApiProblem, _api_problem)
     app.add_exception_handler(RequestValidationError, _validation_problem)
     app.add_exception_handler(StarletteHTTPException, _http_problem)

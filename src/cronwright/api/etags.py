@@ -1,5 +1,9 @@
 """ETags are a resource's version number (``"3"``); ``If-Match`` sends one back on changes, so
-two editors cannot silently overwrite each other: the second gets 412 and re-reads."""
+two editors cannot silently overwrite each other: the second gets 412 and re-reads.
+
+``If-Match`` uses the strong comparison (RFC 9110 §13.1.1): a weak tag (``W/"3"``) never matches,
+whatever its number, so it is answered 412 like a stale one.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ import re
 
 from cronwright.api.errors import ApiProblem
 
-_ETAG = re.compile(r'\s*(?:W/)?"(\d{1,9})"\s*')
+IF_MATCH_PATTERN = r'^(?:\*|(?:W/)?"[0-9]{1,9}")$'  # what the API publishes and accepts
+_ETAG = re.compile(r'\s*(W/)?"(\d{1,9})"\s*')
+NO_VERSION = 0  # versions start at 1: expecting this one always fails with the current version
 
 
 def etag(version: int) -> str:
@@ -16,7 +22,7 @@ def etag(version: int) -> str:
 
 def expected_version(if_match: str | None, *, required: bool) -> int | None:
     """The version ``If-Match`` names; None for ``*`` or (when optional) no header at all."""
-    if if_match is None:
+    if if_match is None or not if_match.strip():  # an empty field names no version
         if required:
             raise ApiProblem(428, "send the ETag of the version you are changing", field="If-Match")
         return None
@@ -25,4 +31,5 @@ def expected_version(if_match: str | None, *, required: bool) -> int | None:
     match = _ETAG.fullmatch(if_match)
     if match is None:
         raise ApiProblem(400, 'must be an ETag such as "3", or *', field="If-Match")
-    return int(match.group(1))
+    weak, version = match.groups()
+    return NO_VERSION if weak else int(version)

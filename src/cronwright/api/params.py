@@ -8,21 +8,28 @@ from fastapi import Depends, Header, Path, Query, Request
 from fastapi.routing import APIRoute
 
 from cronwright import domain, errors
+from cronwright.api import etags
 from cronwright.api.errors import ApiProblem
 from cronwright.api.schemas.common import MAX_ID, Cursor, Instant, PageSize, Text
 from cronwright.service import paging
+from cronwright.web.params import Digits
 
-ScheduleIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A schedule's id.")]
-WorkflowIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A workflow's id.")]
-RunIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A run's id.")]
-ApiKeyIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="An API key's id.")]
-ChannelIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="An alert channel's id.")]
-VersionPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version number.")]
+ScheduleIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A schedule's id."), Digits]
+WorkflowIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A workflow's id."), Digits]
+RunIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A run's id."), Digits]
+ApiKeyIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="An API key's id."), Digits]
+ChannelIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="An alert channel's id."), Digits]
+VersionPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="A version number."), Digits]
 
-Limit = Annotated[PageSize, Query(description="Page size.")]
+Limit = Annotated[PageSize, Query(description="Page size."), Digits]
 IfMatch = Annotated[
     Text | None,
-    Header(max_length=40, description='The ETag of the version being changed, e.g. "3".'),
+    Header(
+        # Checked by etags.expected_version, which words the error; published here.
+        json_schema_extra={"pattern": etags.IF_MATCH_PATTERN},
+        description='The ETag of the version being changed, e.g. "3" (a weak tag never matches), '
+        "or *.",
+    ),
 ]
 
 

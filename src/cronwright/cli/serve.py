@@ -40,7 +40,13 @@ def api_app(chosen: settings.Settings, process: root.Root) -> runtime.ApiApp:
         shell_gate=chosen.shell_gate,
     )
     app = create_app(container)
-    mount_dashboard(app, container.service, container.clock, triggers=container.triggers)
+    mount_dashboard(
+        app,
+        container.service,
+        container.clock,
+        triggers=container.triggers,
+        throttle=container.throttle,
+    )
     return runtime.ApiApp(asgi=app, registry=app.state.metrics.registry, close=container.close)
 
 

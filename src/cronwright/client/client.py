@@ -352,13 +352,9 @@ class Organization(_Resource):
     def get(self) -> org_schemas.OrganizationOut:
         return self._get(f"{API}/organization", org_schemas.OrganizationOut)
 
-    def set_quotas(
-        self, *, max_schedules: int, max_concurrent_runs: int
-    ) -> org_schemas.OrganizationOut:
-        fields = {"max_schedules": max_schedules, "max_concurrent_runs": max_concurrent_runs}
-        body = _body(org_schemas.QuotasIn, fields)
-        path = f"{API}/organization/quotas"
-        return self._send("PUT", path, org_schemas.OrganizationOut, body)
+    def quotas(self) -> org_schemas.QuotasOut:
+        """The organization's quotas; only the operator changes them (``cronwright org quotas``)."""
+        return self._get(f"{API}/organization/quotas", org_schemas.QuotasOut)
 
 
 class Cron(_Resource):

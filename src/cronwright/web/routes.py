@@ -11,11 +11,13 @@ from cronwright.web.pages import (
     RANK,
     RECENT_RUNS,
     SCHEDULES_PER_PAGE,
+    Dashboard,
     DashboardDep,
     FormDep,
     KeyDep,
     css,
 )
+from cronwright.web.params import PathId
 
 router = APIRouter()
 router.add_api_route("/style.css", css, methods=["GET"], include_in_schema=False)
@@ -25,26 +27,39 @@ def _redirect(request: Request, path: str) -> RedirectResponse:
     return RedirectResponse(f"{session.base_path(request)}{path}", status_code=303)
 
 
+def _signin_page(
+    request: Request, dashboard: Dashboard, status: int = 200, error: str | None = None
+) -> Response:
+    nonce = session.signin_nonce(request)
+    csrf = session.signin_token(nonce)
+    page = dashboard.page(request, "signin.html", None, status, error=error, csrf=csrf)
+    if session.SIGNIN_COOKIE not in request.cookies:
+        session.remember_signin_nonce(request, page, nonce)
+    return page
+
+
 @router.get("/signin", response_class=HTMLResponse)
 def signin_form(request: Request, dashboard: DashboardDep) -> Response:
-    return dashboard.page(request, "signin.html", None, error=None)
+    return _signin_page(request, dashboard)
 
 
 @router.post("/signin", response_class=HTMLResponse)
 def signin(request: Request, dashboard: DashboardDep, form: FormDep) -> Response:
+    session.check_signin(request, form.get("csrf"))
     token = form.get("api_key", "").strip()
     try:
-        dashboard.service.organizations.authenticate(token)
+        session.authenticate(request, dashboard.service.organizations, token)
     except errors.AuthenticationFailed:
         error = "That API key is not valid (unknown, revoked or mistyped)."
-        return dashboard.page(request, "signin.html", None, 401, error=error)
+        return _signin_page(request, dashboard, 401, error)
     response = _redirect(request, "/")
     session.remember(request, response, token)
     return response
 
 
 @router.post("/signout")
-def signout(request: Request) -> Response:
+def signout(request: Request, form: FormDep) -> Response:
+    session.check_csrf(request, form.get("csrf"))
     response = _redirect(request, "/signin")
     session.forget(request, response)
     return response
@@ -76,7 +91,9 @@ def schedules(
 
 
 @router.get("/schedules/{schedule_id}", response_class=HTMLResponse)
-def schedule(request: Request, dashboard: DashboardDep, key: KeyDep, schedule_id: int) -> Response:
+def schedule(
+    request: Request, dashboard: DashboardDep, key: KeyDep, schedule_id: PathId
+) -> Response:
     svc, sid = dashboard.service, domain.ScheduleId(schedule_id)
     found = svc.schedules.get(key.org_id, sid)
     return dashboard.page(
@@ -97,7 +114,7 @@ def act(
     dashboard: DashboardDep,
     key: KeyDep,
     form: FormDep,
-    schedule_id: int,
+    schedule_id: PathId,
     action: str,
 ) -> Response:
     session.check_csrf(request, form.get("csrf"))
@@ -138,7 +155,7 @@ def runs(
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-def run(request: Request, dashboard: DashboardDep, key: KeyDep, run_id: int) -> Response:
+def run(request: Request, dashboard: DashboardDep, key: KeyDep, run_id: PathId) -> Response:
     rid = domain.RunId(run_id)
     found = dashboard.service.runs.get(key.org_id, rid)
     steps = dashboard.service.runs.steps(key.org_id, rid)

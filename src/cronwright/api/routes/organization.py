@@ -1,10 +1,11 @@
-"""The caller's organization and its quotas (admins change quotas)."""
+"""The caller's organization and its quotas. Quotas are read-only here: they belong to the
+operator (``cronwright org quotas``), not to the tenant they limit."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cronwright.api.auth import Admin, Viewer
+from cronwright.api.auth import Viewer
 from cronwright.api.deps import ServiceDep
 from cronwright.api.openapi import problems
 from cronwright.api.paths import API_PREFIX
@@ -18,14 +19,8 @@ def get_organization(caller: Viewer, service: ServiceDep) -> schemas.Organizatio
     return schemas.OrganizationOut.of(service.organizations.get(caller.org_id))
 
 
-@router.put("/quotas", operation_id="setQuotas", responses=problems(400, 401, 403, 422))
-def set_quotas(
-    caller: Admin, body: schemas.QuotasIn, service: ServiceDep
-) -> schemas.OrganizationOut:
-    """Lowering `max_schedules` below the count deletes nothing; it stops new schedules."""
-    org = service.organizations.set_quotas(
-        caller.org_id,
-        max_schedules=body.max_schedules,
-        max_concurrent_runs=body.max_concurrent_runs,
-    )
-    return schemas.OrganizationOut.of(org)
+@router.get("/quotas", operation_id="getQuotas", responses=problems(400, 401))
+def get_quotas(caller: Viewer, service: ServiceDep) -> schemas.QuotasOut:
+    """The organization's quotas and what counts against them. Only the operator changes them
+    (`cronwright org quotas`); any other method here is 405."""
+    return schemas.QuotasOut.of(service.organizations.get(caller.org_id))

@@ -14,6 +14,7 @@ from cronwright.api.params import CursorDep, Limit, RunFilterDep, RunIdPath
 from cronwright.api.paths import API_PREFIX
 from cronwright.api.schemas import runs as schemas
 from cronwright.api.schemas.common import MAX_ID
+from cronwright.web.params import Digits
 
 router = APIRouter(prefix=f"{API_PREFIX}/runs", tags=["runs"])
 
@@ -25,7 +26,7 @@ def list_runs(
     where: RunFilterDep,
     cursor: CursorDep,
     limit: Limit = domain.DEFAULT_PAGE_SIZE,
-    schedule_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    schedule_id: Annotated[int | None, Query(ge=1, le=MAX_ID), Digits] = None,
 ) -> schemas.RunPage:
     """Newest first; `since`/`until` bound `scheduled_for`."""
     scoped = domain.RunFilter(

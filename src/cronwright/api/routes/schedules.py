@@ -24,6 +24,7 @@ from cronwright.api.schemas import runs as run_schemas
 from cronwright.api.schemas import schedules as schemas
 from cronwright.api.schemas.common import MAX_ID, Text
 from cronwright.service import preview as service_preview
+from cronwright.web.params import Digits
 
 router = APIRouter(prefix=f"{API_PREFIX}/schedules", tags=["schedules"])
 
@@ -70,7 +71,7 @@ def list_schedules(
     service: ServiceDep,
     cursor: CursorDep,
     limit: Limit = domain.DEFAULT_PAGE_SIZE,
-    workflow_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    workflow_id: Annotated[int | None, Query(ge=1, le=MAX_ID), Digits] = None,
     paused: bool | None = None,
     name_contains: Annotated[Text | None, Query(min_length=1, max_length=200)] = None,
 ) -> schemas.SchedulePage:
@@ -222,7 +223,7 @@ def preview_schedule(
     caller: Viewer,
     schedule_id: ScheduleIdPath,
     service: ServiceDep,
-    count: Annotated[int, Query(ge=1, le=service_preview.MAX_PREVIEW)] = 10,
+    count: Annotated[int, Query(ge=1, le=service_preview.MAX_PREVIEW), Digits] = 10,
 ) -> schemas.PreviewOut:
     """The next fire times from now, in UTC and in the schedule's zone, DST bends marked."""
     found = service.schedules.preview(caller.org_id, _sid(schedule_id), count=count)
@@ -261,8 +262,8 @@ def diff_versions(
     caller: Viewer,
     schedule_id: ScheduleIdPath,
     service: ServiceDep,
-    from_version: Annotated[int, Query(alias="from", ge=1, le=2**31 - 1)],
-    to_version: Annotated[int, Query(alias="to", ge=1, le=2**31 - 1)],
+    from_version: Annotated[int, Query(alias="from", ge=1, le=2**31 - 1), Digits],
+    to_version: Annotated[int, Query(alias="to", ge=1, le=2**31 - 1), Digits],
 ) -> schemas.ScheduleDiff:
     """The fields that differ between two versions."""
     changes = service.schedules.diff(caller.org_id, _sid(schedule_id), from_version, to_version)

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field
 
 from cronwright import domain
 from cronwright.actions import secrets
-from cronwright.api.schemas.common import Name, Out, Strict, clean_text
+from cronwright.api.schemas.common import FROM_TEXT, Name, Out, Strict, clean_text
 from cronwright.domain import alert_channel
 
 Target = Annotated[
@@ -24,7 +24,7 @@ assert set(get_args(Event)) == alert_channel.ALERT_EVENTS  # keep the schema hon
 
 class AlertChannelCreate(Strict):
     name: Name = Field(examples=["on-call"])
-    kind: domain.AlertChannelKind
+    kind: Annotated[domain.AlertChannelKind, FROM_TEXT]
     target: Target
     events: list[Event] = Field(min_length=1, max_length=3)
     secret: Secret | None = Field(

@@ -8,14 +8,24 @@ handle, so nothing malformed gets past the edge to fail deeper down as a 500.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+)
 
 from cronwright import domain
+from cronwright.service import paging
 
-MAX_ID = 2**63 - 1
+MAX_ID = domain.ids.MAX_ID
 MAX_JSON_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -23,9 +33,41 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 class Strict(BaseModel):
-    """Requests: unknown fields are refused, not ignored; no NaN or infinity."""
+    """Requests: unknown fields are refused, not ignored; no NaN or infinity; and no value of
+    another JSON type taken for the one the schema names (``true`` is not an integer, ``"3"`` is
+    not a number, ``1`` is not a boolean). Fields whose JSON form is a string of another type
+    (instants, enums) say so with :data:`FROM_TEXT`."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+
+
+# Strict validation in Python mode (which FastAPI uses on the decoded JSON) wants an enum member
+# or a datetime object; these fields come as strings, checked as such.
+FROM_TEXT = Field(strict=False)
+
+
+INSTANT_PATTERN = (  # RFC 3339, years 1970-2199 (what the database and the cron engine handle)
+    r"^(?:19[7-9][0-9]|2[01][0-9]{2})-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+_INSTANT = re.compile(INSTANT_PATTERN)
+
+
+def instant_text(value: object) -> object:
+    """Instants come as RFC 3339 text, never as numbers (which pydantic would read as epoch
+    seconds), within the years the schema publishes."""
+    if not isinstance(value, str):
+        raise ValueError("must be an RFC 3339 date-time string")
+    if not _INSTANT.fullmatch(value):
+        raise ValueError("must be an RFC 3339 date-time between 1970 and 2199")
+    return value
+
+
+def json_integer(value: object) -> object:
+    """An integer as JSON has it: ``3`` or ``3.0``, never ``true`` or ``"3"``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be an integer")
+    return value
 
 
 class Out(BaseModel):
@@ -76,12 +118,22 @@ def in_range(value: datetime) -> datetime:
     return utc
 
 
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Integers in bodies: a float with no fraction is an integer in JSON; a boolean or text is not.
+# Bounds go in a Field before it: ``Annotated[int, Field(ge=1, strict=False), JSON_INTEGER]``
+# (after a validator, the document would name them ``ge``/``le``, not ``minimum``/``maximum``).
+JSON_INTEGER = BeforeValidator(json_integer)
+Integer = Annotated[int, Field(strict=False), JSON_INTEGER]
+Id = Annotated[int, Field(ge=1, le=MAX_ID, strict=False), JSON_INTEGER]
 Text = Annotated[str, AfterValidator(clean_text)]
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(clean_text)]
-Instant = Annotated[AwareDatetime, AfterValidator(in_range)]
+Instant = Annotated[
+    AwareDatetime,
+    Field(strict=False, json_schema_extra={"pattern": INSTANT_PATTERN}),
+    BeforeValidator(instant_text),
+    AfterValidator(in_range),
+]
 JsonDocument = Annotated[dict[str, JsonValue], AfterValidator(bounded_json)]
-Cursor = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(clean_text)]
+Cursor = Annotated[str, Field(pattern=paging.CURSOR_PATTERN, examples=["2a"])]
 PageSize = Annotated[int, Field(ge=1, le=domain.MAX_PAGE_SIZE)]
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from cronwright import domain
-from cronwright.api.schemas.common import Out, Strict, clean_text
+from cronwright.api.schemas.common import FROM_TEXT, JSON_INTEGER, Out, Strict, clean_text
 from cronwright.api.schemas.schedules import PreviewFireOut, Zone
 from cronwright.service import preview, validation
 
@@ -19,9 +19,9 @@ class CronValidateRequest(Strict):
         AfterValidator(clean_text),
     ]
     timezone: Zone = "UTC"
-    count: Annotated[int, Field(ge=1, le=preview.MAX_PREVIEW)] = 5
-    dst_gap: domain.DstGapPolicy = domain.DstGapPolicy.AUTO
-    dst_fold: domain.DstFoldPolicy = domain.DstFoldPolicy.AUTO
+    count: Annotated[int, Field(ge=1, le=preview.MAX_PREVIEW, strict=False), JSON_INTEGER] = 5
+    dst_gap: Annotated[domain.DstGapPolicy, FROM_TEXT] = domain.DstGapPolicy.AUTO
+    dst_fold: Annotated[domain.DstFoldPolicy, FROM_TEXT] = domain.DstFoldPolicy.AUTO
 
 
 class CronError(Out):

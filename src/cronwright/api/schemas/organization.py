@@ -8,9 +8,7 @@ from typing import Annotated
 from pydantic import Field
 
 from cronwright import domain
-from cronwright.api.schemas.common import Name, Out, Strict
-
-Quota = Annotated[int, Field(ge=0, le=1_000_000)]
+from cronwright.api.schemas.common import FROM_TEXT, Name, Out, Strict
 
 
 class OrganizationOut(Out):
@@ -33,14 +31,25 @@ class OrganizationOut(Out):
         )
 
 
-class QuotasIn(Strict):
-    max_schedules: Quota
-    max_concurrent_runs: Quota
+class QuotasOut(Out):
+    """Set by the operator; an organization cannot change its own."""
+
+    max_schedules: int = Field(description="Live schedules the organization may have.")
+    max_concurrent_runs: int = Field(description="Runs of the organization running at once.")
+    schedule_count: int = Field(description="Live schedules, counted against max_schedules.")
+
+    @classmethod
+    def of(cls, org: domain.Organization) -> QuotasOut:
+        return cls(
+            max_schedules=org.max_schedules,
+            max_concurrent_runs=org.max_concurrent_runs,
+            schedule_count=org.schedule_count,
+        )
 
 
 class ApiKeyCreate(Strict):
     name: Name = Field(examples=["deploy bot"])
-    role: domain.Role
+    role: Annotated[domain.Role, FROM_TEXT]
 
 
 class ApiKeyOut(Out):

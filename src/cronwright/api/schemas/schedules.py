@@ -9,6 +9,8 @@ from pydantic import AfterValidator, Field, JsonValue, model_validator
 
 from cronwright import domain
 from cronwright.api.schemas.common import (
+    FROM_TEXT,
+    JSON_INTEGER,
     Id,
     Instant,
     JsonDocument,
@@ -41,7 +43,7 @@ CronText = Annotated[
 Zone = Annotated[
     str, Field(min_length=1, max_length=64, examples=["Europe/Berlin"]), AfterValidator(clean_text)
 ]
-Attempts = Annotated[int, Field(ge=1, le=validation.MAX_ATTEMPTS)]
+Attempts = Annotated[int, Field(ge=1, le=validation.MAX_ATTEMPTS, strict=False), JSON_INTEGER]
 Factor = Annotated[float, Field(ge=1, le=100)]
 Timeout = Annotated[float, Field(gt=0, le=MAX_DURATION.total_seconds())]
 
@@ -85,12 +87,12 @@ class ScheduleCreate(Strict):
     start_at: Instant | None = None
     end_at: Instant | None = None
     input: JsonDocument = Field(default_factory=dict, examples=[{"report": "sales"}])
-    dst_gap: domain.DstGapPolicy = domain.DstGapPolicy.AUTO
-    dst_fold: domain.DstFoldPolicy = domain.DstFoldPolicy.AUTO
-    catchup: domain.CatchupPolicy = domain.CatchupPolicy.LATEST
+    dst_gap: Annotated[domain.DstGapPolicy, FROM_TEXT] = domain.DstGapPolicy.AUTO
+    dst_fold: Annotated[domain.DstFoldPolicy, FROM_TEXT] = domain.DstFoldPolicy.AUTO
+    catchup: Annotated[domain.CatchupPolicy, FROM_TEXT] = domain.CatchupPolicy.LATEST
     catchup_window_seconds: Seconds = domain_schedule.DEFAULT_CATCHUP_WINDOW.total_seconds()
     misfire_grace_seconds: Seconds = domain_schedule.DEFAULT_MISFIRE_GRACE.total_seconds()
-    overlap: domain.OverlapPolicy = domain.OverlapPolicy.ALLOW
+    overlap: Annotated[domain.OverlapPolicy, FROM_TEXT] = domain.OverlapPolicy.ALLOW
     max_attempts: Attempts | None = _operator_default("CRONWRIGHT_RETRY_MAX_ATTEMPTS", "3")
     backoff_initial_seconds: Seconds | None = _operator_default(
         "CRONWRIGHT_RETRY_BACKOFF_INITIAL", "5"
@@ -133,12 +135,12 @@ class ScheduleChanges(Strict):
     start_at: Instant | None = None
     end_at: Instant | None = None
     input: JsonDocument | None = None
-    dst_gap: domain.DstGapPolicy | None = None
-    dst_fold: domain.DstFoldPolicy | None = None
-    catchup: domain.CatchupPolicy | None = None
+    dst_gap: Annotated[domain.DstGapPolicy, FROM_TEXT] | None = None
+    dst_fold: Annotated[domain.DstFoldPolicy, FROM_TEXT] | None = None
+    catchup: Annotated[domain.CatchupPolicy, FROM_TEXT] | None = None
     catchup_window_seconds: Seconds | None = None
     misfire_grace_seconds: Seconds | None = None
-    overlap: domain.OverlapPolicy | None = None
+    overlap: Annotated[domain.OverlapPolicy, FROM_TEXT] | None = None
     max_attempts: Attempts | None = None
     backoff_initial_seconds: Seconds | None = None
     backoff_factor: Factor | None = None
@@ -275,7 +277,7 @@ class ScheduleEventOut(Out):
 
 
 class RollbackRequest(Strict):
-    version: Annotated[int, Field(ge=1, le=2**31 - 1)] = Field(
+    version: Annotated[int, Field(ge=1, le=2**31 - 1, strict=False), JSON_INTEGER] = Field(
         description="The version whose spec becomes the new version."
     )
 

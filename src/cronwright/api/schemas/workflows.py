@@ -10,7 +10,7 @@ from pydantic import AfterValidator, Field, JsonValue
 
 from cronwright import domain
 from cronwright.actions import secrets
-from cronwright.api.schemas.common import JsonDocument, Name, Out, Strict, clean_text
+from cronwright.api.schemas.common import Integer, JsonDocument, Name, Out, Strict, clean_text
 
 StepName = Annotated[
     str, Field(min_length=1, max_length=64, examples=["fetch"]), AfterValidator(clean_text)
@@ -29,7 +29,9 @@ class StepIn(Strict):
     timeout: float | None = Field(
         default=None, description="Seconds for one try of the step; the run's timeout applies too."
     )
-    retries: int = Field(default=0, description="More tries of the step within one run attempt.")
+    retries: Integer = Field(
+        default=0, description="More tries of the step within one run attempt."
+    )
 
 
 class DefinitionIn(Strict):
