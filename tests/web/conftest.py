@@ -131,7 +131,9 @@ def open_site(url: str) -> Iterator[Site]:
     clock = FakeClock(T0)
     container = Container.from_url(url, clock=clock)
     app = create_app(container)
-    mount_dashboard(app, container.service, clock, triggers=container.triggers)
+    mount_dashboard(
+        app, container.service, clock, triggers=container.triggers, queue=container.queue
+    )
     store = sql.SqlStore.from_url(url)
     with ServerThread(app) as server:
         site = Site(url=server.url, container=container, clock=clock, store=store)
@@ -162,3 +164,13 @@ def csrf_of(page: httpx.Response) -> str:
     found = CSRF.search(page.text)
     assert found is not None, page.text
     return found.group(1)
+
+
+def csrf_for(token: str) -> str:
+    """The form token a page would carry for ``token``'s session (for pages that show no form)."""
+    from starlette.requests import Request
+
+    from cronwright.web import session
+
+    cookie = f"{session.COOKIE}={token}".encode()
+    return session.csrf_token(Request({"type": "http", "headers": [(b"cookie", cookie)]}))

@@ -36,7 +36,13 @@ def api_app(chosen: settings.Settings, process_clock: clock.Clock) -> runtime.Ap
         retry_defaults=chosen.retry_defaults,
     )
     app = create_app(container)
-    mount_dashboard(app, container.service, container.clock, triggers=container.triggers)
+    mount_dashboard(
+        app,
+        container.service,
+        container.clock,
+        triggers=container.triggers,
+        queue=container.queue,
+    )
     return runtime.ApiApp(asgi=app, registry=app.state.metrics.registry, close=container.close)
 
 

@@ -75,6 +75,7 @@ class Runs:
         where = where or domain.RunFilter()
         scoped = domain.RunFilter(
             schedule_id=schedule_id,
+            workflow_id=where.workflow_id,
             states=where.states,
             triggers=where.triggers,
             since=where.since,

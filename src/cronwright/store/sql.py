@@ -777,6 +777,8 @@ def _run_conditions(
                 RunRow.schedule_version_id.in_(versions),
             )
         )
+    if where.workflow_id is not None:
+        conditions.append(RunRow.workflow_id == where.workflow_id)
     if where.states is not None:
         conditions.append(RunRow.state.in_(sorted(s.value for s in where.states)))
     if where.triggers is not None:

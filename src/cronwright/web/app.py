@@ -13,6 +13,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from cronwright import clock as clock_module
 from cronwright import domain, errors, service
 from cronwright.service import triggers as triggers_module
+from cronwright.store import queue as store_queue
 from cronwright.web import pages, routes, session
 
 
@@ -21,10 +22,12 @@ def create_dashboard(
     clock: clock_module.Clock,
     *,
     triggers: triggers_module.Triggers | None = None,
+    queue: store_queue.RunQueue | None = None,
 ) -> FastAPI:
-    """The dashboard over ``svc``; ``triggers`` enables the "run now" button."""
+    """The dashboard over ``svc``; ``triggers`` enables "run now", retry and backfill, ``queue``
+    the cancel button."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.dashboard = pages.Dashboard(svc, clock, triggers)
+    app.state.dashboard = pages.Dashboard(svc, clock, triggers, queue)
     app.include_router(routes.router)
     app.add_middleware(BaseHTTPMiddleware, dispatch=pages.security_headers)
     install_error_pages(app)
@@ -70,10 +73,11 @@ def mount_dashboard(
     clock: clock_module.Clock,
     *,
     triggers: triggers_module.Triggers | None = None,
+    queue: store_queue.RunQueue | None = None,
     path: str = "/ui",
 ) -> None:
     """Serve the dashboard at ``path`` of ``app``, and send visitors of ``/`` there."""
-    app.mount(path, create_dashboard(svc, clock, triggers=triggers))
+    app.mount(path, create_dashboard(svc, clock, triggers=triggers, queue=queue))
 
     def home() -> RedirectResponse:
         return RedirectResponse(f"{path}/", status_code=307)

@@ -6,10 +6,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from cronwright import domain, errors
-from cronwright.web import session, views
+from cronwright.web import run_routes, session, views
 from cronwright.web.pages import (
     RANK,
-    RECENT_RUNS,
     SCHEDULES_PER_PAGE,
     DashboardDep,
     FormDep,
@@ -19,6 +18,7 @@ from cronwright.web.pages import (
 
 router = APIRouter()
 router.add_api_route("/style.css", css, methods=["GET"], include_in_schema=False)
+router.include_router(run_routes.router)
 
 
 def _redirect(request: Request, path: str) -> RedirectResponse:
@@ -115,31 +115,3 @@ def act(
     else:
         raise errors.ScheduleNotFound(sid)  # an unknown action is no page at all
     return _redirect(request, f"/schedules/{schedule_id}")
-
-
-@router.get("/runs", response_class=HTMLResponse)
-def runs(
-    request: Request,
-    dashboard: DashboardDep,
-    key: KeyDep,
-    state: str = "",
-    cursor: str | None = None,
-) -> Response:
-    try:
-        states = frozenset({domain.RunState(state)}) if state else None
-    except ValueError:
-        raise errors.InvalidInput(field="state", message=f"unknown run state {state!r}") from None
-    page = dashboard.service.runs.list(
-        key.org_id, domain.RunFilter(states=states), cursor=cursor, limit=RECENT_RUNS
-    )
-    return dashboard.page(
-        request, "runs.html", key, page=page, state=state, states=[s.value for s in domain.RunState]
-    )
-
-
-@router.get("/runs/{run_id}", response_class=HTMLResponse)
-def run(request: Request, dashboard: DashboardDep, key: KeyDep, run_id: int) -> Response:
-    rid = domain.RunId(run_id)
-    found = dashboard.service.runs.get(key.org_id, rid)
-    steps = dashboard.service.runs.steps(key.org_id, rid)
-    return dashboard.page(request, "run.html", key, run=found, steps=steps)
