@@ -10,7 +10,7 @@ import pytest
 from markupsafe import escape
 
 from cronwright import domain
-from cronwright.web import routes
+from cronwright.web import schedule_routes
 from tests.conftest import fresh_database_url
 from tests.web.conftest import Site, Tenant, open_site
 
@@ -63,7 +63,7 @@ def test_schedules_table_shows_expression_description_zone_and_both_times(
 def test_schedules_come_in_pages_and_filter_by_name(
     site: Site, acme: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(routes, "SCHEDULES_PER_PAGE", 2)
+    monkeypatch.setattr(schedule_routes, "SCHEDULES_PER_PAGE", 2)
     for n in range(5):
         site.schedule(acme, f"{'nightly' if n % 2 else 'hourly'} job {n}", f"{n} * * * *")
     browser = site.signed_in(acme.tokens["viewer"])

@@ -68,3 +68,43 @@ def overview(svc: service.Service, org_id: domain.OrganizationId, now: datetime)
         upcoming=[schedule_row(schedule) for schedule in svc.schedules.upcoming(org_id)],
         failures=_runs(svc, org_id, domain.RunFilter(states=FAILED_STATES), 10),
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldPair:
+    """One field of two schedule versions, for a side-by-side diff."""
+
+    name: str
+    old: domain.JsonValue
+    new: domain.JsonValue
+    changed: bool
+
+
+def _span(value: timedelta) -> str:
+    seconds = value.total_seconds()
+    return f"{seconds:g} s" if seconds < 120 else f"{seconds / 60:g} min"
+
+
+def settings(spec: domain.ScheduleSpec) -> list[tuple[str, str]]:
+    """Every setting of ``spec`` as (label, text), in the order a person reads them."""
+    return [
+        ("Expression", spec.cron),
+        ("Zone", spec.timezone),
+        ("State", "paused" if spec.paused else "active"),
+        ("Starts", "—" if spec.start_at is None else spec.start_at.isoformat()),
+        ("Ends", "—" if spec.end_at is None else spec.end_at.isoformat()),
+        ("DST gap", spec.dst_gap.value),
+        ("DST fold", spec.dst_fold.value),
+        ("Catch-up", spec.catchup.value),
+        ("Catch-up window", _span(spec.catchup_window)),
+        ("Misfire grace", _span(spec.misfire_grace)),
+        ("Overlap", spec.overlap.value),
+        ("Attempts", str(spec.max_attempts)),
+        (
+            "Backoff",
+            f"{_span(spec.backoff_initial)}, times {spec.backoff_factor:g} each try, "
+            f"at most {_span(spec.backoff_max)}",
+        ),
+        ("Timeout", _span(spec.timeout)),
+        ("Jitter", _span(spec.jitter)),
+    ]
