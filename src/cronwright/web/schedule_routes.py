@@ -4,7 +4,6 @@ first), version diff and rollback."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -12,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from cronwright import domain, errors
 from cronwright.web import charts, history, run_list, session, views
+from cronwright.web.forms import json_object
 from cronwright.web.pages import (
     SCHEDULES_PER_PAGE,
     Dashboard,
@@ -28,22 +28,6 @@ EVENTS_SHOWN = 50
 
 def _redirect(request: Request, path: str) -> RedirectResponse:
     return RedirectResponse(f"{session.base_path(request)}{path}", status_code=303)
-
-
-def json_object(text: str, field: str) -> domain.JsonObject:
-    """A JSON object typed in a form (empty means ``{}``); ``InvalidInput`` naming ``field`` and
-    the line and column of a syntax error."""
-    if not text.strip():
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise errors.InvalidInput(
-            field=field, message=f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
-    if not isinstance(value, dict):
-        raise errors.InvalidInput(field=field, message="must be a JSON object ({...})")
-    return value
 
 
 @router.get("/schedules", response_class=HTMLResponse)
