@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cronwright import domain, service
+from cronwright import actions, domain, service
 from cronwright.api import Container, create_app
 from cronwright.clock import FakeClock
 from cronwright.store import sql
@@ -129,7 +129,10 @@ class Site:
 
 def open_site(url: str) -> Iterator[Site]:
     clock = FakeClock(T0)
-    container = Container.from_url(url, clock=clock)
+    # Step configs are checked on save, as ``serve`` does.
+    container = Container.from_url(
+        url, clock=clock, check_config=actions.config_checker(allow_shell=False)
+    )
     app = create_app(container)
     mount_dashboard(
         app, container.service, clock, triggers=container.triggers, queue=container.queue

@@ -133,7 +133,8 @@ def test_names_and_run_output_are_escaped(site: Site, acme: Tenant) -> None:
     run = site.run(acme, S.FAILED, schedule=schedule, output={"html": MALICIOUS}, error=MALICIOUS)
     client = site.signed_in(acme.tokens["viewer"])
     for path in ("/ui/", "/ui/schedules", f"/ui/schedules/{schedule.id}", "/ui/runs"):
-        page = client.get(path).text
+        # The one script a page may load is the dashboard's own file.
+        page = client.get(path).text.replace('<script src="/ui/live.js" defer></script>', "")
         assert "<script" not in page, path
         assert "<img" not in page, path
         assert escape(MALICIOUS) in page, path

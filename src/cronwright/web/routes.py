@@ -6,7 +6,14 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from cronwright import errors
-from cronwright.web import run_routes, schedule_form_routes, schedule_routes, session, views
+from cronwright.web import (
+    run_routes,
+    schedule_form_routes,
+    schedule_routes,
+    session,
+    views,
+    workflow_routes,
+)
 from cronwright.web.pages import (
     DashboardDep,
     FormDep,
@@ -19,6 +26,7 @@ router.add_api_route("/style.css", css, methods=["GET"], include_in_schema=False
 router.include_router(run_routes.router)
 router.include_router(schedule_form_routes.router)  # before /schedules/{id}: "new"
 router.include_router(schedule_routes.router)
+router.include_router(workflow_routes.router)
 
 
 def _redirect(request: Request, path: str) -> RedirectResponse:
