@@ -125,6 +125,7 @@ def test_run_page_shows_steps_with_output_and_error(site: Site, acme: Tenant) ->
     assert "HTTP 503" in steps
 
 
+OUR_SCRIPT = '<script src="/ui/live.js" defer></script>'
 MALICIOUS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
@@ -134,11 +135,11 @@ def test_names_and_run_output_are_escaped(site: Site, acme: Tenant) -> None:
     client = site.signed_in(acme.tokens["viewer"])
     for path in ("/ui/", "/ui/schedules", f"/ui/schedules/{schedule.id}", "/ui/runs"):
         # The one script a page may load is the dashboard's own file.
-        page = client.get(path).text.replace('<script src="/ui/live.js" defer></script>', "")
+        page = client.get(path).text.replace(OUR_SCRIPT, "")
         assert "<script" not in page, path
         assert "<img" not in page, path
         assert escape(MALICIOUS) in page, path
-    run_page = client.get(f"/ui/runs/{run.id}").text
+    run_page = client.get(f"/ui/runs/{run.id}").text.replace(OUR_SCRIPT, "")
     assert "<script" not in run_page
     assert "<img" not in run_page
     assert "&lt;script&gt;" in run_page
@@ -155,3 +156,38 @@ def test_pages_render_on_postgresql(request: pytest.FixtureRequest, tmp_path: Pa
         assert "Every 5 minutes" in client.get("/ui/schedules").text
         assert "CET" in client.get(f"/ui/schedules/{schedule.id}").text
         assert "&#34;ok&#34;: true" in client.get(f"/ui/runs/{run.id}").text
+
+
+def test_overview_charts_runs_per_hour_and_lists_failing_schedules(
+    site: Site, acme: Tenant
+) -> None:
+    flaky = site.schedule(acme, "flaky", "*/5 * * * *")
+    steady = site.schedule(acme, "steady", "*/7 * * * *")
+    for minutes in (5, 10, 70):
+        site.run(acme, S.FAILED, schedule=flaky, age=timedelta(minutes=minutes), error="down")
+    site.run(acme, S.SUCCEEDED, schedule=steady, age=timedelta(minutes=7))
+    page = site.signed_in(acme.tokens["viewer"]).get("/ui/").text
+    chart = page.split('<svg class="chart"')[1].split("</svg>")[0]
+    assert (
+        'aria-label="Runs per hour over the last 24 hours: 4 in all, at most 3 in one hour"'
+        in chart
+    )
+    assert "<title>09:00 UTC: 2 failed</title>" in chart  # 09:20 and 09:25
+    assert "<title>09:00 UTC: 1 succeeded</title>" in chart
+    assert "<title>08:00 UTC: 1 failed</title>" in chart  # 08:20
+    failing = page.split('id="failing"')[1].split("</table>")[0]
+    assert f'href="/ui/schedules/{flaky.id}">flaky</a></td><td>3</td>' in failing
+    assert "steady" not in failing
+
+
+def test_the_live_script_is_served_by_the_package_under_the_csp(site: Site, acme: Tenant) -> None:
+    client = site.signed_in(acme.tokens["viewer"])
+    page = client.get("/ui/runs")
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert 'data-live="runs"' in page.text
+    script = client.get("/ui/live.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert "data-live" in script.text

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from cronwright import errors
 from cronwright.web import (
+    charts,
     run_routes,
     schedule_form_routes,
     schedule_routes,
@@ -19,10 +20,12 @@ from cronwright.web.pages import (
     FormDep,
     KeyDep,
     css,
+    script,
 )
 
 router = APIRouter()
 router.add_api_route("/style.css", css, methods=["GET"], include_in_schema=False)
+router.add_api_route("/live.js", script, methods=["GET"], include_in_schema=False)
 router.include_router(run_routes.router)
 router.include_router(schedule_form_routes.router)  # before /schedules/{id}: "new"
 router.include_router(schedule_routes.router)
@@ -62,4 +65,13 @@ def signout(request: Request) -> Response:
 def overview(request: Request, dashboard: DashboardDep, key: KeyDep) -> Response:
     now = dashboard.clock.now()
     summary = views.overview(dashboard.service, key.org_id, now)
-    return dashboard.page(request, "overview.html", key, summary=summary, now=now)
+    return dashboard.page(
+        request,
+        "overview.html",
+        key,
+        summary=summary,
+        now=now,
+        hourly_chart=charts.hourly(summary.hourly),
+        chart_states=[state.value for state in charts.STACK_ORDER],
+        live=True,
+    )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from cronwright import domain, errors, service
 from cronwright.cron import CronExpression
 
 OVERVIEW_WINDOW = timedelta(hours=24)
+HOUR = timedelta(hours=1)
+FAILING_SCAN = 200  # newest failed runs read to find the failing schedules
 FAILED_STATES = frozenset({domain.RunState.FAILED, domain.RunState.TIMED_OUT})
 
 
@@ -26,6 +28,15 @@ class Overview:
     queue_depth: int  # pending runs that may start now
     upcoming: list[ScheduleRow]
     failures: list[domain.Run]
+    hourly: list[tuple[datetime, dict[domain.RunState, int]]]  # oldest hour first
+    failing: list[FailingSchedule]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FailingSchedule:
+    schedule: domain.Schedule
+    failures: int  # among the newest failed runs read
+    last: domain.Run
 
 
 def describe(schedule: domain.Schedule) -> str:
@@ -58,6 +69,35 @@ def _runs(
     return found
 
 
+def hourly(
+    svc: service.Service, org_id: domain.OrganizationId, now: datetime
+) -> list[tuple[datetime, dict[domain.RunState, int]]]:
+    """Runs by slot hour and state for the last 24 hours, the current hour last."""
+    top = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) + HOUR
+    hours = [top - HOUR * n for n in range(24, 0, -1)]
+    return [
+        (start, svc.runs.count(org_id, domain.RunFilter(since=start, until=start + HOUR)))
+        for start in hours
+    ]
+
+
+def failing(svc: service.Service, org_id: domain.OrganizationId) -> list[FailingSchedule]:
+    """Schedules among the newest failed runs, most failures first: where to look first."""
+    found: dict[domain.ScheduleId, list[domain.Run]] = {}
+    for run in _runs(svc, org_id, domain.RunFilter(states=FAILED_STATES), FAILING_SCAN):
+        if run.schedule_id is not None:
+            found.setdefault(run.schedule_id, []).append(run)
+    rows = []
+    for schedule_id, runs in found.items():
+        try:
+            schedule = svc.schedules.get(org_id, schedule_id)
+        except errors.NotFound:
+            continue
+        rows.append(FailingSchedule(schedule=schedule, failures=len(runs), last=runs[0]))
+    rows.sort(key=lambda row: (-row.failures, -row.last.id))
+    return rows[:10]
+
+
 def overview(svc: service.Service, org_id: domain.OrganizationId, now: datetime) -> Overview:
     counts = svc.runs.count(org_id, domain.RunFilter(since=now - OVERVIEW_WINDOW))
     pending = domain.RunFilter(states=frozenset({domain.RunState.PENDING}))
@@ -67,6 +107,8 @@ def overview(svc: service.Service, org_id: domain.OrganizationId, now: datetime)
         queue_depth=due,
         upcoming=[schedule_row(schedule) for schedule in svc.schedules.upcoming(org_id)],
         failures=_runs(svc, org_id, domain.RunFilter(states=FAILED_STATES), 10),
+        hourly=hourly(svc, org_id, now),
+        failing=failing(svc, org_id),
     )
 
 
