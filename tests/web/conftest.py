@@ -18,7 +18,7 @@ from cronwright.api import Container, create_app
 from cronwright.clock import FakeClock
 from cronwright.store import sql
 from cronwright.testing.server import ServerThread
-from cronwright.web import mount_dashboard
+from cronwright.web import Alerts, mount_dashboard
 from tests.conftest import fresh_database_url
 
 T0 = datetime.fromisoformat("2026-03-02T09:30:15+00:00")
@@ -135,7 +135,12 @@ def open_site(url: str) -> Iterator[Site]:
     )
     app = create_app(container)
     mount_dashboard(
-        app, container.service, clock, triggers=container.triggers, queue=container.queue
+        app,
+        container.service,
+        clock,
+        triggers=container.triggers,
+        queue=container.queue,
+        alerts=Alerts(channels=container.alert_channels, alerter=container.alerter),
     )
     store = sql.SqlStore.from_url(url)
     with ServerThread(app) as server:

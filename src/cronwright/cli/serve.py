@@ -25,7 +25,7 @@ def api_app(chosen: settings.Settings, process_clock: clock.Clock) -> runtime.Ap
     from cronwright.api.app import create_app
     from cronwright.api.container import Container
     from cronwright.bootstrap import runtime
-    from cronwright.web import mount_dashboard
+    from cronwright.web import Alerts, mount_dashboard
 
     container = Container.from_url(
         chosen.database_url,
@@ -42,6 +42,7 @@ def api_app(chosen: settings.Settings, process_clock: clock.Clock) -> runtime.Ap
         container.clock,
         triggers=container.triggers,
         queue=container.queue,
+        alerts=Alerts(channels=container.alert_channels, alerter=container.alerter),
     )
     return runtime.ApiApp(asgi=app, registry=app.state.metrics.registry, close=container.close)
 

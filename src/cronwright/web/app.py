@@ -23,11 +23,12 @@ def create_dashboard(
     *,
     triggers: triggers_module.Triggers | None = None,
     queue: store_queue.RunQueue | None = None,
+    alerts: pages.Alerts | None = None,
 ) -> FastAPI:
     """The dashboard over ``svc``; ``triggers`` enables "run now", retry and backfill, ``queue``
-    the cancel button."""
+    the cancel button, ``alerts`` the alert channel pages."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.dashboard = pages.Dashboard(svc, clock, triggers, queue)
+    app.state.dashboard = pages.Dashboard(svc, clock, triggers, queue, alerts)
     app.include_router(routes.router)
     app.add_middleware(BaseHTTPMiddleware, dispatch=pages.security_headers)
     install_error_pages(app)
@@ -74,10 +75,11 @@ def mount_dashboard(
     *,
     triggers: triggers_module.Triggers | None = None,
     queue: store_queue.RunQueue | None = None,
+    alerts: pages.Alerts | None = None,
     path: str = "/ui",
 ) -> None:
     """Serve the dashboard at ``path`` of ``app``, and send visitors of ``/`` there."""
-    app.mount(path, create_dashboard(svc, clock, triggers=triggers, queue=queue))
+    app.mount(path, create_dashboard(svc, clock, triggers=triggers, queue=queue, alerts=alerts))
 
     def home() -> RedirectResponse:
         return RedirectResponse(f"{path}/", status_code=307)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, cast
@@ -15,6 +16,8 @@ from starlette.middleware.base import RequestResponseEndpoint
 
 from cronwright import clock as clock_module
 from cronwright import domain, errors, service
+from cronwright.engine import alerts
+from cronwright.service import alert_channels
 from cronwright.service import triggers as triggers_module
 from cronwright.store import queue as store_queue
 from cronwright.web import session
@@ -89,6 +92,15 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Alerts:
+    """What the alert channel pages need: the channels, and the alerter that test-sends and
+    keeps the delivery log."""
+
+    channels: alert_channels.AlertChannels
+    alerter: alerts.Alerter
+
+
 class Dashboard:
     """The app's collaborators, reached from routes through ``app.state``."""
 
@@ -98,11 +110,13 @@ class Dashboard:
         clock: clock_module.Clock,
         triggers: triggers_module.Triggers | None,
         queue: store_queue.RunQueue | None = None,
+        alerts: Alerts | None = None,
     ) -> None:
         self.service = svc
         self.clock = clock
         self.triggers = triggers
         self.queue = queue  # enables cancelling runs
+        self.alerts = alerts  # enables the alert channel pages
         self.templates = templates()
 
     def page(

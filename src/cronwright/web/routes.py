@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from cronwright import errors
 from cronwright.web import (
+    admin_routes,
     charts,
     run_routes,
     schedule_form_routes,
@@ -30,6 +31,7 @@ router.include_router(run_routes.router)
 router.include_router(schedule_form_routes.router)  # before /schedules/{id}: "new"
 router.include_router(schedule_routes.router)
 router.include_router(workflow_routes.router)
+router.include_router(admin_routes.router)
 
 
 def _redirect(request: Request, path: str) -> RedirectResponse:
