@@ -112,6 +112,25 @@ def parent_of(run: domain.Run) -> int | None:
     return int(found.group(1)) if found else None
 
 
+def find_parent(svc: service.Service, org_id: domain.OrganizationId, run: domain.Run) -> int | None:
+    """The run a retry came from, also once the engine's own retries rewrote its reason: the
+    newest earlier run of the same workflow, slot and schedule version that did not succeed."""
+    named = parent_of(run)
+    if named is not None or run.trigger is not domain.Trigger.RETRY:
+        return named
+    slot = domain.RunFilter(
+        workflow_id=run.workflow_id,
+        states=RETRYABLE,
+        since=run.scheduled_for,
+        until=run.scheduled_for + timedelta(microseconds=1),
+    )
+    page = svc.runs.list(org_id, slot, cursor=None, limit=domain.MAX_PAGE_SIZE)
+    for candidate in page.items:
+        if candidate.id < run.id and candidate.schedule_version_id == run.schedule_version_id:
+            return candidate.id
+    return None
+
+
 def run_duration(run: domain.Run) -> timedelta | None:
     if run.started_at is None or run.finished_at is None:
         return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -65,6 +67,7 @@ def run(request: Request, dashboard: DashboardDep, key: KeyDep, run_id: int) -> 
     steps = svc.runs.steps(key.org_id, rid)
     names = run_list.Names(svc, key.org_id)
     (row,) = run_list.rows(names, [found])
+    row = dataclasses.replace(row, parent_id=run_list.find_parent(svc, key.org_id, found))
     return dashboard.page(
         request,
         "run.html",

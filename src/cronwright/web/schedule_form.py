@@ -33,6 +33,7 @@ POLICIES: dict[str, list[str]] = {
     "dst_fold": [p.value for p in domain.DstFoldPolicy],
 }
 TEXT_FIELDS = ("name", "cron", "timezone", *POLICIES)
+OPTIONAL = frozenset({*SECONDS_FIELDS, "max_attempts", "backoff_factor"})
 
 
 @cache
@@ -78,8 +79,8 @@ def parse(form: dict[str, str]) -> Parsed:
         "end_at": _instant,
     }
     for name, read in readers.items():
-        if name not in form:
-            continue
+        if name not in form or (name in OPTIONAL and not form[name].strip()):
+            continue  # left empty: the default (on creation) or unchanged (on an edit)
         try:
             parsed.fields[name] = read(form[name], name)
         except errors.InvalidInput as exc:

@@ -19,13 +19,7 @@ from cronwright.web import run_list, schedule_form, session
 from cronwright.web.pages import Dashboard, DashboardDep, FormDep, KeyDep, author, require
 
 router = APIRouter()
-NEW_DEFAULTS = {
-    "cron": "0 * * * *",
-    "timezone": "UTC",
-    "max_attempts": "3",
-    "catchup": domain.CatchupPolicy.LATEST.value,
-    "overlap": domain.OverlapPolicy.ALLOW.value,
-}
+NEW_DEFAULTS = {"cron": "0 * * * *"}
 
 
 def _form_page(
@@ -94,7 +88,10 @@ def new_form(
     request: Request, dashboard: DashboardDep, key: KeyDep, workflow: str = ""
 ) -> Response:
     require(key, domain.Role.EDITOR)
-    values = {**NEW_DEFAULTS, "workflow_id": workflow}
+    defaults = dashboard.service.schedules.new_spec(
+        workflow_id=domain.WorkflowId(0), name="", cron=NEW_DEFAULTS["cron"]
+    )
+    values = {**schedule_form.values_of(defaults), "workflow_id": workflow, "name": ""}
     return _form_page(request, dashboard, key, values=values, schedule=None)
 
 
