@@ -26,7 +26,7 @@ def test_history_strip_shows_every_slot_state_with_a_glyph_and_a_labelled_reason
     strip = page.split('<ol class="strip"')[1].split("</ol>")[0]
     cells = re.findall(r'class="cell state-(\w+)"[^>]*aria-label="([^"]+)">([^<]+)<', strip)
     assert [c[0] for c in cells] == [s.value for s in states]  # oldest first
-    assert [c[2] for c in cells] == ["✓", "✗", "?", "»", "⌛"]  # never colour alone
+    assert [c[2] for c in cells] == ["✓", "✗", "?", "»", "◷"]  # never colour alone
     assert cells[2][1] == "2026-03-02 09:15:15 UTC: missed (why 2)"
     assert 'title="2026-03-02 09:15:15 UTC: missed (why 2)"' in strip
 

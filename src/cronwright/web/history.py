@@ -15,7 +15,7 @@ SLOT_TRIGGERS = frozenset({domain.Trigger.SCHEDULE, domain.Trigger.BACKFILL})
 GLYPHS = {
     domain.RunState.SUCCEEDED: "✓",
     domain.RunState.FAILED: "✗",
-    domain.RunState.TIMED_OUT: "⌛",
+    domain.RunState.TIMED_OUT: "◷",
     domain.RunState.CANCELLED: "⊘",
     domain.RunState.SKIPPED: "»",
     domain.RunState.MISSED: "?",
