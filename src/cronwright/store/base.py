@@ -268,6 +268,13 @@ class Store(Protocol):
         ``available_by``: only runs whose ``available_at`` is at or before it."""
         ...
 
+    def count_runs_by_hour(
+        self, org_id: domain.OrganizationId, *, since: datetime, until: datetime
+    ) -> dict[tuple[datetime, domain.RunState], int]:
+        """How many runs have a slot in ``[since, until)``, by (UTC hour of the slot, state), in
+        one pass (hours and states with none are left out)."""
+        ...
+
     def add_run_step(
         self,
         *,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import sqlalchemy as sa
@@ -537,6 +537,24 @@ class SqlStore:
             counted = session.execute(query.group_by(RunRow.state)).all()
             return {domain.RunState(state): count for state, count in counted}
 
+    def count_runs_by_hour(
+        self, org_id: domain.OrganizationId, *, since: datetime, until: datetime
+    ) -> dict[tuple[datetime, domain.RunState], int]:
+        hour: sa.ColumnElement[Any]
+        if self._dialect == "sqlite":  # whole microseconds since the epoch
+            hour = sa.type_coerce(RunRow.scheduled_for, sa.BigInteger) // _HOUR_MICROS
+        else:
+            hour = sa.func.date_trunc("hour", sa.func.timezone("UTC", RunRow.scheduled_for))
+        window = domain.RunFilter(since=since, until=until)
+        query = (
+            sa.select(hour, RunRow.state, sa.func.count())
+            .where(*_run_conditions(org_id, window))
+            .group_by(hour, RunRow.state)
+        )
+        with self._read() as session:
+            counted = session.execute(query).all()
+        return {(_hour_start(bucket), domain.RunState(state)): n for bucket, state, n in counted}
+
     def add_run_step(
         self,
         *,
@@ -759,6 +777,18 @@ class SqlStore:
 def _rowcount(result: sa.Result[Any]) -> int:
     count = getattr(result, "rowcount", 0)
     return int(count) if count and count > 0 else 0
+
+
+_HOUR_MICROS = 3_600_000_000
+
+
+def _hour_start(bucket: object) -> datetime:
+    """An hour bucket as either dialect returns it (SQLite: hours since the epoch; PostgreSQL:
+    a naive UTC timestamp), as an aware UTC datetime."""
+    if isinstance(bucket, int):
+        return datetime.fromtimestamp(bucket * 3600, UTC)
+    assert isinstance(bucket, datetime)
+    return bucket.replace(tzinfo=UTC) if bucket.tzinfo is None else bucket.astimezone(UTC)
 
 
 def _run_conditions(

@@ -75,8 +75,9 @@ def hourly(
     """Runs by slot hour and state for the last 24 hours, the current hour last."""
     top = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0) + HOUR
     hours = [top - HOUR * n for n in range(24, 0, -1)]
+    counted = svc.runs.count_by_hour(org_id, since=hours[0], until=top)
     return [
-        (start, svc.runs.count(org_id, domain.RunFilter(since=start, until=start + HOUR)))
+        (start, {state: counted.get((start, state), 0) for state in domain.RunState})
         for start in hours
     ]
 
