@@ -508,4 +508,5 @@ def test_runs_count_by_slot_hour_and_state_in_one_pass(
         (hour.astimezone(UTC), s.FAILED): 1,
         (hour.astimezone(UTC) + timedelta(hours=1), s.SUCCEEDED): 1,
     }
-    assert store.count_runs_by_hour(org.id + 1, since=hour, until=hour + timedelta(hours=2)) == {}
+    nobody = domain.OrganizationId(org.id + 1)
+    assert store.count_runs_by_hour(nobody, since=hour, until=hour + timedelta(hours=2)) == {}
