@@ -7,6 +7,7 @@ on PostgreSQL, rows about to change are locked with ``SELECT ... FOR UPDATE`` fi
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -516,12 +517,18 @@ class SqlStore:
         before_id: int | None,
         limit: int,
     ) -> list[domain.Run]:
-        query = sa.select(RunRow).where(*_run_conditions(org_id, where))
-        if before_id is not None:
-            query = query.where(RunRow.id < before_id)
         with self._read() as session:
-            found = session.scalars(query.order_by(RunRow.id.desc()).limit(limit))
-            return [rows.run(row) for row in found]
+            found: dict[int, RunRow] = {}
+            # One query per branch of a schedule's history, each walking its own index (an OR
+            # of the two would walk the organization's whole history), merged newest first.
+            for conditions in _run_branches(org_id, where):
+                query = sa.select(RunRow).where(*conditions)
+                if before_id is not None:
+                    query = query.where(RunRow.id < before_id)
+                for row in session.scalars(query.order_by(RunRow.id.desc()).limit(limit)):
+                    found[row.id] = row
+            newest = sorted(found.values(), key=lambda row: row.id, reverse=True)[:limit]
+            return [rows.run(row) for row in newest]
 
     def count_runs(
         self,
@@ -780,6 +787,25 @@ def _rowcount(result: sa.Result[Any]) -> int:
 
 
 _HOUR_MICROS = 3_600_000_000
+# Runs of these triggers always carry their schedule's id (service.triggers, the scheduler).
+_SLOT_TRIGGERS = frozenset({domain.Trigger.SCHEDULE, domain.Trigger.BACKFILL})
+
+
+def _run_branches(
+    org_id: domain.OrganizationId, where: domain.RunFilter
+) -> list[list[sa.ColumnElement[bool]]]:
+    """The conditions of a run history query as branches whose union it is: a schedule's
+    history is its slots (by ``schedule_id``) and its manual and retry runs (by version)."""
+    if where.schedule_id is None:
+        return [_run_conditions(org_id, where)]
+    rest = _run_conditions(org_id, dataclasses.replace(where, schedule_id=None))
+    branches = [[*rest, RunRow.schedule_id == where.schedule_id]]
+    if where.triggers is None or not where.triggers <= _SLOT_TRIGGERS:
+        versions = sa.select(ScheduleVersionRow.id).where(
+            ScheduleVersionRow.schedule_id == where.schedule_id
+        )
+        branches.append([*rest, RunRow.schedule_version_id.in_(versions)])
+    return branches
 
 
 def _hour_start(bucket: object) -> datetime:

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from cronwright import domain, errors, service
 from cronwright.cron import CronExpression
 
-OVERVIEW_WINDOW = timedelta(hours=24)
 HOUR = timedelta(hours=1)
 FAILING_SCAN = 200  # newest failed runs read to find the failing schedules
 FAILED_STATES = frozenset({domain.RunState.FAILED, domain.RunState.TIMED_OUT})
@@ -100,15 +99,19 @@ def failing(svc: service.Service, org_id: domain.OrganizationId) -> list[Failing
 
 
 def overview(svc: service.Service, org_id: domain.OrganizationId, now: datetime) -> Overview:
-    counts = svc.runs.count(org_id, domain.RunFilter(since=now - OVERVIEW_WINDOW))
+    by_hour = hourly(svc, org_id, now)
+    # The cards total the chart's 24 hours (the current one included): one pass over the runs.
+    counts = {
+        state.value: sum(counts[state] for _, counts in by_hour) for state in domain.RunState
+    }
     pending = domain.RunFilter(states=frozenset({domain.RunState.PENDING}))
     due = svc.runs.count(org_id, pending, available_by=now)[domain.RunState.PENDING]
     return Overview(
-        runs_by_state={state.value: counts[state] for state in domain.RunState},
+        runs_by_state=counts,
         queue_depth=due,
         upcoming=[schedule_row(schedule) for schedule in svc.schedules.upcoming(org_id)],
         failures=_runs(svc, org_id, domain.RunFilter(states=FAILED_STATES), 10),
-        hourly=hourly(svc, org_id, now),
+        hourly=by_hour,
         failing=failing(svc, org_id),
     )
 
