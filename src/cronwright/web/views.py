@@ -101,7 +101,7 @@ def failing(svc: service.Service, org_id: domain.OrganizationId) -> list[Failing
 def overview(svc: service.Service, org_id: domain.OrganizationId, now: datetime) -> Overview:
     by_hour = hourly(svc, org_id, now)
     # The cards total the chart's 24 hours (the current one included): one pass over the runs.
-    counts = {state.value: sum(counts[state] for _, counts in by_hour) for state in domain.RunState}
+    counts = {state.value: sum(hour[state] for _, hour in by_hour) for state in domain.RunState}
     pending = domain.RunFilter(states=frozenset({domain.RunState.PENDING}))
     due = svc.runs.count(org_id, pending, available_by=now)[domain.RunState.PENDING]
     return Overview(
