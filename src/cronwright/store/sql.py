@@ -795,7 +795,8 @@ def _run_branches(
     org_id: domain.OrganizationId, where: domain.RunFilter
 ) -> list[list[sa.ColumnElement[bool]]]:
     """The conditions of a run history query as branches whose union it is: a schedule's
-    history is its slots (by ``schedule_id``) and its manual and retry runs (by version)."""
+    history is its slots (by ``schedule_id``) and its manual and retry runs (no schedule id,
+    one of its versions)."""
     if where.schedule_id is None:
         return [_run_conditions(org_id, where)]
     rest = _run_conditions(org_id, dataclasses.replace(where, schedule_id=None))
@@ -804,7 +805,12 @@ def _run_branches(
         versions = sa.select(ScheduleVersionRow.id).where(
             ScheduleVersionRow.schedule_id == where.schedule_id
         )
-        branches.append([*rest, RunRow.schedule_version_id.in_(versions)])
+        # ``org_id + 0``: still scoped, but no longer an index SQLite would walk instead of the
+        # version index (it prefers the organization's, which yields ids in order, every run).
+        by_version = [(RunRow.org_id + 0) == org_id, *rest[1:]]
+        branches.append(
+            [*by_version, RunRow.schedule_id.is_(None), RunRow.schedule_version_id.in_(versions)]
+        )
     return branches
 
 
