@@ -510,3 +510,19 @@ def test_runs_count_by_slot_hour_and_state_in_one_pass(
     }
     nobody = domain.OrganizationId(org.id + 1)
     assert store.count_runs_by_hour(nobody, since=hour, until=hour + timedelta(hours=2)) == {}
+
+
+def test_schedules_read_by_ids_leave_out_deleted_and_foreign_ones(
+    store: Store, org: domain.Organization, workflow: domain.Workflow, t0: datetime
+) -> None:
+    kept = add(store, org, spec_for(workflow), t0)
+    gone = add(store, org, spec_for(workflow, cron="0 * * * *"), t0)
+    store.delete_schedule(org.id, gone.id, author="alice", now=t0)
+    other = store.create_organization(
+        name="another", max_schedules=10, max_concurrent_runs=10, now=t0
+    )
+    found = store.get_schedules(org.id, [kept.id, gone.id, domain.ScheduleId(10**9)])
+    assert [s.id for s in found] == [kept.id]
+    assert found[0] == store.get_schedule(org.id, kept.id)
+    assert store.get_schedules(org.id, []) == []
+    assert store.get_schedules(other.id, [kept.id]) == []

@@ -2,7 +2,8 @@
 ``serve --demo`` on 127.0.0.1: sign in; create a workflow and a schedule from the forms with the
 preview; watch it fire and the history strip fill; make it fail; retry a failed run; edit the
 schedule, see the diff, roll back; backfill with a dry run; pause; create and revoke keys as
-admin; a viewer sees no write controls and a forged POST is refused; the header fits a phone.
+admin; a viewer sees no write controls and a forged POST is refused; the runs list refreshes
+itself and pauses; the keyboard starts at a skip link; the header fits a phone.
 
 Every page visited is screenshotted into ``$CRONWRIGHT_SCREENSHOTS`` (default
 ``build/screenshots``, kept by CI) and checked with axe-core (vendored under tests/e2e/axe,
@@ -186,6 +187,19 @@ def test_main_tasks_end_to_end_in_chromium(
     expect(page).to_have_url(re.compile(r"trigger=backfill"))
     expect(page.get_by_label("Trigger")).to_have_value("backfill")
     visit.record("runs")
+
+    # The list refreshes itself in place; the refresh can be paused (and resumed).
+    expect(page.locator(".live-status")).to_contain_text("Updated", timeout=20_000)
+    page.get_by_role("button", name="Pause live updates").click()
+    expect(page.locator(".live-toggle")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(".live-status")).to_have_text("Live updates paused.")
+    page.get_by_role("button", name="Resume live updates").click()
+    expect(page.locator(".live-toggle")).to_have_attribute("aria-pressed", "false")
+
+    # On a fresh page, the keyboard's first stop is the link that skips the header.
+    page.reload()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
 
     # Pause.
     page.goto(schedule_path)

@@ -14,7 +14,7 @@ descending) and ask for ``limit`` rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -158,6 +158,13 @@ class Store(Protocol):
         self, org_id: domain.OrganizationId, schedule_id: domain.ScheduleId
     ) -> domain.Schedule:
         """``ScheduleNotFound`` if absent, deleted or another organization's."""
+        ...
+
+    def get_schedules(
+        self, org_id: domain.OrganizationId, schedule_ids: Collection[domain.ScheduleId]
+    ) -> list[domain.Schedule]:
+        """Those of ``schedule_ids`` that are live schedules of ``org_id``, in one read (the
+        others are left out)."""
         ...
 
     def find_conflicting_schedule(

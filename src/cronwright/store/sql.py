@@ -8,7 +8,7 @@ on PostgreSQL, rows about to change are locked with ``SELECT ... FOR UPDATE`` fi
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -340,6 +340,19 @@ class SqlStore:
     ) -> domain.Schedule:
         with self._read() as session:
             return rows.schedule(self._schedule_row(session, org_id, schedule_id))
+
+    def get_schedules(
+        self, org_id: domain.OrganizationId, schedule_ids: Collection[domain.ScheduleId]
+    ) -> list[domain.Schedule]:
+        if not schedule_ids:
+            return []
+        query = sa.select(ScheduleRow).where(
+            ScheduleRow.id.in_(sorted(set(schedule_ids))),
+            ScheduleRow.org_id == org_id,
+            ScheduleRow.deleted_at.is_(None),
+        )
+        with self._read() as session:
+            return [rows.schedule(row) for row in session.scalars(query)]
 
     def find_conflicting_schedule(
         self,

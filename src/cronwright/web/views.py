@@ -87,13 +87,12 @@ def failing(svc: service.Service, org_id: domain.OrganizationId) -> list[Failing
     for run in _runs(svc, org_id, domain.RunFilter(states=FAILED_STATES), FAILING_SCAN):
         if run.schedule_id is not None:
             found.setdefault(run.schedule_id, []).append(run)
-    rows = []
-    for schedule_id, runs in found.items():
-        try:
-            schedule = svc.schedules.get(org_id, schedule_id)
-        except errors.NotFound:
-            continue
-        rows.append(FailingSchedule(schedule=schedule, failures=len(runs), last=runs[0]))
+    schedules = svc.schedules.get_many(org_id, found)  # deleted ones are left out
+    rows = [
+        FailingSchedule(schedule=schedules[sid], failures=len(runs), last=runs[0])
+        for sid, runs in found.items()
+        if sid in schedules
+    ]
     rows.sort(key=lambda row: (-row.failures, -row.last.id))
     return rows[:10]
 
