@@ -1,4 +1,5 @@
-"""URL-encoded form bodies, read without python-multipart (the dashboard's forms are tiny)."""
+"""URL-encoded form bodies, read without python-multipart (the dashboard's forms are small: the
+largest holds a workflow definition), and the JSON typed into them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi import Request
 
 from cronwright import domain, errors
 
-MAX_FORM_BYTES = 16 * 1024
+MAX_FORM_BYTES = 512 * 1024  # a workflow definition, URL-encoded, within the API's body limit
 
 
 async def form_fields(request: Request) -> dict[str, str]:
