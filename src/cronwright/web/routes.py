@@ -1,4 +1,5 @@
-"""The dashboard's pages and its few forms (sign-in, sign-out, pause, resume, run now)."""
+"""The dashboard's router: sign-in, sign-out, the overview and the static files, plus the routers of
+runs, schedules (forms before pages, so "new" is not an id), workflows and admin pages."""
 
 from __future__ import annotations
 
