@@ -6,12 +6,14 @@ warm-up requests, and its median and slowest time are printed; the target is und
 page.
 
     python benchmarks/bench_dashboard.py [--schedules 10000] [--runs 1000000] [--repeat 5]
+    python benchmarks/bench_dashboard.py --postgres   (a throwaway cluster of the machine's initdb)
     python benchmarks/bench_dashboard.py --url postgresql+psycopg://.../bench   (an empty database)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import tempfile
 import time
@@ -26,6 +28,7 @@ from cronwright import domain
 from cronwright.api import Container, create_app
 from cronwright.store import migrations
 from cronwright.store.models import RunRow, ScheduleVersionRow
+from cronwright.testing import postgres
 from cronwright.testing.server import ServerThread
 from cronwright.web import Alerts, mount_dashboard
 
@@ -158,9 +161,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--url", help="an empty PostgreSQL database (default: a SQLite file)")
+    parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
         url = args.url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        if args.postgres:
+            cluster = stack.enter_context(postgres.PostgresCluster.start())
+            url = cluster.create_database("bench")
         migrations.upgrade(url)
         container = Container.from_url(url)
         began = time.perf_counter()
