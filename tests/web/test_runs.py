@@ -105,6 +105,10 @@ def test_editors_retry_a_failed_run_and_cancel_a_pending_one(site: Site, acme: T
     assert f'action="/ui/runs/{failed.id}/retry"' in page.text
     assert f'action="/ui/runs/{pending.id}/cancel"' in page.text
     assert f'action="/ui/runs/{failed.id}/cancel"' not in page.text  # ended: nothing to cancel
+    nightly = site.schedule(acme, "retried from its page", "0 3 * * *")
+    slot = site.run(acme, S.FAILED, schedule=nightly)
+    schedule_page = editor.get(f"/ui/schedules/{nightly.id}").text
+    assert f'action="/ui/runs/{slot.id}/retry"' in schedule_page.split('id="recent-runs"')[1]
     token = csrf_of(page)
     assert editor.post(f"/ui/runs/{failed.id}/retry", data={}).status_code == 403  # no token
     retried = editor.post(f"/ui/runs/{failed.id}/retry", data={"csrf": token})

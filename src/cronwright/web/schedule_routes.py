@@ -86,6 +86,8 @@ def schedule_page(
         versions=versions,
         events=list(reversed(events))[:EVENTS_SHOWN],
         can_trigger=dashboard.triggers is not None,
+        can_retry=dashboard.triggers is not None,
+        can_cancel=dashboard.queue is not None,
         form_errors=form_errors or {},
         form_values=form_values or {},
         now=dashboard.clock.now(),
