@@ -484,3 +484,45 @@ def test_next_schedules_are_the_live_ones_firing_soonest_of_one_organization(
     assert [s.id for s in store.next_schedules(org.id, limit=1)] == [sooner.id]
     other = store.create_organization(name="other", max_schedules=1, max_concurrent_runs=1, now=t0)
     assert store.next_schedules(other.id, limit=10) == []
+
+
+def test_runs_count_by_slot_hour_and_state_in_one_pass(
+    store: Store, org: domain.Organization, workflow: domain.Workflow, t0: datetime
+) -> None:
+    hourly = add(store, org, spec_for(workflow), t0)
+    other = add(store, org, spec_for(workflow, cron="0 * * * *"), t0)
+    hour = t0.replace(minute=0, second=0, microsecond=0)
+    s = domain.RunState
+    slots = [
+        (hourly, hour + timedelta(minutes=1), s.SUCCEEDED),
+        (other, hour + timedelta(minutes=1), s.SUCCEEDED),
+        (hourly, hour + timedelta(minutes=59, seconds=59), s.FAILED),
+        (hourly, hour + timedelta(hours=1), s.SUCCEEDED),  # the next hour, its first instant
+        (hourly, hour + timedelta(hours=5), s.MISSED),  # outside the window
+    ]
+    for schedule, at, state in slots:
+        assert store.add_run(new_run(schedule, at, state=state)) is not None
+    counted = store.count_runs_by_hour(org.id, since=hour, until=hour + timedelta(hours=2))
+    assert counted == {
+        (hour.astimezone(UTC), s.SUCCEEDED): 2,
+        (hour.astimezone(UTC), s.FAILED): 1,
+        (hour.astimezone(UTC) + timedelta(hours=1), s.SUCCEEDED): 1,
+    }
+    nobody = domain.OrganizationId(org.id + 1)
+    assert store.count_runs_by_hour(nobody, since=hour, until=hour + timedelta(hours=2)) == {}
+
+
+def test_schedules_read_by_ids_leave_out_deleted_and_foreign_ones(
+    store: Store, org: domain.Organization, workflow: domain.Workflow, t0: datetime
+) -> None:
+    kept = add(store, org, spec_for(workflow), t0)
+    gone = add(store, org, spec_for(workflow, cron="0 * * * *"), t0)
+    store.delete_schedule(org.id, gone.id, author="alice", now=t0)
+    other = store.create_organization(
+        name="another", max_schedules=10, max_concurrent_runs=10, now=t0
+    )
+    found = store.get_schedules(org.id, [kept.id, gone.id, domain.ScheduleId(10**9)])
+    assert [s.id for s in found] == [kept.id]
+    assert found[0] == store.get_schedule(org.id, kept.id)
+    assert store.get_schedules(org.id, []) == []
+    assert store.get_schedules(other.id, [kept.id]) == []

@@ -13,12 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
-from cronwright import domain, service
+from cronwright import actions, domain, service
 from cronwright.api import Container, create_app
 from cronwright.clock import FakeClock
 from cronwright.store import sql
 from cronwright.testing.server import ServerThread
-from cronwright.web import mount_dashboard
+from cronwright.web import Alerts, mount_dashboard
 from tests.conftest import fresh_database_url
 
 T0 = datetime.fromisoformat("2026-03-02T09:30:15+00:00")
@@ -134,9 +134,19 @@ class Site:
 
 def open_site(url: str) -> Iterator[Site]:
     clock = FakeClock(T0)
-    container = Container.from_url(url, clock=clock)
+    # Step configs are checked on save, as ``serve`` does.
+    container = Container.from_url(
+        url, clock=clock, check_config=actions.config_checker(allow_shell=False)
+    )
     app = create_app(container)
-    mount_dashboard(app, container.service, clock, triggers=container.triggers)
+    mount_dashboard(
+        app,
+        container.service,
+        clock,
+        triggers=container.triggers,
+        queue=container.queue,
+        alerts=Alerts(channels=container.alert_channels, alerter=container.alerter),
+    )
     store = sql.SqlStore.from_url(url)
     with ServerThread(app) as server:
         site = Site(url=server.url, container=container, clock=clock, store=store)
@@ -167,3 +177,13 @@ def csrf_of(page: httpx.Response) -> str:
     found = CSRF.search(page.text)
     assert found is not None, page.text
     return found.group(1)
+
+
+def csrf_for(token: str) -> str:
+    """The form token a page would carry for ``token``'s session (for pages that show no form)."""
+    from starlette.requests import Request
+
+    from cronwright.web import session
+
+    cookie = f"{session.COOKIE}={token}".encode()
+    return session.csrf_token(Request({"type": "http", "headers": [(b"cookie", cookie)]}))

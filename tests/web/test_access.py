@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cronwright import domain
-from tests.web.conftest import Site, Tenant, csrf_of
+from tests.web.conftest import Site, Tenant, csrf_for, csrf_of
 
 PAGES = ["/ui/", "/ui/schedules", "/ui/schedules/1", "/ui/runs", "/ui/runs/1"]
 
@@ -80,12 +80,15 @@ def test_another_organizations_rows_are_not_found(site: Site, acme: Tenant, riva
         assert f'/ui/runs/{their_run.id}"' not in page
 
 
-def test_viewers_see_disabled_buttons_and_cannot_act(site: Site, acme: Tenant) -> None:
+def test_viewers_see_no_write_controls_and_cannot_act(site: Site, acme: Tenant) -> None:
     schedule = site.schedule(acme, "nightly", "0 3 * * *")
     viewer = site.signed_in(acme.tokens["viewer"])
     page = viewer.get(f"/ui/schedules/{schedule.id}")
-    assert 'type="submit" disabled>Pause' in page.text
-    response = viewer.post(f"/ui/schedules/{schedule.id}/pause", data={"csrf": csrf_of(page)})
+    assert "can only read" in page.text
+    assert 'method="post" action="/ui/schedules' not in page.text
+    # Even a request carrying the session's own token is refused.
+    token = csrf_for(acme.tokens["viewer"])
+    response = viewer.post(f"/ui/schedules/{schedule.id}/pause", data={"csrf": token})
     assert response.status_code == 403
     assert not site.service.schedules.get(acme.org.id, schedule.id).spec.paused
 
@@ -95,7 +98,7 @@ def test_editors_pause_resume_and_trigger_with_a_csrf_token(site: Site, acme: Te
     editor = site.signed_in(acme.tokens["editor"])
     path = f"/ui/schedules/{schedule.id}"
     page = editor.get(path)
-    assert 'type="submit" >Pause' in page.text
+    assert 'type="submit">Pause' in page.text
     # Without the form's token (as a forged cross-site form would be), nothing happens.
     for data in ({}, {"csrf": "0" * 64}):
         assert editor.post(f"{path}/pause", data=data).status_code == 403

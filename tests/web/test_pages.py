@@ -10,7 +10,7 @@ import pytest
 from markupsafe import escape
 
 from cronwright import domain
-from cronwright.web import routes
+from cronwright.web import schedule_routes
 from tests.conftest import fresh_database_url
 from tests.web.conftest import Site, Tenant, open_site
 
@@ -63,7 +63,7 @@ def test_schedules_table_shows_expression_description_zone_and_both_times(
 def test_schedules_come_in_pages_and_filter_by_name(
     site: Site, acme: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(routes, "SCHEDULES_PER_PAGE", 2)
+    monkeypatch.setattr(schedule_routes, "SCHEDULES_PER_PAGE", 2)
     for n in range(5):
         site.schedule(acme, f"{'nightly' if n % 2 else 'hourly'} job {n}", f"{n} * * * *")
     browser = site.signed_in(acme.tokens["viewer"])
@@ -125,6 +125,7 @@ def test_run_page_shows_steps_with_output_and_error(site: Site, acme: Tenant) ->
     assert "HTTP 503" in steps
 
 
+OUR_SCRIPT = '<script src="/ui/live.js" defer></script>'
 MALICIOUS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
@@ -133,11 +134,12 @@ def test_names_and_run_output_are_escaped(site: Site, acme: Tenant) -> None:
     run = site.run(acme, S.FAILED, schedule=schedule, output={"html": MALICIOUS}, error=MALICIOUS)
     client = site.signed_in(acme.tokens["viewer"])
     for path in ("/ui/", "/ui/schedules", f"/ui/schedules/{schedule.id}", "/ui/runs"):
-        page = client.get(path).text
+        # The one script a page may load is the dashboard's own file.
+        page = client.get(path).text.replace(OUR_SCRIPT, "")
         assert "<script" not in page, path
         assert "<img" not in page, path
         assert escape(MALICIOUS) in page, path
-    run_page = client.get(f"/ui/runs/{run.id}").text
+    run_page = client.get(f"/ui/runs/{run.id}").text.replace(OUR_SCRIPT, "")
     assert "<script" not in run_page
     assert "<img" not in run_page
     assert "&lt;script&gt;" in run_page
@@ -154,3 +156,38 @@ def test_pages_render_on_postgresql(request: pytest.FixtureRequest, tmp_path: Pa
         assert "Every 5 minutes" in client.get("/ui/schedules").text
         assert "CET" in client.get(f"/ui/schedules/{schedule.id}").text
         assert "&#34;ok&#34;: true" in client.get(f"/ui/runs/{run.id}").text
+
+
+def test_overview_charts_runs_per_hour_and_lists_failing_schedules(
+    site: Site, acme: Tenant
+) -> None:
+    flaky = site.schedule(acme, "flaky", "*/5 * * * *")
+    steady = site.schedule(acme, "steady", "*/7 * * * *")
+    for minutes in (5, 10, 70):
+        site.run(acme, S.FAILED, schedule=flaky, age=timedelta(minutes=minutes), error="down")
+    site.run(acme, S.SUCCEEDED, schedule=steady, age=timedelta(minutes=7))
+    page = site.signed_in(acme.tokens["viewer"]).get("/ui/").text
+    chart = page.split('<svg class="chart"')[1].split("</svg>")[0]
+    assert (
+        'aria-label="Runs per hour over the last 24 hours: 4 in all, at most 3 in one hour"'
+        in chart
+    )
+    assert "<title>09:00 UTC: 2 failed</title>" in chart  # 09:20 and 09:25
+    assert "<title>09:00 UTC: 1 succeeded</title>" in chart
+    assert "<title>08:00 UTC: 1 failed</title>" in chart  # 08:20
+    failing = page.split('id="failing"')[1].split("</table>")[0]
+    assert f'href="/ui/schedules/{flaky.id}">flaky</a></td><td>3</td>' in failing
+    assert "steady" not in failing
+
+
+def test_the_live_script_is_served_by_the_package_under_the_csp(site: Site, acme: Tenant) -> None:
+    client = site.signed_in(acme.tokens["viewer"])
+    page = client.get("/ui/runs")
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert 'data-live="runs"' in page.text
+    script = client.get("/ui/live.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert "data-live" in script.text

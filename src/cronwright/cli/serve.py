@@ -25,7 +25,7 @@ def api_app(chosen: settings.Settings, process: root.Root) -> runtime.ApiApp:
     from cronwright.api.app import create_app
     from cronwright.api.container import Container
     from cronwright.bootstrap import runtime
-    from cronwright.web import mount_dashboard
+    from cronwright.web import Alerts, mount_dashboard
 
     container = Container.from_root(  # the process's engine, clock and loops
         process,
@@ -46,6 +46,8 @@ def api_app(chosen: settings.Settings, process: root.Root) -> runtime.ApiApp:
         container.clock,
         triggers=container.triggers,
         throttle=container.throttle,
+        queue=container.queue,
+        alerts=Alerts(channels=container.alert_channels, alerter=container.alerter),
     )
     return runtime.ApiApp(asgi=app, registry=app.state.metrics.registry, close=container.close)
 

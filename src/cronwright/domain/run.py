@@ -80,6 +80,7 @@ class RunFilter:
     """Run history query; time bounds are on ``scheduled_for``, ``[since, until)``."""
 
     schedule_id: ScheduleId | None = None
+    workflow_id: WorkflowId | None = None
     states: frozenset[RunState] | None = None
     triggers: frozenset[Trigger] | None = None
     since: datetime | None = None

@@ -61,6 +61,14 @@ class Runs:
         )
         return {state: found.get(state, 0) for state in domain.RunState}
 
+    def count_by_hour(
+        self, org_id: domain.OrganizationId, *, since: datetime, until: datetime
+    ) -> dict[tuple[datetime, domain.RunState], int]:
+        """Runs with a slot in ``[since, until)`` by (UTC hour, state), counted in one pass."""
+        if until <= since:
+            raise errors.InvalidInput(field="until", message="must be after since")
+        return self._store.count_runs_by_hour(org_id, since=since, until=until)
+
     def list_for_schedule(
         self,
         org_id: domain.OrganizationId,
@@ -75,6 +83,7 @@ class Runs:
         where = where or domain.RunFilter()
         scoped = domain.RunFilter(
             schedule_id=schedule_id,
+            workflow_id=where.workflow_id,
             states=where.states,
             triggers=where.triggers,
             since=where.since,

@@ -14,7 +14,7 @@ descending) and ask for ``limit`` rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -167,6 +167,13 @@ class Store(Protocol):
         """``ScheduleNotFound`` if absent, deleted or another organization's."""
         ...
 
+    def get_schedules(
+        self, org_id: domain.OrganizationId, schedule_ids: Collection[domain.ScheduleId]
+    ) -> list[domain.Schedule]:
+        """Those of ``schedule_ids`` that are live schedules of ``org_id``, in one read (the
+        others are left out)."""
+        ...
+
     def find_conflicting_schedule(
         self,
         org_id: domain.OrganizationId,
@@ -279,6 +286,13 @@ class Store(Protocol):
     ) -> dict[domain.RunState, int]:
         """How many runs match every set filter, by state (states with none are left out);
         ``available_by``: only runs whose ``available_at`` is at or before it."""
+        ...
+
+    def count_runs_by_hour(
+        self, org_id: domain.OrganizationId, *, since: datetime, until: datetime
+    ) -> dict[tuple[datetime, domain.RunState], int]:
+        """How many runs have a slot in ``[since, until)``, by (UTC hour of the slot, state), in
+        one pass (hours and states with none are left out)."""
         ...
 
     def add_run_step(

@@ -8,9 +8,9 @@ on PostgreSQL, rows about to change are locked with ``SELECT ... FOR UPDATE`` fi
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import sqlalchemy as sa
@@ -374,6 +374,19 @@ class SqlStore:
                 return None
             return rows.schedule(self._schedule_row(session, org_id, domain.ScheduleId(found)))
 
+    def get_schedules(
+        self, org_id: domain.OrganizationId, schedule_ids: Collection[domain.ScheduleId]
+    ) -> list[domain.Schedule]:
+        if not schedule_ids:
+            return []
+        query = sa.select(ScheduleRow).where(
+            ScheduleRow.id.in_(sorted(set(schedule_ids))),
+            ScheduleRow.org_id == org_id,
+            ScheduleRow.deleted_at.is_(None),
+        )
+        with self._read() as session:
+            return [rows.schedule(row) for row in session.scalars(query)]
+
     def find_conflicting_schedule(
         self,
         org_id: domain.OrganizationId,
@@ -548,12 +561,18 @@ class SqlStore:
         before_id: int | None,
         limit: int,
     ) -> list[domain.Run]:
-        query = sa.select(RunRow).where(*_run_conditions(org_id, where))
-        if before_id is not None:
-            query = query.where(RunRow.id < before_id)
         with self._read() as session:
-            found = session.scalars(query.order_by(RunRow.id.desc()).limit(limit))
-            return _linked(session, [rows.run(row) for row in found])
+            found: dict[int, RunRow] = {}
+            # One query per branch of a schedule's history, each walking its own index (an OR
+            # of the two would walk the organization's whole history), merged newest first.
+            for conditions in _run_branches(org_id, where):
+                query = sa.select(RunRow).where(*conditions)
+                if before_id is not None:
+                    query = query.where(RunRow.id < before_id)
+                for row in session.scalars(query.order_by(RunRow.id.desc()).limit(limit)):
+                    found[row.id] = row
+            newest = sorted(found.values(), key=lambda row: row.id, reverse=True)[:limit]
+            return _linked(session, [rows.run(row) for row in newest])
 
     def count_runs(
         self,
@@ -568,6 +587,24 @@ class SqlStore:
         with self._read() as session:
             counted = session.execute(query.group_by(RunRow.state)).all()
             return {domain.RunState(state): count for state, count in counted}
+
+    def count_runs_by_hour(
+        self, org_id: domain.OrganizationId, *, since: datetime, until: datetime
+    ) -> dict[tuple[datetime, domain.RunState], int]:
+        hour: sa.ColumnElement[Any]
+        if self._dialect == "sqlite":  # whole microseconds since the epoch
+            hour = sa.type_coerce(RunRow.scheduled_for, sa.BigInteger) // _HOUR_MICROS
+        else:
+            hour = sa.func.date_trunc("hour", sa.func.timezone("UTC", RunRow.scheduled_for))
+        window = domain.RunFilter(since=since, until=until)
+        query = (
+            sa.select(hour, RunRow.state, sa.func.count())
+            .where(*_run_conditions(org_id, window))
+            .group_by(hour, RunRow.state)
+        )
+        with self._read() as session:
+            counted = session.execute(query).all()
+        return {(_hour_start(bucket), domain.RunState(state)): n for bucket, state, n in counted}
 
     def add_run_step(
         self,
@@ -849,6 +886,43 @@ def _linked(session: Session, runs: list[domain.Run]) -> list[domain.Run]:
     ]
 
 
+_HOUR_MICROS = 3_600_000_000
+# Runs of these triggers always carry their schedule's id (service.triggers, the scheduler).
+_SLOT_TRIGGERS = frozenset({domain.Trigger.SCHEDULE, domain.Trigger.BACKFILL})
+
+
+def _run_branches(
+    org_id: domain.OrganizationId, where: domain.RunFilter
+) -> list[list[sa.ColumnElement[bool]]]:
+    """The conditions of a run history query as branches whose union it is: a schedule's
+    history is its slots (by ``schedule_id``) and its manual and retry runs (no schedule id,
+    one of its versions)."""
+    if where.schedule_id is None:
+        return [_run_conditions(org_id, where)]
+    rest = _run_conditions(org_id, dataclasses.replace(where, schedule_id=None))
+    branches = [[*rest, RunRow.schedule_id == where.schedule_id]]
+    if where.triggers is None or not where.triggers <= _SLOT_TRIGGERS:
+        versions = sa.select(ScheduleVersionRow.id).where(
+            ScheduleVersionRow.schedule_id == where.schedule_id
+        )
+        # ``org_id + 0``: still scoped, but no longer an index SQLite would walk instead of the
+        # version index (it prefers the organization's, which yields ids in order, every run).
+        by_version = [(RunRow.org_id + 0) == org_id, *rest[1:]]
+        branches.append(
+            [*by_version, RunRow.schedule_id.is_(None), RunRow.schedule_version_id.in_(versions)]
+        )
+    return branches
+
+
+def _hour_start(bucket: object) -> datetime:
+    """An hour bucket as either dialect returns it (SQLite: hours since the epoch; PostgreSQL:
+    a naive UTC timestamp), as an aware UTC datetime."""
+    if isinstance(bucket, int):
+        return datetime.fromtimestamp(bucket * 3600, UTC)
+    assert isinstance(bucket, datetime)
+    return bucket.replace(tzinfo=UTC) if bucket.tzinfo is None else bucket.astimezone(UTC)
+
+
 def _run_conditions(
     org_id: domain.OrganizationId, where: domain.RunFilter
 ) -> list[sa.ColumnElement[bool]]:
@@ -865,6 +939,8 @@ def _run_conditions(
                 RunRow.schedule_version_id.in_(versions),
             )
         )
+    if where.workflow_id is not None:
+        conditions.append(RunRow.workflow_id == where.workflow_id)
     if where.states is not None:
         conditions.append(RunRow.state.in_(sorted(s.value for s in where.states)))
     if where.triggers is not None:

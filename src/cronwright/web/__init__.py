@@ -6,5 +6,6 @@ Sign-in takes an API key; every page is scoped to that key's organization (see d
 from __future__ import annotations
 
 from cronwright.web.app import create_dashboard, mount_dashboard
+from cronwright.web.pages import Alerts
 
-__all__ = ["create_dashboard", "mount_dashboard"]
+__all__ = ["Alerts", "create_dashboard", "mount_dashboard"]

@@ -19,6 +19,7 @@ from cronwright import clock as clock_module
 from cronwright import domain, errors, service
 from cronwright.service import throttle as throttle_module
 from cronwright.service import triggers as triggers_module
+from cronwright.store import queue as store_queue
 from cronwright.web import pages, routes, session
 from cronwright.web.forms import MAX_FORM_BYTES
 from cronwright.web.limits import BodyLimitMiddleware
@@ -31,11 +32,14 @@ def create_dashboard(
     *,
     triggers: triggers_module.Triggers | None = None,
     throttle: throttle_module.FailedAuthThrottle | None = None,
+    queue: store_queue.RunQueue | None = None,
+    alerts: pages.Alerts | None = None,
 ) -> FastAPI:
-    """The dashboard over ``svc``; ``triggers`` enables the "run now" button; ``throttle``
-    counts failed sign-ins (share the API's, so both draw on one allowance)."""
+    """The dashboard over ``svc``; ``triggers`` enables "run now", retry and backfill, ``queue``
+    the cancel button, ``alerts`` the alert channel pages; ``throttle`` counts failed sign-ins
+    (share the API's, so both draw on one allowance)."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.dashboard = pages.Dashboard(svc, clock, triggers)
+    app.state.dashboard = pages.Dashboard(svc, clock, triggers, queue, alerts)
     app.state.throttle = throttle or throttle_module.FailedAuthThrottle(clock)
     app.include_router(routes.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_FORM_BYTES, refuse=_too_large)
@@ -155,10 +159,17 @@ def mount_dashboard(
     *,
     triggers: triggers_module.Triggers | None = None,
     throttle: throttle_module.FailedAuthThrottle | None = None,
+    queue: store_queue.RunQueue | None = None,
+    alerts: pages.Alerts | None = None,
     path: str = "/ui",
 ) -> None:
     """Serve the dashboard at ``path`` of ``app``, and send visitors of ``/`` there."""
-    app.mount(path, create_dashboard(svc, clock, triggers=triggers, throttle=throttle))
+    app.mount(
+        path,
+        create_dashboard(
+            svc, clock, triggers=triggers, throttle=throttle, queue=queue, alerts=alerts
+        ),
+    )
 
     def home() -> RedirectResponse:
         return RedirectResponse(f"{path}/", status_code=307)
