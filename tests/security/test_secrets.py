@@ -21,6 +21,7 @@ from tests.actions.conftest import Server
 from tests.conftest import LOCAL_OUTBOUND, fresh_database_url
 from tests.engine.conftest import Bench
 from tests.security.conftest import T0, V1, Org, SecuredApi
+from tests.security.edge import csrf_of, same_origin
 
 HEADERS = {
     "Authorization": "Bearer tok-4f1c9a-authorization",
@@ -90,7 +91,12 @@ def test_the_dashboard_shows_a_viewer_no_secret(strict_api: SecuredApi) -> None:
     )
     assert schedule.status_code == 201, schedule.text
     with httpx.Client(base_url=strict_api.url, timeout=30) as browser:
-        signed_in = browser.post("/ui/signin", data={"api_key": org.tokens["viewer"]})
+        form = browser.get("/ui/signin")
+        signed_in = browser.post(
+            "/ui/signin",
+            data={"api_key": org.tokens["viewer"], "csrf": csrf_of(form)},
+            headers=same_origin(strict_api.url),
+        )
         assert signed_in.status_code == 303, signed_in.text
         for page in ("/ui/", "/ui/schedules", f"/ui/schedules/{schedule.json()['id']}"):
             shown = browser.get(page)

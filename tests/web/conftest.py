@@ -16,10 +16,11 @@ import pytest
 from cronwright import actions, domain, service
 from cronwright.api import Container, create_app
 from cronwright.clock import FakeClock
+from cronwright.engine import alerts
 from cronwright.store import sql
 from cronwright.testing.server import ServerThread
 from cronwright.web import Alerts, mount_dashboard
-from tests.conftest import fresh_database_url
+from tests.conftest import LOCAL_OUTBOUND, fresh_database_url
 
 T0 = datetime.fromisoformat("2026-03-02T09:30:15+00:00")
 STEPS: dict[str, Any] = {
@@ -136,7 +137,11 @@ def open_site(url: str) -> Iterator[Site]:
     clock = FakeClock(T0)
     # Step configs are checked on save, as ``serve`` does.
     container = Container.from_url(
-        url, clock=clock, check_config=actions.config_checker(allow_shell=False)
+        url,
+        clock=clock,
+        check_config=actions.config_checker(allow_shell=False),
+        # The channel tests' receivers listen on 127.0.0.1: allowed, as on a laptop.
+        alert_settings=alerts.AlerterSettings(outbound_policy=LOCAL_OUTBOUND),
     )
     app = create_app(container)
     mount_dashboard(
@@ -144,6 +149,7 @@ def open_site(url: str) -> Iterator[Site]:
         container.service,
         clock,
         triggers=container.triggers,
+        throttle=container.throttle,
         queue=container.queue,
         alerts=Alerts(channels=container.alert_channels, alerter=container.alerter),
     )
