@@ -39,8 +39,9 @@ ROOT = Path(__file__).parents[2]
 MAX_EXAMPLES = 15
 # Rules beyond JSON Schema, checked by the service: cron syntax and time zones (schedules), the
 # steps' DAG, kinds and configs (workflows), a target that fits the channel's kind, a range whose
-# end comes after its start (runs, backfills).
-RULES_BEYOND_THE_SCHEMA = "^/api/v1/(schedules|workflows|alert-channels|runs)"
+# end comes after its start (runs, backfills), a template's document and its parameters' values
+# (templates: each is tried as a workflow and a schedule).
+RULES_BEYOND_THE_SCHEMA = "^/api/v1/(schedules|workflows|alert-channels|runs|templates)"
 CONFIG = f"""
 hooks = "tests.api.schemathesis_hooks"
 continue-on-failure = true

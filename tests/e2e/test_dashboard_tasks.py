@@ -126,8 +126,14 @@ def test_main_tasks_end_to_end_in_chromium(
     expect(page.locator("#preview-description")).to_have_text("Every 5 seconds")
     expect(page.locator("#preview-fires li")).to_have_count(10)
     expect(page.locator("#preview-fires")).to_contain_text("CET")
+    # The page was loaded anew by the preview: type once its script listens (a deferred script
+    # may start after the test's first keystrokes on a busy machine).
+    expect(page.locator("html")).to_have_attribute("data-script", "ready")
     page.get_by_label("Cron expression").fill("0 9 * * MON-FRI")  # the script updates it
-    expect(page.locator("#preview-description")).to_contain_text("At 09:00, Monday through")
+    expect(page.locator("#preview-description")).to_contain_text(
+        "At 09:00, Monday through",
+        timeout=20_000,  # a debounced fetch, on a busy machine too
+    )
     page.get_by_label("Cron expression").fill("*/5 * * * * *")
     expect(page.locator("#preview-description")).to_have_text("Every 5 seconds")
     visit.record("schedule-form")

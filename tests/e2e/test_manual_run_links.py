@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.e2e.processes import BANNER, KEY, Process, api_client, environment, run
+from tests.security.edge import csrf_of, same_origin
 
 pytestmark = pytest.mark.slow
 
@@ -35,10 +36,15 @@ def test_a_manual_run_names_its_schedule_everywhere(tmp_path: Path) -> None:
         assert json.loads(shown.stdout)["schedule_id"] == schedule["id"]
 
         with httpx.Client(base_url=url, timeout=10) as browser:
-            signed_in = browser.post("/ui/signin", data={"api_key": token})
+            form = browser.get("/ui/signin")
+            signed_in = browser.post(
+                "/ui/signin",
+                data={"api_key": token, "csrf": csrf_of(form)},
+                headers=same_origin(url),
+            )
             assert signed_in.status_code == 303, signed_in.text
             page = browser.get(f"/ui/runs/{run_id}")
             assert page.status_code == 200
-            assert f'/schedules/{schedule["id"]}">#{schedule["id"]}</a>' in page.text
+            assert f'/schedules/{schedule["id"]}">{schedule["name"]}</a>' in page.text
     finally:
         process.stop()

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel
+from pydantic_core import to_json
 
 from cronwright.api.schemas import alert_channels as channel_schemas
 from cronwright.api.schemas import by_name as by_name_schemas
@@ -46,8 +47,10 @@ class Page(Protocol[Item]):
 
 
 def _body(model: type[BaseModel], fields: dict[str, Any]) -> Any:
-    """The JSON body of ``fields`` checked by the API's request model (only what was given)."""
-    return model.model_validate(fields).model_dump(mode="json", exclude_unset=True)
+    """The JSON body of ``fields`` checked by the API's request model (only what was given),
+    read as JSON the way the server reads it: datetimes become text first, say."""
+    checked = model.model_validate_json(to_json(fields))
+    return checked.model_dump(mode="json", exclude_unset=True)
 
 
 def _if_match(version: int | None) -> dict[str, str]:

@@ -101,4 +101,6 @@
 
   startLive();
   startPreview();
+  // Listeners are in place: what a test (or a curious person) can wait for.
+  document.documentElement.setAttribute("data-script", "ready");
 })();

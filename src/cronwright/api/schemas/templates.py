@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, JsonValue
 
-from cronwright.api.schemas.common import Name, Out, Strict, bounded_json
+from cronwright.api.schemas.common import JSON_INTEGER, Name, Out, Strict, bounded_json
 from cronwright.domain import template_records
 from cronwright.service import templates as service_templates
 
@@ -84,7 +84,9 @@ class Instantiate(Strict):
     schedule_name: Name
     workflow_name: Name | None = None  # default: the schedule's name
     parameters: JsonDocument = Field(default_factory=dict)
-    version: int | None = Field(default=None, ge=1)  # default: the newest
+    version: Annotated[int, Field(ge=1, le=2**31 - 1, strict=False), JSON_INTEGER] | None = (
+        None  # default: the newest
+    )
     paused: bool = False
 
 
