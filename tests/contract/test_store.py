@@ -484,3 +484,23 @@ def test_next_schedules_are_the_live_ones_firing_soonest_of_one_organization(
     assert [s.id for s in store.next_schedules(org.id, limit=1)] == [sooner.id]
     other = store.create_organization(name="other", max_schedules=1, max_concurrent_runs=1, now=t0)
     assert store.next_schedules(other.id, limit=10) == []
+
+
+def test_schedules_and_workflows_are_found_by_their_exact_live_name(
+    store: Store,
+    org: domain.Organization,
+    other_org: domain.Organization,
+    workflow: domain.Workflow,
+    t0: datetime,
+) -> None:
+    named = add(store, org, spec_for(workflow, name="Nightly"), t0)
+    add(store, org, spec_for(workflow, name="Nightly report", cron="0 * * * *"), t0)
+    assert store.find_schedule_by_name(org.id, "Nightly") == named
+    assert store.find_schedule_by_name(org.id, "nightly") is None  # exact, not folded
+    assert store.find_schedule_by_name(org.id, "Night") is None  # whole, not contained
+    assert store.find_schedule_by_name(other_org.id, "Nightly") is None
+    store.delete_schedule(org.id, named.id, author="alice", now=t0)
+    assert store.find_schedule_by_name(org.id, "Nightly") is None
+    assert store.find_workflow_by_name(org.id, "ping") == workflow
+    assert store.find_workflow_by_name(org.id, "pin") is None
+    assert store.find_workflow_by_name(other_org.id, "ping") is None

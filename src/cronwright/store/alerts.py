@@ -179,7 +179,7 @@ class SqlAlertStore:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._engine.connect() as connection:
+        with dialect.write_gate(self._engine), self._engine.connect() as connection:
             connection.execution_options(**dialect.WRITE)  # SQLite: BEGIN IMMEDIATE
             with connection.begin():
                 yield connection

@@ -103,6 +103,12 @@ class Store(Protocol):
         """Live workflows with ``id > after_id``, ascending."""
         ...
 
+    def find_workflow_by_name(
+        self, org_id: domain.OrganizationId, name: str
+    ) -> domain.Workflow | None:
+        """The organization's live workflow named exactly ``name`` (the oldest, if several)."""
+        ...
+
     def update_workflow(
         self,
         org_id: domain.OrganizationId,
@@ -158,6 +164,12 @@ class Store(Protocol):
         self, org_id: domain.OrganizationId, schedule_id: domain.ScheduleId
     ) -> domain.Schedule:
         """``ScheduleNotFound`` if absent, deleted or another organization's."""
+        ...
+
+    def find_schedule_by_name(
+        self, org_id: domain.OrganizationId, name: str
+    ) -> domain.Schedule | None:
+        """The organization's live schedule named exactly ``name`` (the oldest, if several)."""
         ...
 
     def find_conflicting_schedule(

@@ -10,10 +10,8 @@ import functools
 import json
 import logging
 import random
-import threading
-import weakref
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
@@ -271,9 +269,7 @@ class SqlRunQueue:
         # SQLite has one writer: this process's claim loop, group-commit writer and heartbeat
         # take turns here, woken as soon as the lock is free, instead of sleeping in SQLite's
         # busy handler (1, 2, 5, 10... ms) while the others write back to back.
-        self._gate: AbstractContextManager[object] = (
-            _sqlite_write_lock(engine) if self._dialect == "sqlite" else nullcontext()
-        )
+        self._gate = dialect.write_gate(engine)
 
     @property
     def engine(self) -> Engine:
@@ -714,21 +710,6 @@ class SqlRunQueue:
                 self._on_pending()
             except Exception:  # a wake-up only cuts latency: never fail a commit over one
                 log.exception("the pending-runs callback failed")
-
-
-_SQLITE_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = (
-    weakref.WeakKeyDictionary()
-)
-_SQLITE_WRITE_LOCKS_GUARD = threading.Lock()
-
-
-def _sqlite_write_lock(engine: Engine) -> threading.RLock:
-    """One lock per SQLite engine, shared by every queue of the process on that engine."""
-    with _SQLITE_WRITE_LOCKS_GUARD:
-        lock = _SQLITE_WRITE_LOCKS.get(engine)
-        if lock is None:
-            lock = _SQLITE_WRITE_LOCKS[engine] = threading.RLock()
-        return lock
 
 
 # Statements of the hot paths, built once.

@@ -140,7 +140,7 @@ class SqlSlotStore:
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
-        with self._engine.connect() as connection:
+        with dialect.write_gate(self._engine), self._engine.connect() as connection:
             connection.execution_options(**dialect.WRITE)  # SQLite: BEGIN IMMEDIATE
             with Session(bind=connection, expire_on_commit=False) as session, session.begin():
                 yield session

@@ -56,7 +56,7 @@ class SqlStore:
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
-        with self._engine.connect() as connection:
+        with dialect.write_gate(self._engine), self._engine.connect() as connection:
             connection.execution_options(**dialect.WRITE)
             with Session(bind=connection, expire_on_commit=False) as session, session.begin():
                 yield session
@@ -196,6 +196,23 @@ class SqlStore:
         with self._read() as session:
             found = session.scalars(query.order_by(WorkflowRow.id).limit(limit))
             return [rows.workflow(row) for row in found]
+
+    def find_workflow_by_name(
+        self, org_id: domain.OrganizationId, name: str
+    ) -> domain.Workflow | None:
+        query = (
+            sa.select(WorkflowRow)
+            .where(
+                WorkflowRow.org_id == org_id,
+                WorkflowRow.deleted_at.is_(None),
+                WorkflowRow.name == name,
+            )
+            .order_by(WorkflowRow.id)
+            .limit(1)
+        )
+        with self._read() as session:
+            row = session.scalar(query)
+            return None if row is None else rows.workflow(row)
 
     def update_workflow(
         self,
@@ -339,6 +356,23 @@ class SqlStore:
     ) -> domain.Schedule:
         with self._read() as session:
             return rows.schedule(self._schedule_row(session, org_id, schedule_id))
+
+    def find_schedule_by_name(
+        self, org_id: domain.OrganizationId, name: str
+    ) -> domain.Schedule | None:
+        query = (
+            sa.select(ScheduleRow)
+            .where(
+                ScheduleRow.org_id == org_id,
+                ScheduleRow.deleted_at.is_(None),
+                ScheduleRow.name == name,
+            )
+            .order_by(ScheduleRow.id)
+            .limit(1)
+        )
+        with self._read() as session:
+            row = session.scalar(query)
+            return None if row is None else rows.schedule(row)
 
     def find_conflicting_schedule(
         self,
