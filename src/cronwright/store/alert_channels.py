@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from cronwright import domain, errors
 from cronwright.domain import alert_channel
-from cronwright.store import dialect
+from cronwright.store import dialect, write_gate
 from cronwright.store.models import AlertChannelRow
 
 
@@ -24,7 +24,7 @@ class SqlAlertChannels:
 
     @contextmanager
     def _session(self, *, write: bool) -> Iterator[Session]:
-        gate = dialect.write_gate(self._engine) if write else contextlib.nullcontext()
+        gate = write_gate.write_gate(self._engine) if write else contextlib.nullcontext()
         with gate, self._engine.connect() as connection:
             if write:
                 connection.execution_options(**dialect.WRITE)

@@ -14,9 +14,6 @@ row locks and conditional ``UPDATE ... WHERE`` statements, which both backends h
 
 from __future__ import annotations
 
-import threading
-import weakref
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -75,28 +72,6 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(connection: Connection) -> None:
         writes = connection.get_execution_options().get("cronwright_write", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
-
-
-_WRITE_GATES: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
-_WRITE_GATES_GUARD = threading.Lock()
-
-
-def write_gate(engine: Engine) -> AbstractContextManager[object]:
-    """What a write transaction on ``engine`` holds around itself in this process.
-
-    SQLite has one writer: the process's writers (claims, finishes, the scheduler's
-    materialising, alert scans, the API) take turns on one lock per engine, each woken as soon
-    as it is free. Without it a writer waits in SQLite's busy handler, which sleeps 1, 2, 5...
-    100 ms between tries and loses every race to a thread that writes back to back (the
-    scheduler at 1,000 runs/s starved the claims for seconds). PostgreSQL: nothing (row locks).
-    """
-    if engine.dialect.name != "sqlite":
-        return nullcontext()
-    with _WRITE_GATES_GUARD:
-        gate = _WRITE_GATES.get(engine)
-        if gate is None:
-            gate = _WRITE_GATES[engine] = threading.RLock()
-        return gate
 
 
 def insert(table: Any, dialect_name: str) -> Any:

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from cronwright import domain, errors
 from cronwright.domain import schedule as schedule_defaults
 from cronwright.planning import backoff
-from cronwright.store import claiming, definitions, dialect, rows, types, wakeups
+from cronwright.store import claiming, definitions, dialect, rows, types, wakeups, write_gate
 from cronwright.store.models import (
     RunRow,
     RunStepRow,
@@ -269,7 +269,7 @@ class SqlRunQueue:
         # SQLite has one writer: this process's claim loop, group-commit writer and heartbeat
         # take turns here, woken as soon as the lock is free, instead of sleeping in SQLite's
         # busy handler (1, 2, 5, 10... ms) while the others write back to back.
-        self._gate = dialect.write_gate(engine)
+        self._gate = write_gate.write_gate(engine)
 
     @property
     def engine(self) -> Engine:
