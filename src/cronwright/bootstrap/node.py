@@ -89,6 +89,9 @@ class WorkerOptions:
     idle_poll_interval: timedelta = worker.DEFAULT_IDLE_POLL_INTERVAL
     shutdown_grace: timedelta = worker.DEFAULT_SHUTDOWN_GRACE
     global_max_concurrent_runs: int | None = None
+    # Claim runs this long before their time and start them at it (0: claim when due).
+    claim_ahead: timedelta = worker.DEFAULT_CLAIM_AHEAD
+    hold: int = worker.DEFAULT_HOLD  # runs held ahead of their time, at most
 
 
 class Node:
@@ -137,6 +140,8 @@ class Node:
                 idle_poll_interval=options.idle_poll_interval,
                 shutdown_grace=options.shutdown_grace,
                 listeners=listeners,
+                claim_ahead=options.claim_ahead,
+                hold=options.hold,
             )
             self.reaper = reaper.Reaper(self.queue, self.clocks())
         self.alerter = alerter

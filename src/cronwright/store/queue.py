@@ -151,8 +151,14 @@ class RunQueue(Protocol):
         lease: timedelta = DEFAULT_LEASE,
         limit: int,
         process_capacity: int | None = None,
+        ahead: timedelta = timedelta(0),
+        ahead_limit: int = 0,
     ) -> list[ClaimedRun]:
-        """Claim up to ``limit`` pending runs with ``available_at <= now``, oldest first.
+        """Claim up to ``limit`` pending runs with ``available_at <= now``, oldest first, and up
+        to ``ahead_limit`` whose ``available_at`` is within ``ahead`` after ``now``: claimed
+        ahead, to be started at their time (their ``started_at`` is that time). A run claimed
+        ahead counts as running for every limit; only a run its overlap policy lets start now
+        is claimed ahead (see :func:`cronwright.store.claiming.claim_runs`).
 
         Candidates are first judged: overlap (see :mod:`cronwright.planning.overlap`) may skip
         them, keep them waiting or cancel running siblings; misfire (see
@@ -215,8 +221,9 @@ class RunQueue(Protocol):
     def release(
         self, worker_id: str, run_ids: Collection[domain.RunId], *, now: datetime
     ) -> list[domain.RunId]:
-        """Give runs back (shutdown): ``pending`` again, available now, the attempt not
-        consumed. Only rows still running for ``worker_id``; returns those released."""
+        """Give runs back (shutdown): ``pending`` again, available now (a run claimed ahead:
+        at its time, as before), the attempt not consumed. Only rows still running for
+        ``worker_id``; returns those released."""
         ...
 
     def reap_expired(self, *, now: datetime, limit: int = 100) -> list[domain.Run]:
@@ -307,8 +314,10 @@ class SqlRunQueue:
         lease: timedelta = DEFAULT_LEASE,
         limit: int,
         process_capacity: int | None = None,
+        ahead: timedelta = timedelta(0),
+        ahead_limit: int = 0,
     ) -> list[ClaimedRun]:
-        if limit <= 0:
+        if limit <= 0 and ahead_limit <= 0:
             return []
         with self._write() as connection:
             claimed = claiming.claim_runs(
@@ -317,8 +326,10 @@ class SqlRunQueue:
                 worker_id=worker_id,
                 now=now,
                 lease=lease,
-                limit=limit,
+                limit=max(0, limit),
                 process_capacity=process_capacity,
+                ahead=ahead,
+                ahead_limit=max(0, ahead_limit),
             )
             if not claimed:
                 return []
@@ -580,7 +591,10 @@ class SqlRunQueue:
                 .values(
                     state=_PENDING,
                     attempt=RunRow.attempt - 1,
-                    available_at=now,
+                    available_at=sa.case(
+                        (RunRow.available_at > now, RunRow.available_at),
+                        else_=sa.literal(now, RunRow.__table__.c.available_at.type),
+                    ),
                     worker_id=None,
                     started_at=None,
                     lease_expires_at=None,
