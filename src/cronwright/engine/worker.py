@@ -124,6 +124,8 @@ class Worker:
         # The executor's step recorder should be this writer too, so that a run's step records
         # and its finish share batches (see cronwright.bootstrap).
         self._writer = writer or GroupCommitWriter(runs)
+        # Records wait while runs wait to start: at a fire time the starts come first.
+        self._writer.defer_while(lambda: bool(self._buffer))
         self._lease = lease
         self._heartbeat = heartbeat
         self._poll_interval = poll_interval
