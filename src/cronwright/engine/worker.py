@@ -81,6 +81,7 @@ class _InFlight:
     released: bool = False
     finishing: bool = False  # executed; its finish is queued for the writer
     held: bool = False  # claimed ahead: waits for its time in the timed starts
+    handed_on: bool = False  # claimed ahead, its time came: waits in the buffer for a runner
 
 
 class Worker:
@@ -124,8 +125,9 @@ class Worker:
         # The executor's step recorder should be this writer too, so that a run's step records
         # and its finish share batches (see cronwright.bootstrap).
         self._writer = writer or GroupCommitWriter(runs)
-        # Records wait while runs wait to start: at a fire time the starts come first.
-        self._writer.defer_while(lambda: bool(self._buffer))
+        # Records wait while runs handed on at their time wait for a runner: at a fire time the
+        # starts come first.
+        self._writer.defer_while(lambda: self._due_waiting > 0)
         self._lease = lease
         self._heartbeat = heartbeat
         self._poll_interval = poll_interval
@@ -136,6 +138,7 @@ class Worker:
         self._hold = hold if claim_ahead > timedelta(0) else 0
         self._starts: TimedStarts[_InFlight] = TimedStarts(clock, self._due)
         self._held = 0  # runs in flight held in the timed starts
+        self._due_waiting = 0  # runs handed on at their time, not yet taken by a runner
         self._more = False  # the last claim took all it asked for: claim again at once
         self._in_flight: dict[domain.RunId, _InFlight] = {}
         self._next_available_at: datetime | None = None  # of a pending run, after a short claim
@@ -179,6 +182,15 @@ class Worker:
             if earliest is None or earliest > horizon:
                 self._next_available_at = earliest
                 return []
+        if ahead_free > 0:
+            # A read tells whether any run is due within the horizon: if none, the claim asks
+            # for none ahead (its candidates would be read for nothing, under the write lock).
+            upcoming = self._runs.next_available_at(after=now)
+            if upcoming is None or upcoming > horizon:
+                ahead_free = 0
+                if free <= 0:
+                    self._next_available_at = upcoming
+                    return []
         claimed = self._runs.claim(
             self.worker_id,
             now=now,
@@ -233,8 +245,10 @@ class Worker:
                 if entry.interrupt.is_set():  # lost while held (cancelled): nothing to run
                     self._in_flight.pop(entry.claimed.id, None)
                     continue
+                entry.handed_on = True
                 self._buffer.append(entry)
                 ready += 1
+            self._due_waiting += ready
             self._work.notify(ready)
             self._changed.notify_all()
 
@@ -420,6 +434,8 @@ class Worker:
                     self._changed.notify_all()
                     return
                 entry = self._buffer.popleft()
+                if entry.handed_on:
+                    self._due_waiting -= 1
                 self._busy += 1
                 wants_runs = not self._buffer and self._wants_runs()
             if wants_runs:

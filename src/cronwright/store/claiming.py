@@ -157,7 +157,9 @@ class _Claim:
             org_id for org_id, maximum in org_limits.items() if running_by_org[org_id] >= maximum
         ]
         # A margin for runs that are skipped, missed or kept waiting instead of claimed.
-        candidates = self._candidates(batch=room + max(10, room // 4), exclude_orgs=full_orgs)
+        candidates = self._candidates(
+            batch=room + max(10, room // 4), exclude_orgs=full_orgs, ahead_only=limit <= 0
+        )
         if not candidates:
             return []
         unknown = {c.org_id for c in candidates} - org_limits.keys()
@@ -244,13 +246,17 @@ class _Claim:
         rows = self.connection.execute(_org_limits_statement(), {"b_ids": ids})
         return [(org_id, maximum) for org_id, maximum in rows]
 
-    def _candidates(self, *, batch: int, exclude_orgs: Sequence[int]) -> list[sa.Row[Any]]:
+    def _candidates(
+        self, *, batch: int, exclude_orgs: Sequence[int], ahead_only: bool = False
+    ) -> list[sa.Row[Any]]:
         """Pending runs that may start, oldest first, with their schedule's claim settings
         (``s_*``, None for runs without a schedule)."""
         parameters: dict[str, Any] = {"b_until": self.until, "b_batch": batch}
         if exclude_orgs:
             parameters["b_exclude"] = list(exclude_orgs)
-        query = _candidates_statement(exclude=bool(exclude_orgs))
+        if ahead_only:
+            parameters["b_after"] = self.now
+        query = _candidates_statement(exclude=bool(exclude_orgs), ahead_only=ahead_only)
         return list(self.connection.execute(query, parameters).all())
 
     def _siblings(
@@ -420,7 +426,7 @@ _CANDIDATE_COLUMNS = (
 
 
 @functools.cache
-def _candidates_statement(*, exclude: bool) -> sa.Select[Any]:
+def _candidates_statement(*, exclude: bool, ahead_only: bool = False) -> sa.Select[Any]:
     runs = RunRow.__table__
     query = (
         sa.select(
@@ -443,6 +449,8 @@ def _candidates_statement(*, exclude: bool) -> sa.Select[Any]:
     )
     if exclude:
         query = query.where(runs.c.org_id.not_in(sa.bindparam("b_exclude", expanding=True)))
+    if ahead_only:  # no room for runs due now: only those claimed ahead
+        query = query.where(runs.c.available_at > sa.bindparam("b_after"))
     return query
 
 
