@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from cronwright import App, domain, errors
 from cronwright.actions import StepContext
@@ -93,3 +94,42 @@ def test_importing_the_cron_engine_does_not_load_the_app() -> None:
     probe = "import sys, cronwright.cron; print('sqlalchemy' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_scheduling_by_name_costs_the_same_however_many_schedules_exist(app: App) -> None:
+    """``App.schedule`` finds the schedule (and its workflow) by name in one query each: the
+    statements of a call do not grow with the schedules and workflows of the organization."""
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    def statements_of(call: Callable[[], object]) -> int:
+        statements.clear()
+        sa.event.listen(app.queue.engine, "before_cursor_execute", count)
+        try:
+            call()
+        finally:
+            sa.event.remove(app.queue.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    app.schedule("job 1", "0 2 * * *", action="report")
+    unchanged_few = statements_of(lambda: app.schedule("job 1", "0 2 * * *", action="report"))
+    # More than three pages (of 50) of schedules and workflows; the newest one is on the last.
+    for n in range(2, 161):
+        app.schedule(f"job {n}", "0 2 * * *", action="report")
+    unchanged_many = statements_of(lambda: app.schedule("job 160", "0 2 * * *", action="report"))
+    assert unchanged_many == unchanged_few
+    edited = statements_of(lambda: app.schedule("job 160", "0 3 * * *", action="report"))
+    created = statements_of(lambda: app.schedule("job 1000", "0 2 * * *", action="report"))
+    assert max(edited, created) <= 2 * unchanged_few + 10  # a few writes, no paging
+
+
+def test_scheduling_by_name_takes_the_schedule_of_exactly_that_name(app: App) -> None:
+    first = app.schedule("job 1", "0 2 * * *", action="report")
+    longer = app.schedule("job 10", "0 2 * * *", action="report")
+    again = app.schedule(" job 1 ", "0 2 * * *", action="report")
+    assert again.id == first.id != longer.id
+    app.service.schedules.delete(app.organization.id, first.id, author="test")
+    recreated = app.schedule("job 1", "0 2 * * *", action="report")
+    assert recreated.id not in (first.id, longer.id)

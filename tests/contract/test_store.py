@@ -526,3 +526,23 @@ def test_schedules_read_by_ids_leave_out_deleted_and_foreign_ones(
     assert found[0] == store.get_schedule(org.id, kept.id)
     assert store.get_schedules(org.id, []) == []
     assert store.get_schedules(other.id, [kept.id]) == []
+
+
+def test_schedules_and_workflows_are_found_by_their_exact_live_name(
+    store: Store,
+    org: domain.Organization,
+    other_org: domain.Organization,
+    workflow: domain.Workflow,
+    t0: datetime,
+) -> None:
+    named = add(store, org, spec_for(workflow, name="Nightly"), t0)
+    add(store, org, spec_for(workflow, name="Nightly report", cron="0 * * * *"), t0)
+    assert store.find_schedule_by_name(org.id, "Nightly") == named
+    assert store.find_schedule_by_name(org.id, "nightly") is None  # exact, not folded
+    assert store.find_schedule_by_name(org.id, "Night") is None  # whole, not contained
+    assert store.find_schedule_by_name(other_org.id, "Nightly") is None
+    store.delete_schedule(org.id, named.id, author="alice", now=t0)
+    assert store.find_schedule_by_name(org.id, "Nightly") is None
+    assert store.find_workflow_by_name(org.id, "ping") == workflow
+    assert store.find_workflow_by_name(org.id, "pin") is None
+    assert store.find_workflow_by_name(other_org.id, "ping") is None

@@ -26,7 +26,7 @@ import os
 import re
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from types import FrameType
 from typing import Any, TypeVar
@@ -227,6 +227,7 @@ class App:
         if unknown:
             raise errors.InvalidInput(field=unknown[0], message="is not a schedule policy")
         org_id = self.organization.id
+        name = name.strip()  # as the service stores it
         workflow = self._upsert_workflow(name, action)
         wanted: dict[str, Any] = {
             "workflow_id": workflow.id,
@@ -352,21 +353,15 @@ class App:
         step = _STEP_NAME_UNSAFE.sub("_", action)[:64]
         definition = {"steps": [{"name": step, "kind": "python", "config": {"function": action}}]}
         org_id = self.organization.id
-        for workflow in _all(lambda cursor: self.service.workflows.list(org_id, cursor=cursor)):
-            if workflow.name == name:
-                if (
-                    workflow.definition.to_json()
-                    == self.service.workflows.parse(definition).to_json()
-                ):
-                    return workflow
-                return self.service.workflows.update(org_id, workflow.id, definition=definition)
-        return self.service.workflows.create(org_id, name=name, definition=definition)
+        workflow = self.store.find_workflow_by_name(org_id, name)
+        if workflow is None:
+            return self.service.workflows.create(org_id, name=name, definition=definition)
+        if workflow.definition.to_json() == self.service.workflows.parse(definition).to_json():
+            return workflow
+        return self.service.workflows.update(org_id, workflow.id, definition=definition)
 
     def _find_schedule(self, name: str) -> domain.Schedule | None:
-        where = domain.ScheduleFilter(name_contains=name)
-        org_id = self.organization.id
-        pages = _all(lambda cursor: self.service.schedules.list(org_id, where, cursor=cursor))
-        return next((s for s in pages if s.spec.name == name.strip()), None)
+        return self.store.find_schedule_by_name(self.organization.id, name)
 
 
 def _durations(policies: dict[str, Any]) -> dict[str, Any]:
@@ -424,19 +419,6 @@ class _FailureLog:
             retry,
             run.error or "no error recorded",
         )
-
-
-T = TypeVar("T")
-
-
-def _all(page: Callable[[str | None], domain.Page[T]]) -> Iterator[T]:
-    cursor: str | None = None
-    while True:
-        found = page(cursor)
-        yield from found.items
-        if found.next_cursor is None:
-            return
-        cursor = found.next_cursor
 
 
 def _with_policy(

@@ -120,6 +120,9 @@ class WorkerOptions:
     idle_poll_interval: timedelta = worker.DEFAULT_IDLE_POLL_INTERVAL
     shutdown_grace: timedelta = worker.DEFAULT_SHUTDOWN_GRACE
     global_max_concurrent_runs: int | None = None
+    # Claim runs this long before their time and start them at it (0: claim when due).
+    claim_ahead: timedelta = worker.DEFAULT_CLAIM_AHEAD
+    hold: int = worker.DEFAULT_HOLD  # runs held ahead of their time, at most
 
 
 class Node:
@@ -176,6 +179,8 @@ class Node:
                 if functions is None
                 else lambda: capabilities_of(registry, functions),
                 report=lambda: loop_report(root.loops),
+                claim_ahead=options.claim_ahead,
+                hold=options.hold,
             )
             self.reaper = reaper.Reaper(self.queue, self.clocks(), live_window=options.lease)
         self.alerter = alerter

@@ -14,6 +14,12 @@ buffer runs low (or a runner is idle), up to the room left, in one transaction, 
 a run ends, a wake-up arrives or the poll interval passes. Buffered runs are leased like the
 others (``running`` in the database, counted by every limit) and heartbeated.
 
+With ``claim_ahead`` (on in every process bootstrap builds), a claim also takes up to ``hold``
+runs due within that horizon: held by :mod:`cronwright.engine.timed_starts` until their time,
+then handed to the runners together, so that only a thread wake-up happens at the fire time.
+Held runs are leased, heartbeated and counted by every limit like the others; see
+:meth:`cronwright.store.queue.RunQueue.claim` for how overlap and misfire treat them.
+
 Shutdown (:meth:`Worker.stop`): stop claiming, release the buffered runs no idle runner takes,
 let the runs executing finish within the grace period, write their outcomes, then release the
 rest (back to ``pending``, the attempt not consumed) and stop their actions, unregister, return.
@@ -37,6 +43,7 @@ from cronwright import clock, domain
 from cronwright.engine import loop
 from cronwright.engine.executor import Executor
 from cronwright.engine.stats import Counters
+from cronwright.engine.timed_starts import TimedStarts
 from cronwright.engine.writer import GroupCommitWriter
 from cronwright.store import queue
 
@@ -47,6 +54,9 @@ DEFAULT_HEARTBEAT = timedelta(seconds=10)
 DEFAULT_POLL_INTERVAL = timedelta(seconds=1)
 DEFAULT_IDLE_POLL_INTERVAL = timedelta(seconds=5)
 DEFAULT_SHUTDOWN_GRACE = timedelta(seconds=30)
+DEFAULT_CLAIM_AHEAD = timedelta(seconds=1)  # for the processes bootstrap builds
+DEFAULT_HOLD = 2000  # runs held ahead of their time, at most
+MAX_AHEAD_BATCH = 500  # runs claimed ahead per claim: the claim holds the write lock meanwhile
 STOP_TIMEOUT = timedelta(seconds=10)  # for interrupted runs to end, after the grace period
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)  # before any run: every pending run is after it
 
@@ -71,6 +81,8 @@ class _InFlight:
     interrupt: threading.Event = field(default_factory=threading.Event)
     released: bool = False
     finishing: bool = False  # executed; its finish is queued for the writer
+    held: bool = False  # claimed ahead: waits for its time in the timed starts
+    handed_on: bool = False  # claimed ahead, its time came: waits in the buffer for a runner
 
 
 class Worker:
@@ -92,6 +104,8 @@ class Worker:
         listeners: Sequence[RunListener] = (),
         capabilities: Callable[[], domain.Capabilities] | None = None,
         report: Callable[[], domain.JsonValue] | None = None,
+        claim_ahead: timedelta = timedelta(0),
+        hold: int = DEFAULT_HOLD,
     ) -> None:
         """``capabilities``: what this worker can execute, read at each claim (python functions
         may be registered late); it claims only runs it can execute. None: anything.
@@ -103,6 +117,10 @@ class Worker:
             raise ValueError("prefetch must not be negative")
         if heartbeat >= lease:
             raise ValueError("the heartbeat must come more often than the lease expires")
+        if claim_ahead < timedelta(0) or claim_ahead >= lease - heartbeat:
+            raise ValueError("claim_ahead must be at least 0 and well within the lease")
+        if hold < 0:
+            raise ValueError("hold must not be negative")
         self.worker_id = worker_id or new_worker_id()
         self.counters = Counters()
         self._runs = runs
@@ -113,6 +131,9 @@ class Worker:
         # The executor's step recorder should be this writer too, so that a run's step records
         # and its finish share batches (see cronwright.bootstrap).
         self._writer = writer or GroupCommitWriter(runs)
+        # Records wait while runs handed on at their time wait for a runner: at a fire time the
+        # starts come first.
+        self._writer.defer_while(lambda: self._due_waiting > 0)
         self._lease = lease
         self._heartbeat = heartbeat
         self._poll_interval = poll_interval
@@ -122,6 +143,12 @@ class Worker:
         self._capabilities = capabilities
         self._report = report
         self._advertised: domain.Capabilities | None = None  # in the registry row
+        self._ahead = claim_ahead
+        self._hold = hold if claim_ahead > timedelta(0) else 0
+        self._starts: TimedStarts[_InFlight] = TimedStarts(clock, self._due)
+        self._held = 0  # runs in flight held in the timed starts
+        self._due_waiting = 0  # runs handed on at their time, not yet taken by a runner
+        self._more = False  # the last claim took all it asked for: claim again at once
         self._in_flight: dict[domain.RunId, _InFlight] = {}
         self._next_available_at: datetime | None = None  # of a pending run, after a short claim
         self._found_nothing = False  # the last claim took no run: probe before the next one
@@ -159,47 +186,109 @@ class Worker:
         (a bigger batch later costs one transaction instead of many)."""
         capacity = self._concurrency + self._prefetch
         with self._changed:
-            if self._stopping.is_set() or not self._wants_runs():
+            if self._stopping.is_set():
                 return []
-            finishing = self._finishing
-            free = capacity - (len(self._in_flight) - finishing)
+            finishing, holding = self._finishing, self._held
+            free = self._free() if self._wants_runs() else 0
+            ahead_free = min(self._hold - holding, MAX_AHEAD_BATCH)
+            if free <= 0 and ahead_free <= 0:
+                return []
         now = self._clock.now()
+        horizon = now + self._ahead
         if self._found_nothing:
             # The last claim found nothing: a read (no write lock) tells whether a run is due
-            # now, which is all an idle worker's poll needs to know.
+            # now (or within the horizon), which is all an idle worker's poll needs to know.
             earliest = self._runs.next_available_at(after=_LONG_AGO)
-            if earliest is None or earliest > now:
+            if earliest is None or earliest > horizon:
                 self._next_available_at = earliest
                 return []
+        if ahead_free > 0:
+            # A read tells whether any run is due within the horizon: if none, the claim asks
+            # for none ahead (its candidates would be read for nothing, under the write lock).
+            upcoming = self._runs.next_available_at(after=now)
+            if upcoming is None or upcoming > horizon:
+                ahead_free = 0
+                if free <= 0:
+                    self._next_available_at = upcoming
+                    return []
         claimed = self._runs.claim(
             self.worker_id,
             now=now,
             lease=self._lease,
-            limit=free,
+            limit=max(0, free),
             # Runs whose finish is being written are still ``running`` in the table but hold
-            # no thread: they do not count against this worker's capacity.
-            process_capacity=capacity + finishing,
+            # no thread: they do not count against this worker's capacity. Held runs count
+            # against ``hold``, not against the runners'.
+            process_capacity=capacity + finishing + holding + max(0, ahead_free),
             capabilities=None if self._capabilities is None else self._capabilities(),
+            ahead=self._ahead,
+            ahead_limit=max(0, ahead_free),
         )
         self.counters.claimed(len(claimed))
         self._found_nothing = not claimed
-        if len(claimed) < free:  # nothing more to take now: when will there be?
-            self._next_available_at = self._runs.next_available_at(after=now)
+        asked = max(0, free) + max(0, ahead_free)
+        self._more = bool(claimed) and len(claimed) >= asked
+        if len(claimed) < asked:  # nothing more to take now: when will there be?
+            self._next_available_at = self._runs.next_available_at(after=horizon)
         if claimed:
+            held: list[tuple[datetime, _InFlight]] = []
             with self._changed:
                 for run in claimed:
                     entry = _InFlight(run)
                     self._in_flight[run.id] = entry
-                    self._buffer.append(entry)
+                    start_at = run.run.started_at
+                    if start_at is not None and start_at > now:  # claimed ahead
+                        entry.held = True
+                        held.append((start_at, entry))
+                    else:
+                        self._buffer.append(entry)
+                self._held += len(held)
                 self._start_runners()
-                self._work.notify(len(claimed))
+                self._work.notify(len(claimed) - len(held))
+            if held:
+                self._starts.hold(held)
         return claimed
+
+    def _free(self) -> int:
+        """Room for runs to execute now (under ``self._changed``): held runs do not count."""
+        capacity = self._concurrency + self._prefetch
+        return capacity - (len(self._in_flight) - self._finishing - self._held)
+
+    def _due(self, entries: list[_InFlight]) -> None:
+        """Held runs whose time has come: to the runners, all at once (the starts' thread)."""
+        with self._changed:
+            self._held -= len(entries)
+            ready = 0
+            for entry in entries:
+                entry.held = False
+                if entry.released:  # taken back at shutdown
+                    continue
+                if entry.interrupt.is_set():  # lost while held (cancelled): nothing to run
+                    self._in_flight.pop(entry.claimed.id, None)
+                    continue
+                entry.handed_on = True
+                self._buffer.append(entry)
+                ready += 1
+            self._due_waiting += ready
+            self._work.notify(ready)
+            self._changed.notify_all()
+
+    def start_due(self) -> int:
+        """Hand the held runs whose time has come to the runners (what the timed starts' thread
+        does on its own); how many."""
+        return self._starts.hand_on_due()
+
+    @property
+    def held(self) -> int:
+        """Runs claimed ahead, waiting for their time."""
+        with self._changed:
+            return self._held
 
     def _wants_runs(self) -> bool:
         """Whether to claim now (under ``self._changed``): there is room, and the buffer is
         empty or at most half its prefetch (a bigger batch later costs one transaction instead
         of many). Runs whose finish is being written hold no runner: they leave room."""
-        free = self._concurrency + self._prefetch - (len(self._in_flight) - self._finishing)
+        free = self._free()
         return free > 0 and (not self._buffer or free >= max(1, self._prefetch // 2))
 
     def beat(self) -> set[domain.RunId]:
@@ -246,6 +335,8 @@ class Worker:
         )
         with self._changed:
             self._start_runners()
+        if self._hold:
+            self._starts.start()
         thread = threading.Thread(target=self._claim_loop, name="cronwright-claim", daemon=True)
         thread.start()
         self._threads.append(thread)
@@ -261,6 +352,7 @@ class Worker:
         for thread in self._threads:
             thread.join()
         self._threads.clear()
+        self._starts.stop()
         self._release(self._unstarted())  # buffered runs no thread will take: back now
         deadline = self._clock.now() + grace
         with self._changed:
@@ -300,8 +392,14 @@ class Worker:
             log.exception("could not unregister worker %s", self.worker_id)
 
     def _unstarted(self) -> list[_InFlight]:
-        """Take out of the buffer the runs no idle runner is about to start, marked released."""
+        """Take out of the buffer the runs no idle runner is about to start, and the held
+        ones, marked released."""
+        held = self._starts.take_all()
         with self._changed:
+            for entry in held:
+                entry.released = True
+                self._in_flight.pop(entry.claimed.id, None)
+            self._held -= len(held)
             idle = max(0, len(self._runners) - self._busy)
             unstarted: list[_InFlight] = []
             while len(self._buffer) > idle:  # the idle runners take the first ones
@@ -311,7 +409,7 @@ class Worker:
                 unstarted.append(entry)
             unstarted.reverse()
             self._changed.notify_all()
-        return unstarted
+        return held + unstarted
 
     def _release(self, entries: Sequence[_InFlight]) -> None:
         if entries:
@@ -327,9 +425,13 @@ class Worker:
                 self.claim_once()
             except Exception:  # the database may be restarting: try again after the interval
                 log.exception("claiming failed")
+                self._more = False
             upcoming, self._next_available_at = self._next_available_at, None
             if self._stopping.is_set():
                 return
+            if self._more:  # took all it asked for: there may be more to take at once
+                idle_polls = 0
+                continue
             # An idle worker polls less and less often (1, 2, 4... poll intervals), up to the
             # idle poll interval: a wake-up (runs written in this process, NOTIFY on
             # PostgreSQL) still comes at once, and runs a scheduler writes ahead of their time
@@ -344,7 +446,7 @@ class Worker:
             # are written ahead of their second: no wake-up comes then).
             deadline = self._clock.now() + wait
             if upcoming is not None:
-                deadline = min(deadline, upcoming)
+                deadline = min(deadline, upcoming - self._ahead)
             self._clock.sleep_until(deadline)
             if self._clock.now() < deadline:  # woken: look often again
                 idle_polls = 0
@@ -373,6 +475,8 @@ class Worker:
                     self._changed.notify_all()
                     return
                 entry = self._buffer.popleft()
+                if entry.handed_on:
+                    self._due_waiting -= 1
                 self._busy += 1
                 wants_runs = not self._buffer and self._wants_runs()
             if wants_runs:
@@ -392,8 +496,11 @@ class Worker:
     def _execute(self, entry: _InFlight, runner: threading.Thread) -> bool:
         """Drive ``entry``'s run; False if this runner was abandoned in one of its steps."""
         claimed = entry.claimed
-        started_at = claimed.run.started_at or self._clock.now()
-        self._started(claimed.run, lag=started_at - claimed.run.scheduled_for)
+        now = self._clock.now()
+        started_at = claimed.run.started_at or now
+        # A run claimed ahead was planned to start at ``started_at``: its lag is now's.
+        lag = max(now, started_at) - claimed.run.scheduled_for
+        self._started(claimed.run, lag=lag)
         kept = True
         try:
             kept = self._executor.run(

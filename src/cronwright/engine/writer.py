@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_DELAY = timedelta(milliseconds=20)
 DEFAULT_MAX_BATCH = 500
+DEFAULT_MAX_DEFER = timedelta(milliseconds=200)
+_DEFER_STEP = 0.002  # seconds between two looks at whether starts are still waiting
 
 
 class StepsNotRecordedError(RuntimeError):
@@ -87,6 +89,17 @@ class GroupCommitWriter:
         self._thread: threading.Thread | None = None
         self._unrecorded: set[tuple[domain.RunId, int]] = set()  # (run, attempt) missing a step
         self._discarded: frozenset[tuple[domain.RunId, int]] = frozenset()  # given back attempts
+        self._busy: Callable[[], bool] | None = None
+        self._max_defer_steps = 0
+
+    def defer_while(
+        self, busy: Callable[[], bool], *, at_most: timedelta = DEFAULT_MAX_DEFER
+    ) -> None:
+        """Hold each batch back while ``busy()`` (runs wait for a runner to start them), up to
+        ``at_most``: at a fire time the runners start runs first and the batch of records is
+        written after, instead of taking the GIL and the database from them."""
+        self._busy = busy
+        self._max_defer_steps = max(0, round(at_most.total_seconds() / _DEFER_STEP))
 
     # -- callers ----------------------------------------------------------------------------------
 
@@ -175,6 +188,7 @@ class GroupCommitWriter:
             if len(self._queued) < self._max_batch and not self._closing and not self._flushing:
                 self._more.wait(self._max_delay)
             self._more.clear()
+            self._defer()
             batch: list[_Item] = []
             while self._queued and len(batch) < self._max_batch:
                 batch.append(self._queued.popleft())
@@ -188,6 +202,15 @@ class GroupCommitWriter:
                         with self._lock:
                             self._flushing -= 1
                         item.written.set()
+
+    def _defer(self) -> None:
+        busy = self._busy
+        if busy is None:
+            return
+        for _ in range(self._max_defer_steps):
+            if self._closing or self._flushing or not busy():
+                return
+            self._more.wait(_DEFER_STEP)
 
     def _write(self, batch: list[queue.StepRecord | _Finish]) -> None:
         if not batch:

@@ -3,6 +3,7 @@ another organization's channel behaves exactly as a missing one."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from cronwright import domain, errors
 from cronwright.domain import alert_channel
-from cronwright.store import dialect, names
+from cronwright.store import dialect, names, write_gate
 from cronwright.store.models import AlertChannelRow
 
 
@@ -24,7 +25,8 @@ class SqlAlertChannels:
 
     @contextmanager
     def _session(self, *, write: bool) -> Iterator[Session]:
-        with self._engine.connect() as connection:
+        gate = write_gate.write_gate(self._engine) if write else contextlib.nullcontext()
+        with gate, self._engine.connect() as connection:
             if write:
                 connection.execution_options(**dialect.WRITE)
             with Session(bind=connection, expire_on_commit=False) as session, session.begin():

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from cronwright import domain, errors
 from cronwright.domain import alert_channel
 from cronwright.planning import alerts as planning
-from cronwright.store import alert_facts, alert_fanout, dialect
+from cronwright.store import alert_facts, alert_fanout, dialect, write_gate
 from cronwright.store.models import (
     AlertAttemptRow,
     AlertChannelRow,
@@ -179,7 +179,7 @@ class SqlAlertStore:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._engine.connect() as connection:
+        with write_gate.write_gate(self._engine), self._engine.connect() as connection:
             connection.execution_options(**dialect.WRITE)  # SQLite: BEGIN IMMEDIATE
             with connection.begin():
                 yield connection

@@ -101,18 +101,24 @@ def claim_runs(
     process_capacity: int | None,
     unrunnable: Unrunnable | None = None,
     known_unrunnable: Collection[Key] = (),
+    ahead: timedelta = timedelta(0),
+    ahead_limit: int = 0,
 ) -> list[Claimed]:
     """Claim inside the caller's write transaction; returns the claimed runs in order.
+
+    ``limit`` runs available now, and up to ``ahead_limit`` more whose ``available_at`` is
+    within ``ahead`` of ``now`` (claimed ahead: see :meth:`_Claim.run`).
 
     Capability routing: runs of workflow versions in ``known_unrunnable`` are not even read, and
     ``unrunnable`` (None: the worker runs anything) sorts out the rest: those runs stay pending,
     untouched, for a worker that can execute them."""
-    claim = _Claim(connection, global_limit, worker_id, now, lease)
+    claim = _Claim(connection, global_limit, worker_id, now, lease, ahead if ahead_limit else None)
     return claim.run(
         limit=limit,
         process_capacity=process_capacity,
         unrunnable=unrunnable,
         known_unrunnable=known_unrunnable,
+        ahead_limit=ahead_limit,
     )
 
 
@@ -136,12 +142,14 @@ class _Claim:
         worker_id: str,
         now: datetime,
         lease: timedelta,
+        ahead: timedelta | None = None,
     ) -> None:
         self.connection = connection
         self.dialect_name = connection.dialect.name
         self.global_limit = global_limit
         self.worker_id = worker_id
         self.now = now
+        self.until = now + (ahead or timedelta(0))  # the latest available_at claimed
         self.lease = lease
 
     def run(
@@ -151,12 +159,22 @@ class _Claim:
         process_capacity: int | None,
         unrunnable: Unrunnable | None = None,
         known_unrunnable: Collection[Key] = (),
+        ahead_limit: int = 0,
     ) -> list[Claimed]:
+        """Judge the candidates in order and start those that may start.
+
+        A run claimed ahead (``available_at`` after ``now``, within the horizon) is held by the
+        worker until its time: the start written here is its planned one (``started_at`` =
+        ``available_at``), and it counts as running against every limit from now on, so limits
+        stay exact (at worst a held run makes another wait a little earlier than it must). Only
+        a run free to start now is claimed ahead: one that its overlap policy would skip, keep
+        waiting or let cancel a running sibling stays pending, judged at its time like any
+        other; misfire cannot apply before its time."""
         # One grouped count gives the running runs per organization and this worker's own. On
         # SQLite the write lock is already held (BEGIN IMMEDIATE), so these counts are exact; on
         # PostgreSQL they are a first look, made exact under the limit locks below.
         running_by_org, mine = self._running()
-        room = limit
+        room = limit + ahead_limit
         if process_capacity is not None:
             room = min(room, process_capacity - mine)
         if room <= 0:
@@ -173,6 +191,7 @@ class _Claim:
             batch=room + max(10, room // 4),
             exclude_orgs=full_orgs,
             exclude_workflows=sorted(known_unrunnable),
+            ahead_only=limit <= 0,
         )
         if unrunnable is not None and candidates:
             keys = {(row.workflow_id, row.w_version) for row in candidates}
@@ -193,7 +212,11 @@ class _Claim:
         running_total = sum(running_by_org.values())
         siblings = self._siblings(schedules)
         claimed: list[sa.Row[Any]] = []
+        now_count = early_count = 0
         for row in candidates:
+            early = row.available_at > self.now
+            if (early_count if early else now_count) >= (ahead_limit if early else limit):
+                continue
             schedule = schedules.get(row.schedule_id)
             decision = overlap.RUN
             # ``allow`` runs whatever its siblings do: no need to decide, nor to track them.
@@ -206,12 +229,14 @@ class _Claim:
                 )
             if decision.verdict is overlap.Verdict.WAIT:
                 continue
+            if early and (decision.verdict is not overlap.Verdict.RUN or decision.cancel):
+                continue  # judged at its time, against the siblings of then
             if decision.verdict is overlap.Verdict.SKIP:
                 assert decision.reason is not None
                 self._end(row.id, domain.RunState.SKIPPED, decision.reason)
                 _forget(siblings, row)
                 continue
-            missed = self._missed_reason(row, schedule)
+            missed = None if early else self._missed_reason(row, schedule)
             if missed is not None:
                 self._end(row.id, domain.RunState.MISSED, missed)
                 _forget(siblings, row)
@@ -228,6 +253,10 @@ class _Claim:
                         s for s in siblings[row.schedule_id] if s.id != cancelled_id
                     ]
             claimed.append(row)
+            if early:
+                early_count += 1
+            else:
+                now_count += 1
             running_by_org[row.org_id] += 1
             running_total += 1
             if row.schedule_id is not None and row.schedule_id in siblings:
@@ -258,18 +287,27 @@ class _Claim:
         return [(org_id, maximum) for org_id, maximum in rows]
 
     def _candidates(
-        self, *, batch: int, exclude_orgs: Sequence[int], exclude_workflows: Sequence[Key]
+        self,
+        *,
+        batch: int,
+        exclude_orgs: Sequence[int],
+        exclude_workflows: Sequence[Key],
+        ahead_only: bool = False,
     ) -> list[sa.Row[Any]]:
         """Pending runs that may start, oldest first, with their schedule's claim settings
         (``s_*``, None for runs without a schedule)."""
-        parameters: dict[str, Any] = {"b_now": self.now, "b_batch": batch}
+        parameters: dict[str, Any] = {"b_until": self.until, "b_batch": batch}
         if exclude_orgs:
             parameters["b_exclude"] = list(exclude_orgs)
         excluded = exclude_workflows[:MAX_EXCLUDED_WORKFLOWS]  # the rest: sorted out after
         for n, (workflow_id, version) in enumerate(excluded):
             parameters[f"b_wf{n}"] = workflow_id
             parameters[f"b_wv{n}"] = version
-        query = _candidates_statement(exclude=bool(exclude_orgs), exclude_workflows=len(excluded))
+        if ahead_only:
+            parameters["b_after"] = self.now
+        query = _candidates_statement(
+            exclude=bool(exclude_orgs), exclude_workflows=len(excluded), ahead_only=ahead_only
+        )
         return list(self.connection.execute(query, parameters).all())
 
     def _siblings(
@@ -365,7 +403,10 @@ class _Claim:
                 "b_lease_until": lease_until,
             },
         )
-        return [Claimed(row, self.worker_id, self.now, lease_until) for row in rows]
+        return [
+            Claimed(row, self.worker_id, max(self.now, row.available_at), lease_until)
+            for row in rows
+        ]
 
     def _end(self, run_id: int, state: domain.RunState, reason: str) -> None:
         self.connection.execute(
@@ -437,7 +478,9 @@ _CANDIDATE_COLUMNS = (
 
 
 @functools.cache
-def _candidates_statement(*, exclude: bool, exclude_workflows: int = 0) -> sa.Select[Any]:
+def _candidates_statement(
+    *, exclude: bool, exclude_workflows: int = 0, ahead_only: bool = False
+) -> sa.Select[Any]:
     runs = RunRow.__table__
     query = (
         sa.select(
@@ -451,7 +494,7 @@ def _candidates_statement(*, exclude: bool, exclude_workflows: int = 0) -> sa.Se
         .join(WorkflowRow, WorkflowRow.id == runs.c.workflow_id)
         .where(
             runs.c.state == _PENDING,
-            runs.c.available_at <= sa.bindparam("b_now"),
+            runs.c.available_at <= sa.bindparam("b_until"),
             ~_waits_in_buffer_all(),
         )
         .order_by(runs.c.available_at, runs.c.id)
@@ -476,6 +519,8 @@ def _candidates_statement(*, exclude: bool, exclude_workflows: int = 0) -> sa.Se
                 )
             )
         )
+    if ahead_only:  # no room for runs due now: only those claimed ahead
+        query = query.where(runs.c.available_at > sa.bindparam("b_after"))
     return query
 
 
@@ -489,7 +534,14 @@ def _start_statement() -> sa.Update:
             state=_RUNNING,
             worker_id=sa.bindparam("b_worker", type_=runs.worker_id.type),
             attempt=runs.attempt + 1,
-            started_at=sa.bindparam("b_now", type_=runs.started_at.type),
+            # A run claimed ahead starts at its time: its planned start.
+            started_at=sa.case(
+                (
+                    runs.available_at > sa.bindparam("b_now", type_=runs.started_at.type),
+                    runs.available_at,
+                ),
+                else_=sa.bindparam("b_now", type_=runs.started_at.type),
+            ),
             lease_expires_at=sa.bindparam("b_lease_until", type_=runs.lease_expires_at.type),
             reason=None,
         )

@@ -11,9 +11,8 @@ import json
 import logging
 import random
 import threading
-import weakref
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
@@ -24,7 +23,16 @@ from sqlalchemy.engine import Connection, Engine
 from cronwright import domain, errors
 from cronwright.domain import schedule as schedule_defaults
 from cronwright.planning import backoff
-from cronwright.store import claiming, definitions, dialect, origins, rows, types, wakeups
+from cronwright.store import (
+    claiming,
+    definitions,
+    dialect,
+    origins,
+    rows,
+    types,
+    wakeups,
+    write_gate,
+)
 from cronwright.store.models import (
     RunRow,
     RunStepRow,
@@ -165,8 +173,14 @@ class RunQueue(Protocol):
         limit: int,
         process_capacity: int | None = None,
         capabilities: domain.Capabilities | None = None,
+        ahead: timedelta = timedelta(0),
+        ahead_limit: int = 0,
     ) -> list[ClaimedRun]:
-        """Claim up to ``limit`` pending runs with ``available_at <= now``, oldest first.
+        """Claim up to ``limit`` pending runs with ``available_at <= now``, oldest first, and up
+        to ``ahead_limit`` whose ``available_at`` is within ``ahead`` after ``now``: claimed
+        ahead, to be started at their time (their ``started_at`` is that time). A run claimed
+        ahead counts as running for every limit; only a run its overlap policy lets start now
+        is claimed ahead (see :func:`cronwright.store.claiming.claim_runs`).
 
         With ``capabilities``, only runs whose every step the worker can execute: the others
         stay pending, untouched, for a worker that can (capability routing).
@@ -235,9 +249,10 @@ class RunQueue(Protocol):
     def release(
         self, worker_id: str, run_ids: Collection[domain.RunId], *, now: datetime
     ) -> list[domain.RunId]:
-        """Give runs back (shutdown): ``pending`` again, available now, the attempt not
-        consumed, the step records of that attempt deleted (its re-run records its own). Only rows
-        still running for ``worker_id``; returns those released."""
+        """Give runs back (shutdown): ``pending`` again, available now (a run claimed ahead:
+        at its time, as before), the attempt not consumed, the step records of that attempt
+        deleted (its re-run records its own). Only rows still running for ``worker_id``; returns
+        those released."""
         ...
 
     def reap_expired(self, *, now: datetime, limit: int = 100) -> list[domain.Run]:
@@ -364,9 +379,7 @@ class SqlRunQueue:
         # SQLite has one writer: this process's claim loop, group-commit writer and heartbeat
         # take turns here, woken as soon as the lock is free, instead of sleeping in SQLite's
         # busy handler (1, 2, 5, 10... ms) while the others write back to back.
-        self._gate: AbstractContextManager[object] = (
-            _sqlite_write_lock(engine) if self._dialect == "sqlite" else nullcontext()
-        )
+        self._gate = write_gate.write_gate(engine)
 
     @property
     def engine(self) -> Engine:
@@ -422,8 +435,10 @@ class SqlRunQueue:
         limit: int,
         process_capacity: int | None = None,
         capabilities: domain.Capabilities | None = None,
+        ahead: timedelta = timedelta(0),
+        ahead_limit: int = 0,
     ) -> list[ClaimedRun]:
-        if limit <= 0:
+        if limit <= 0 and ahead_limit <= 0:
             return []
         routing = None if capabilities is None else self._routing_for(capabilities)
         with self._write() as connection:
@@ -433,10 +448,12 @@ class SqlRunQueue:
                 worker_id=worker_id,
                 now=now,
                 lease=lease,
-                limit=limit,
+                limit=max(0, limit),
                 process_capacity=process_capacity,
                 unrunnable=None if routing is None else routing.unrunnable,
                 known_unrunnable=() if routing is None else routing.known,
+                ahead=ahead,
+                ahead_limit=max(0, ahead_limit),
             )
             if not claimed:
                 return []
@@ -796,7 +813,10 @@ class SqlRunQueue:
                 .values(
                     state=_PENDING,
                     attempt=RunRow.attempt - 1,
-                    available_at=now,
+                    available_at=sa.case(
+                        (RunRow.available_at > now, RunRow.available_at),
+                        else_=sa.literal(now, RunRow.__table__.c.available_at.type),
+                    ),
                     worker_id=None,
                     started_at=None,
                     lease_expires_at=None,
@@ -935,21 +955,6 @@ class SqlRunQueue:
                 self._on_pending()
             except Exception:  # a wake-up only cuts latency: never fail a commit over one
                 log.exception("the pending-runs callback failed")
-
-
-_SQLITE_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = (
-    weakref.WeakKeyDictionary()
-)
-_SQLITE_WRITE_LOCKS_GUARD = threading.Lock()
-
-
-def _sqlite_write_lock(engine: Engine) -> threading.RLock:
-    """One lock per SQLite engine, shared by every queue of the process on that engine."""
-    with _SQLITE_WRITE_LOCKS_GUARD:
-        lock = _SQLITE_WRITE_LOCKS.get(engine)
-        if lock is None:
-            lock = _SQLITE_WRITE_LOCKS[engine] = threading.RLock()
-        return lock
 
 
 # Statements of the hot paths, built once.

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from cronwright import domain, errors
-from cronwright.store import dialect, names, rows
+from cronwright.store import dialect, names, rows, write_gate
 from cronwright.store.models import (
     ApiKeyRow,
     Base,
@@ -57,7 +57,7 @@ class SqlStore:
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
-        with self._engine.connect() as connection:
+        with write_gate.write_gate(self._engine), self._engine.connect() as connection:
             connection.execution_options(**dialect.WRITE)
             with Session(bind=connection, expire_on_commit=False) as session, session.begin():
                 yield session

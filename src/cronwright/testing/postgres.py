@@ -2,9 +2,11 @@
 
 ``PostgresCluster.start()`` runs ``initdb`` into a fresh temporary directory and starts the server
 with ``pg_ctl`` on a free port of 127.0.0.1, tuned for speed over durability (``fsync=off`` and
-friends: the data is thrown away anyway). ``initdb`` refuses to run as root, so when we are root
-every server command runs as the ``postgres`` user (``runuser -u postgres --``) in a directory
-chowned to it. Binaries are taken from ``PATH`` or the newest ``/usr/lib/postgresql/*/bin``.
+friends: the data is thrown away anyway), unless started ``durable=True`` (``fsync``,
+``synchronous_commit`` and ``full_page_writes`` on, as users run it: for benchmarks). ``initdb``
+refuses to run as root, so when we are root every server command runs as the ``postgres`` user
+(``runuser -u postgres --``) in a directory chowned to it. Binaries are taken from ``PATH`` or
+the newest ``/usr/lib/postgresql/*/bin``.
 
 Fault injection for tests: :meth:`restart` (``immediate`` mode = crash recovery on start),
 :meth:`kill` (SIGKILL the postmaster), :meth:`terminate_backends` (drop every client connection).
@@ -38,6 +40,7 @@ _SERVER_SETTINGS = {
     "listen_addresses": "127.0.0.1",
     "timezone": "UTC",
 }
+_DURABLE_SETTINGS = {"fsync": "on", "full_page_writes": "on", "synchronous_commit": "on"}
 
 
 class PostgresUnavailableError(RuntimeError):
@@ -74,8 +77,9 @@ def free_port() -> int:
 class PostgresCluster:
     """A running throwaway cluster. Use :meth:`start`; :meth:`stop` removes every file."""
 
-    def __init__(self, *, bin_dir: Path, base_dir: Path, port: int) -> None:
+    def __init__(self, *, bin_dir: Path, base_dir: Path, port: int, durable: bool = False) -> None:
         self.bin_dir = bin_dir
+        self.durable = durable
         self.base_dir = base_dir
         self.data_dir = base_dir / "data"
         self.log_file = base_dir / "server.log"
@@ -83,10 +87,12 @@ class PostgresCluster:
         self._as_postgres = os.geteuid() == 0
 
     @classmethod
-    def start(cls, *, bin_dir: Path | None = None, port: int | None = None) -> PostgresCluster:
+    def start(
+        cls, *, bin_dir: Path | None = None, port: int | None = None, durable: bool = False
+    ) -> PostgresCluster:
         bin_dir = bin_dir or find_bin_dir()
         base_dir = Path(tempfile.mkdtemp(prefix="cronwright-pg-"))
-        cluster = cls(bin_dir=bin_dir, base_dir=base_dir, port=port or free_port())
+        cluster = cls(bin_dir=bin_dir, base_dir=base_dir, port=port or free_port(), durable=durable)
         try:
             cluster._init()
             cluster._pg_ctl_start()
@@ -221,7 +227,8 @@ class PostgresCluster:
 
     def _pg_ctl_start(self) -> None:
         # pg_ctl hands -o to a shell; TCP only (no socket files to clean up or collide on).
-        options = " ".join(f"-c {key}={value}" for key, value in _SERVER_SETTINGS.items())
+        settings = _SERVER_SETTINGS | (_DURABLE_SETTINGS if self.durable else {})
+        options = " ".join(f"-c {key}={value}" for key, value in settings.items())
         options += f" -c unix_socket_directories='' -p {self.port}"
         self._pg_ctl("start", "-w", "-t", "60", "-l", str(self.log_file), "-o", options)
 
