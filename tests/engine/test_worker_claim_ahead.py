@@ -3,6 +3,7 @@ SQLite and PostgreSQL, with a fake clock: nothing sleeps, the test moves time.""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -43,6 +44,9 @@ class Recorder:
         self.ran.set()
 
 
+_names = itertools.count(1)  # workflow names are unique in an organization
+
+
 def future_run(bench: Bench, at: datetime) -> domain.Run:
     """A run of a one-step workflow, available at ``at``."""
     definition = domain.parse_definition(
@@ -51,7 +55,7 @@ def future_run(bench: Bench, at: datetime) -> domain.Run:
         check_config=bench.registry.check_config,
     )
     workflow = bench.store.add_workflow(
-        org_id=bench.org.id, name="w", definition=definition, now=bench.clock.now()
+        org_id=bench.org.id, name=f"w-{next(_names)}", definition=definition, now=bench.clock.now()
     )
     added = bench.store.add_run(
         domain.NewRun(
