@@ -178,7 +178,7 @@ def test_a_second_ctrl_c_stops_a_running_app_at_once(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         read_until(process, r"received SIGINT: stopping \(SIGINT again to exit now\)", seen)
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 130  # not the 60 s grace the step could have
+        assert process.wait(timeout=50) == 130  # not the 60 s grace the step could have
         assert process.stderr is not None
         assert process.stderr.read().splitlines()[-1] == "received SIGINT again: exiting now"
     finally:

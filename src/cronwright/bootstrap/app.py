@@ -43,6 +43,7 @@ from cronwright.store import alert_channels as store_alert_channels
 from cronwright.store import dialect, migrations, queue
 from cronwright.store import templates as store_templates
 
+_SIGNAL_CHECK = 0.2  # seconds: how long a signal may wait for the main thread
 log = logging.getLogger(__name__)
 
 DEFAULT_ORGANIZATION = "default"
@@ -308,9 +309,18 @@ class App:
         try:
             try:
                 self.start()
-                self._stop_requested.wait()
+                # Short waits: CPython runs a signal's handler when the main thread next runs
+                # Python code, and a signal the kernel gave another thread does not wake a main
+                # thread blocked in one long wait.
+                while not self._stop_requested.wait(_SIGNAL_CHECK):
+                    pass
             finally:
-                self.stop()  # a second signal during the drain still finds our handler
+                # The drain on a thread of its own, for the same reason: a second signal ends the
+                # process at once, whatever the drain waits for.
+                drain = threading.Thread(target=self.stop, name="cronwright-drain", daemon=True)
+                drain.start()
+                while drain.is_alive():
+                    drain.join(_SIGNAL_CHECK)
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
@@ -337,8 +347,9 @@ class App:
             # A second signal: the person at the terminal does not want to wait for the drain.
             os.write(2, f"received {name} again: exiting now\n".encode())
             os._exit(128 + signum)
-        log.info("received %s: stopping (%s again to exit now)", name, name)
+        # Set before saying so: a second signal sent on seeing the line must find it set.
         self._stop_requested.set()
+        log.info("received %s: stopping (%s again to exit now)", name, name)
 
     def _organization(self, name: str) -> domain.Organization:
         for found in self.store.list_organizations():

@@ -293,13 +293,13 @@ class Runtime:
                 # A second signal: the operator does not want to wait for the drain.
                 os.write(2, f"received {name} again: exiting now\n".encode())
                 os._exit(128 + signum)
+            stopping.set()  # before saying so: a second signal sent on seeing the line finds it
             log.info(
                 "received %s: draining (up to %s; %s again to exit now)",
                 name,
                 _duration(self.settings.shutdown_grace),
                 name,
             )
-            stopping.set()
 
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
