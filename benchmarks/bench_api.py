@@ -35,7 +35,8 @@ from fastapi import FastAPI
 
 from cronwright import domain
 from cronwright.api import Container, create_app
-from cronwright.store import migrations, sql
+from cronwright.store import migrations
+from cronwright.store.catalog import sql_catalog
 from cronwright.testing.server import ServerThread
 
 WRK_MISSING = (
@@ -182,7 +183,7 @@ def main() -> None:
             for n in range(200)
         ]
         t0 = datetime(2026, 1, 1, tzinfo=UTC)
-        store = sql.SqlStore.from_url(url)
+        store = sql_catalog.SqlCatalog.from_url(url)
         for n in range(300):  # a history to list: 300 runs of one schedule
             store.add_run(
                 domain.NewRun(

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from cronwright import domain
 from cronwright.api import Container, create_app
 from cronwright.store import migrations
-from cronwright.store.models import RunRow, ScheduleVersionRow
+from cronwright.store.database.schema import RunRow, ScheduleVersionRow
 from cronwright.testing import postgres
 from cronwright.testing.server import ServerThread
 from cronwright.web import Alerts, mount_dashboard

@@ -47,8 +47,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from cronwright import App, actions, domain
-from cronwright.store import dialect
-from cronwright.store.models import RunRow, RunStepRow
+from cronwright.store.database import dialect
+from cronwright.store.database.schema import RunRow, RunStepRow
 from cronwright.testing.postgres import PostgresCluster
 
 NOOP = "bench.noop"

@@ -57,8 +57,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from cronwright import App, actions, domain
-from cronwright.store import dialect
-from cronwright.store.models import RunRow, ScheduleRow
+from cronwright.store.database import dialect
+from cronwright.store.database.schema import RunRow, ScheduleRow
 from cronwright.testing.postgres import PostgresCluster
 
 ACTION = "bench.ontime"

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from cronwright import domain, service
 from cronwright.clock import FakeClock
-from cronwright.store import migrations, sql
+from cronwright.store import migrations
+from cronwright.store.catalog import sql_catalog
 from cronwright.testing.postgres import PostgresCluster
 
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
@@ -59,7 +60,7 @@ def timed_pages(
 
 def run(url: str, count: int, batch: int, sqlite_file: Path | None) -> None:
     migrations.upgrade(url)
-    store = sql.SqlStore.from_url(url)
+    store = sql_catalog.SqlCatalog.from_url(url)
     svc = service.Service.build(store, FakeClock(datetime(2026, 1, 5, 12, 0, tzinfo=UTC)))
     org = svc.organizations.create("bench", max_schedules=count)
     steps = {"steps": [{"name": "call", "kind": "http"}]}

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from cronwright.outbound import OutboundPolicy
-from cronwright.store import migrations, sql
+from cronwright.store import migrations
+from cronwright.store.catalog import sql_catalog
 from cronwright.testing.postgres import PostgresCluster, PostgresUnavailableError
 from cronwright.testing.redis import RedisServer, RedisUnavailableError
 
@@ -97,8 +98,8 @@ def database_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[sql.SqlStore]:
-    opened = sql.SqlStore.from_url(database_url)
+def store(database_url: str) -> Iterator[sql_catalog.SqlCatalog]:
+    opened = sql_catalog.SqlCatalog.from_url(database_url)
     yield opened
     opened.close()
 

@@ -158,6 +158,10 @@ class AlertChannelNotFound(NotFound):
     kind = "alert channel"
 
 
+class TemplateNotFound(NotFound):
+    kind = "template"
+
+
 class AlertDeliveryFailed(CronwrightError):  # noqa: N818 - the public names callers catch
     """A channel did not take an alert (refused, unreachable, timed out); the message says how
     and is recorded on the delivery attempt, for the operator. ``public`` is what the

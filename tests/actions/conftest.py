@@ -17,7 +17,8 @@ from tests.engine.conftest import Bench
 from cronwright import actions, service
 from cronwright.clock import FakeClock
 from cronwright.service import chains
-from cronwright.store import scheduling, sql
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.slots import slot_ledger
 
 
 class Server:
@@ -103,10 +104,10 @@ def server() -> Iterator[Server]:
 @pytest.fixture
 def bench(request: pytest.FixtureRequest, tmp_path: Path, t0: datetime) -> Iterator[Bench]:
     """The engine bench with ``http``, ``shell`` and ``trigger`` installed too."""
-    store = sql.SqlStore.from_url(fresh_database_url(request, "sqlite", tmp_path))
+    store = sql_catalog.SqlCatalog.from_url(fresh_database_url(request, "sqlite", tmp_path))
     clock = FakeClock(t0)
     bench = Bench(store, clock)
-    starter = chains.ChainStarter(store, scheduling.SqlSlotStore(store.engine), clock)
+    starter = chains.ChainStarter(store, slot_ledger.SqlSlotLedger(store.engine), clock)
     actions.install_default_actions(
         bench.registry, allow_shell=True, trigger_port=starter, outbound_policy=LOCAL_OUTBOUND
     )

@@ -13,7 +13,6 @@ from cronwright import domain
 from cronwright.actions import StepContext, caps
 from cronwright.clock import SystemClock
 from cronwright.engine.executor import Executor
-from cronwright.store import queue
 
 State = domain.RunState
 SECRET = "s3cr3t-token-value"
@@ -33,7 +32,7 @@ def http_step(
     return step
 
 
-def execute(bench: Bench, run: domain.Run) -> queue.RunOutcome:
+def execute(bench: Bench, run: domain.Run) -> domain.RunOutcome:
     outcome = bench.executor.execute(bench.claim(run))
     assert outcome is not None
     return outcome
@@ -81,7 +80,7 @@ def test_a_post_sends_its_headers_and_json_body_built_from_references(
 def test_a_status_outside_the_expected_ones_fails_the_step(bench: Bench, server: Server) -> None:
     run = bench.run([http_step("call", url=f"{server.url}/status/503")])
     outcome = execute(bench, run)
-    assert outcome == queue.RunOutcome.failed(
+    assert outcome == domain.RunOutcome.failed(
         f"step 'call': GET {server.url}/status/503 answered 503, expected 2xx: "
         '{"error": "as asked"}'
     )
@@ -105,7 +104,7 @@ def test_a_long_body_is_cut_with_a_marker(bench: Bench, server: Server) -> None:
 def test_a_server_that_does_not_answer_in_time_fails_the_step(bench: Bench, server: Server) -> None:
     run = bench.run([http_step("slow", url=f"{server.url}/hold", timeout=0.3)])
     outcome = execute(bench, run)
-    assert outcome == queue.RunOutcome.failed(
+    assert outcome == domain.RunOutcome.failed(
         f"step 'slow': GET {server.url}/hold: no answer in 0.3 s"
     )
 
@@ -138,7 +137,7 @@ def test_a_run_cancelled_mid_request_stops_waiting(bench: Bench, server: Server)
     interrupt = threading.Event()
     run = bench.run([http_step("slow", url=f"{server.url}/hold")])
     executor = Executor(bench.registry, SystemClock(), bench.queue)
-    result: list[queue.RunOutcome | None] = []
+    result: list[domain.RunOutcome | None] = []
     worker = threading.Thread(
         target=lambda: result.append(executor.execute(bench.claim(run), interrupt=interrupt))
     )
@@ -173,7 +172,9 @@ def test_a_step_timeout_cuts_the_request(bench: Bench, server: Server) -> None:
     run = bench.run([http_step("slow", step_timeout=0.3, url=f"{server.url}/hold")])
     claimed = bench.claim(run)
     outcome = Executor(bench.registry, SystemClock(), bench.queue).execute(
-        queue.ClaimedRun(run=claimed.run, definition=claimed.definition, timeout=timedelta(hours=1))
+        domain.ClaimedRun(
+            run=claimed.run, definition=claimed.definition, timeout=timedelta(hours=1)
+        )
     )
     assert outcome is not None
     # The action's own timeout is capped by the step's, so httpx gives up in time; the executor
@@ -192,7 +193,7 @@ def test_a_reference_to_missing_input_fails_the_step_and_skips_its_dependants(
         base_url="http://typo",
     )
     outcome = execute(bench, run)
-    assert outcome == queue.RunOutcome.failed(
+    assert outcome == domain.RunOutcome.failed(
         "step 'fetch': {{ input.api }}: input has no key 'api'"
     )
     assert [(s.name, s.state, s.error) for s in bench.steps(run)] == [

@@ -20,7 +20,9 @@ from cronwright.actions import StepContext
 from cronwright.clock import FakeClock
 from cronwright.engine.executor import Executor
 from cronwright.service import chains, triggers
-from cronwright.store import queue, scheduling, sql
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.run_queue import sql_queue
+from cronwright.store.slots import slot_ledger
 
 BERLIN = "Europe/Berlin"
 # A week of Berlin nights around the spring change of 2025-03-30: 01:59:59+01:00 is followed by
@@ -62,11 +64,11 @@ def seen_by_python(ctx: StepContext) -> dict[str, Any]:
 
 @dataclass
 class World:
-    store: sql.SqlStore
+    store: sql_catalog.SqlCatalog
     clock: FakeClock
     svc: service.Service
     triggers: triggers.Triggers
-    queue: queue.SqlRunQueue
+    queue: sql_queue.SqlRunQueue
     executor: Executor
     org: domain.Organization
     failing: threading.Event
@@ -93,7 +95,7 @@ class World:
 
 @pytest.fixture
 def world(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Iterator[World]:
-    store = sql.SqlStore.from_url(fresh_database_url(request, backend, tmp_path))
+    store = sql_catalog.SqlCatalog.from_url(fresh_database_url(request, backend, tmp_path))
     clock = FakeClock(NOW)
     functions = actions.PythonFunctions()
     failing = threading.Event()
@@ -105,18 +107,18 @@ def world(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Itera
 
     functions.register("seen", seen)
     registry = actions.default_registry(functions)
-    starter = chains.ChainStarter(store, scheduling.SqlSlotStore(store.engine), clock)
+    starter = chains.ChainStarter(store, slot_ledger.SqlSlotLedger(store.engine), clock)
     actions.install_default_actions(
         registry, allow_shell=False, trigger_port=starter, outbound_policy=LOCAL_OUTBOUND
     )
-    run_queue = queue.SqlRunQueue(store.engine, unit_random=lambda: 1.0)
+    run_queue = sql_queue.SqlRunQueue(store.engine, unit_random=lambda: 1.0)
     svc = service.Service.build(store, clock, check_config=registry.check_config)
     org = svc.organizations.create("acme", max_schedules=10)
     yield World(
         store=store,
         clock=clock,
         svc=svc,
-        triggers=triggers.Triggers(store, scheduling.SqlSlotStore(store.engine), clock),
+        triggers=triggers.Triggers(store, slot_ledger.SqlSlotLedger(store.engine), clock),
         queue=run_queue,
         executor=Executor(registry, clock, run_queue),
         org=org,
@@ -314,7 +316,7 @@ def test_the_first_slot_the_scheduler_writes_has_the_interval_before_it(world: W
     )
     schedule = world.svc.schedules.create(world.org.id, spec, author="test")
     world.clock.advance(timedelta(hours=12, seconds=5))  # past 2025-04-06 02:00 in Berlin
-    slots = scheduling.SqlSlotStore(world.store.engine)
+    slots = slot_ledger.SqlSlotLedger(world.store.engine)
     slots.materialize(now=world.clock.now(), lookahead=timedelta(0))
     [ran] = world.run_all()
     # Created at 14:00 local on 2025-04-05, its first slot is the next night; the interval of

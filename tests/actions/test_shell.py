@@ -16,7 +16,6 @@ from cronwright import actions, domain, errors
 from cronwright.actions import caps, shell
 from cronwright.clock import SystemClock
 from cronwright.engine.executor import Executor
-from cronwright.store import queue
 
 State = domain.RunState
 PY = sys.executable
@@ -50,7 +49,7 @@ def test_a_non_zero_exit_fails_the_step_with_its_stderr(bench: Bench) -> None:
     code = "import sys; sys.stderr.write('disk full'); sys.exit(3)"
     run = bench.run([shell_step("fail", PY, "-c", code)])
     outcome = bench.executor.execute(bench.claim(run))
-    assert outcome == queue.RunOutcome.failed(f"step 'fail': {PY!r} exited with 3: disk full")
+    assert outcome == domain.RunOutcome.failed(f"step 'fail': {PY!r} exited with 3: disk full")
 
 
 def test_the_program_runs_in_its_directory_with_a_minimal_environment(
@@ -118,7 +117,7 @@ def test_a_program_past_its_timeout_is_killed(bench: Bench, tmp_path: Path) -> N
     pid_file = tmp_path / "pid"
     run = bench.run([pid_file_step("sleepy", pid_file, timeout=0.5)])
     outcome = Executor(bench.registry, SystemClock(), bench.queue).execute(bench.claim(run))
-    assert outcome == queue.RunOutcome.failed("step 'sleepy': 'sh' did not end in 0.5 s; killed")
+    assert outcome == domain.RunOutcome.failed("step 'sleepy': 'sh' did not end in 0.5 s; killed")
     assert is_gone(wait_for_pid(pid_file))
 
 
@@ -127,7 +126,7 @@ def test_cancelling_a_run_mid_step_kills_the_program(bench: Bench, tmp_path: Pat
     interrupt = threading.Event()
     run = bench.run([pid_file_step("sleepy", pid_file)])
     executor = Executor(bench.registry, SystemClock(), bench.queue)
-    result: list[queue.RunOutcome | None] = []
+    result: list[domain.RunOutcome | None] = []
     claimed = bench.claim(run)
     running = threading.Thread(
         target=lambda: result.append(executor.execute(claimed, interrupt=interrupt))

@@ -18,8 +18,7 @@ from cronwright.domain import alert_channel
 from cronwright.engine import alerts
 from cronwright.engine.executor import Executor
 from cronwright.service import alert_channels
-from cronwright.store import alert_channels as store_alert_channels
-from cronwright.store import alerts as store_alerts
+from cronwright.store.catalog import alert_channels as store_alert_channels
 from tests.conftest import LOCAL_OUTBOUND
 
 _channel_numbers = itertools.count(1)
@@ -104,12 +103,12 @@ class Harness:
             finished.append(run)
         return finished
 
-    def alert(self) -> list[store_alerts.DeliveryRecord | None]:
+    def alert(self) -> list[domain.DeliveryRecord | None]:
         """One pass of the alerter: scan, then send what is due."""
         self.alerter.scan_once()
         return self.alerter.deliver_once()
 
-    def deliveries(self) -> list[store_alerts.DeliveryRecord]:
+    def deliveries(self) -> list[domain.DeliveryRecord]:
         return self.alerter.store.deliveries(self.org)
 
 

@@ -14,8 +14,8 @@ from cronwright.actions import StepContext
 from cronwright.clock import SystemClock
 from cronwright.engine import alerts
 from cronwright.service import alert_channels, triggers
-from cronwright.store import alert_channels as store_alert_channels
-from cronwright.store.scheduling import SqlSlotStore
+from cronwright.store.catalog import alert_channels as store_alert_channels
+from cronwright.store.slots.slot_ledger import SqlSlotLedger
 from tests.alerts.receivers import WAIT, WebhookReceiver
 from tests.conftest import LOCAL_OUTBOUND
 
@@ -51,7 +51,7 @@ def test_a_started_app_alerts_a_failed_run(tmp_path: Path) -> None:
         schedule = app.schedule("print", "0 0 1 1 *", action="broken", max_attempts=1)
         app.start()
         try:
-            run = triggers.Triggers(app.store, SqlSlotStore(app.store.engine), clock).trigger_now(
+            run = triggers.Triggers(app.store, SqlSlotLedger(app.store.engine), clock).trigger_now(
                 app.organization.id, schedule.id
             )
             with receiver.arrived:

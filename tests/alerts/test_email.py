@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from cronwright import domain
 from cronwright.clock import FakeClock
-from cronwright.engine.delivery import email
+from cronwright.engine.delivery import smtp_mail
 from tests.alerts.conftest import Harness, make_app
 from tests.alerts.receivers import SmtpReceiver, free_port
 
 
 def smtp_harness(url: str, clock: FakeClock, port: int) -> Harness:
-    smtp = email.SmtpSettings(
+    smtp = smtp_mail.SmtpSettings(
         host="127.0.0.1", port=port, sender="cron@example.org", timeout=timedelta(seconds=30)
     )
     return Harness(make_app(url, clock, smtp=smtp), clock)

@@ -14,12 +14,14 @@ from pathlib import Path
 import pytest
 
 from cronwright import domain
+from cronwright.bootstrap import node
 from cronwright.clock import SystemClock
 from cronwright.engine import alerts
 from cronwright.planning import alerts as planning
 from cronwright.service import alert_channels
-from cronwright.store import alert_channels as store_alert_channels
-from cronwright.store import dialect, sql
+from cronwright.store.catalog import alert_channels as store_alert_channels
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.database import dialect
 from tests.alerts.receivers import WAIT, WebhookReceiver
 from tests.conftest import LOCAL_OUTBOUND
 
@@ -32,7 +34,7 @@ def test_a_live_process_reports_the_slot_a_killed_scheduler_never_wrote(
 ) -> None:
     clock = SystemClock()
     engine = dialect.create_engine(database_url)
-    store = sql.SqlStore(engine)
+    store = sql_catalog.SqlCatalog(engine)
     child = subprocess.Popen(
         [sys.executable, str(CHILD), database_url], stdout=subprocess.PIPE, text=True
     )
@@ -65,7 +67,7 @@ def test_a_live_process_reports_the_slot_a_killed_scheduler_never_wrote(
                 poll_interval=timedelta(milliseconds=50),
                 rate=planning.RateLimit(max_alerts=1000),  # runs left pending alert too
             )
-            alerter = alerts.Alerter.from_engine(engine, clock, settings)
+            alerter = node.build_alerter(engine, clock, settings)
             alerter.start()
 
             def scheduler_alert() -> bool:
@@ -90,7 +92,7 @@ def test_a_live_process_reports_the_slot_a_killed_scheduler_never_wrote(
 
 
 def store_next_fire_at(url: str, schedule: domain.Schedule) -> object:
-    reopened = sql.SqlStore.from_url(url)
+    reopened = sql_catalog.SqlCatalog.from_url(url)
     try:
         return reopened.get_schedule(schedule.org_id, schedule.id).next_fire_at
     finally:

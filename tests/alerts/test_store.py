@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from cronwright.store.alerts.alert_ledger import SCAN_CURSOR
 
 from cronwright import domain
 from cronwright.clock import FakeClock
 from cronwright.planning import alerts as planning
-from cronwright.store import dialect
-from cronwright.store.alerts import SCAN_CURSOR
-from cronwright.store.models import AlertScanRow
+from cronwright.store.database import dialect
+from cronwright.store.database.schema import AlertScanRow
 from tests.alerts.conftest import Harness, make_app
 from tests.alerts.receivers import WebhookReceiver
 

@@ -19,8 +19,8 @@ from cronwright import domain, service
 from cronwright.api import Container, create_app
 from cronwright.clock import FakeClock
 from cronwright.engine import alerts
-from cronwright.store import dialect
-from cronwright.store.models import Base
+from cronwright.store.database import dialect
+from cronwright.store.database.schema import Base
 from cronwright.testing.server import ServerThread
 from tests.conftest import BACKENDS, LOCAL_OUTBOUND, fresh_database_url
 

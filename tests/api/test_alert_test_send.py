@@ -15,7 +15,7 @@ from cronwright import domain
 from cronwright.api import Container, create_app
 from cronwright.clock import FakeClock
 from cronwright.engine import alerts
-from cronwright.engine.delivery import email
+from cronwright.engine.delivery import smtp_mail
 from cronwright.testing.server import ServerThread
 from tests.alerts.receivers import SmtpReceiver, WebhookReceiver
 from tests.api.conftest import T0, Api, Tenant, problem_of
@@ -95,7 +95,7 @@ def test_a_test_alert_is_mailed_through_the_configured_smtp_server(
     with SmtpReceiver() as smtp:
         settings = alerts.AlerterSettings(
             outbound_policy=LOCAL_OUTBOUND,
-            smtp=email.SmtpSettings(host="127.0.0.1", port=smtp.port, sender="cw@example.org"),
+            smtp=smtp_mail.SmtpSettings(host="127.0.0.1", port=smtp.port, sender="cw@example.org"),
         )
         container = Container.from_url(url, clock=FakeClock(T0), alert_settings=settings)
         org = container.service.organizations.create("mailers")

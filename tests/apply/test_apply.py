@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from cronwright import domain, errors, service
 from cronwright.clock import SystemClock
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 from tests.store.populate import dump
 
 runner = CliRunner()
@@ -61,7 +61,7 @@ def write(tmp_path: Path, text: str, name: str = "acme.yaml") -> Path:
 
 def state(url: str) -> dict[str, dict[str, object]]:
     """The organization's live schedules by name, with their workflow's name and version."""
-    store = sql.SqlStore.from_url(url)
+    store = sql_catalog.SqlCatalog.from_url(url)
     try:
         svc = service.Service.build(store, SystemClock())
         [org] = [o for o in store.list_organizations() if o.name == "acme"]
@@ -202,7 +202,7 @@ def test_dry_run_prints_the_diff_and_writes_nothing(tmp_path: Path, sqlite_url: 
 def test_pausing_is_left_to_operators_unless_the_file_says(tmp_path: Path, sqlite_url: str) -> None:
     path = write(tmp_path, FILE)
     assert apply(sqlite_url, path)[0] == 0
-    store = sql.SqlStore.from_url(sqlite_url)
+    store = sql_catalog.SqlCatalog.from_url(sqlite_url)
     svc = service.Service.build(store, SystemClock())
     [org] = store.list_organizations()
     [hourly] = [s for s in svc.schedules.list(org.id).items if s.spec.name == "hourly"]
@@ -331,7 +331,7 @@ def test_json_files_have_line_numbers_too(tmp_path: Path, sqlite_url: str) -> No
 
 
 def test_quota_is_checked_before_writing(tmp_path: Path, sqlite_url: str) -> None:
-    store = sql.SqlStore.from_url(sqlite_url)
+    store = sql_catalog.SqlCatalog.from_url(sqlite_url)
     service.Service.build(store, SystemClock()).organizations.create("acme", max_schedules=2)
     store.close()
     code, out = apply(sqlite_url, write(tmp_path, FILE))
@@ -343,7 +343,7 @@ def test_quota_is_checked_before_writing(tmp_path: Path, sqlite_url: str) -> Non
 def test_names_are_identity_so_the_database_holds_no_duplicates_to_apply_to(
     tmp_path: Path, sqlite_url: str
 ) -> None:
-    store = sql.SqlStore.from_url(sqlite_url)
+    store = sql_catalog.SqlCatalog.from_url(sqlite_url)
     svc = service.Service.build(store, SystemClock())
     org = svc.organizations.create("acme")
     workflow = svc.workflows.create(

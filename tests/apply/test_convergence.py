@@ -11,7 +11,7 @@ import pytest
 from cronwright import domain, service
 from cronwright.clock import FakeClock
 from cronwright.service import declarative
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 from tests.apply.test_apply import FILE
 from tests.conftest import fresh_database_url
 from tests.store.populate import T0
@@ -22,23 +22,27 @@ class CrashError(Exception):
 
 
 @pytest.fixture
-def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[list[sql.SqlStore]]:
+def stores(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[list[sql_catalog.SqlCatalog]]:
     opened = []
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
-        opened.append(sql.SqlStore.from_url(fresh_database_url(request, "sqlite", tmp_path / name)))
+        opened.append(
+            sql_catalog.SqlCatalog.from_url(fresh_database_url(request, "sqlite", tmp_path / name))
+        )
     yield opened
     for store in opened:
         store.close()
 
 
-def applier(store: sql.SqlStore) -> tuple[declarative.Declarative, service.Service]:
+def applier(store: sql_catalog.SqlCatalog) -> tuple[declarative.Declarative, service.Service]:
     clock = FakeClock(T0)
     svc = service.Service.build(store, clock)
     return declarative.Declarative(svc, store, clock), svc
 
 
-def specs(store: sql.SqlStore) -> dict[str, object]:
+def specs(store: sql_catalog.SqlCatalog) -> dict[str, object]:
     """Each live schedule's spec by name, its workflow by name instead of id."""
     svc = service.Service.build(store, FakeClock(T0))
     [org] = store.list_organizations()
@@ -66,7 +70,7 @@ def crash_after(writes: int) -> Callable[[int], None]:
 
 @pytest.mark.parametrize("writes", [1, 2, 3])
 def test_an_apply_cut_short_converges_when_run_again(
-    stores: list[sql.SqlStore], writes: int
+    stores: list[sql_catalog.SqlCatalog], writes: int
 ) -> None:
     clean, cut = stores
     document = declarative.load(FILE, file="acme.yaml")
@@ -84,7 +88,7 @@ def test_an_apply_cut_short_converges_when_run_again(
 
 
 def test_a_schedule_edited_between_plan_and_write_stops_the_apply(
-    stores: list[sql.SqlStore],
+    stores: list[sql_catalog.SqlCatalog],
 ) -> None:
     store = stores[0]
     document = declarative.load(FILE, file="acme.yaml")

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from cronwright import service, settings
 from cronwright.clock import SystemClock
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 from tests.apply.test_apply import FILE, write
 from tests.store.populate import dump
 
@@ -42,7 +42,7 @@ def apply(url: str, path: Path, env: dict[str, str], *args: str) -> tuple[int, s
 
 
 def retry_policies(url: str) -> dict[str, tuple[object, ...]]:
-    store = sql.SqlStore.from_url(url)
+    store = sql_catalog.SqlCatalog.from_url(url)
     try:
         svc = service.Service.build(store, SystemClock())
         [org] = store.list_organizations()

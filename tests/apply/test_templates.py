@@ -13,8 +13,8 @@ from cronwright import errors, service
 from cronwright.clock import FakeClock
 from cronwright.service import declarative
 from cronwright.service import templates as service_templates
-from cronwright.store import sql
-from cronwright.store import templates as store_templates
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.catalog import templates as store_templates
 from tests.store.populate import T0
 
 FILE = textwrap.dedent(
@@ -39,15 +39,15 @@ FILE = textwrap.dedent(
 
 
 @pytest.fixture
-def store(sqlite_url: str) -> Iterator[sql.SqlStore]:
-    opened = sql.SqlStore.from_url(sqlite_url)
+def store(sqlite_url: str) -> Iterator[sql_catalog.SqlCatalog]:
+    opened = sql_catalog.SqlCatalog.from_url(sqlite_url)
     yield opened
     opened.close()
 
 
 @pytest.fixture
 def parts(
-    store: sql.SqlStore,
+    store: sql_catalog.SqlCatalog,
 ) -> tuple[declarative.Declarative, service.Service, service_templates.Templates]:
     clock = FakeClock(T0)
     svc = service.Service.build(store, clock)
@@ -65,7 +65,7 @@ def apply(applier: declarative.Declarative, text: str) -> list[str]:
 
 def test_templated_schedules_are_made_recorded_and_applying_again_changes_nothing(
     parts: tuple[declarative.Declarative, service.Service, service_templates.Templates],
-    store: sql.SqlStore,
+    store: sql_catalog.SqlCatalog,
 ) -> None:
     applier, svc, catalog = parts
     assert apply(applier, FILE) == [

@@ -6,7 +6,7 @@ import socket
 
 from fastapi import FastAPI
 
-from cronwright.bootstrap.http import ApiServer
+from cronwright.bootstrap.http_server import ApiServer
 from cronwright.testing.server import ServerThread
 
 

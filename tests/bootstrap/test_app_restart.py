@@ -11,7 +11,7 @@ from cronwright import App, domain
 from cronwright.actions import StepContext
 from cronwright.clock import FakeClock, SystemClock
 from cronwright.service import triggers
-from cronwright.store import scheduling
+from cronwright.store.slots import slot_ledger
 
 State = domain.RunState
 WAIT = 10.0
@@ -73,7 +73,9 @@ def test_a_run_released_at_stop_keeps_the_steps_of_its_rerun(tmp_path: Path) -> 
 def _trigger(app: App) -> domain.Run:
     """A manual run of the app's only schedule, due now."""
     [schedule] = app.service.schedules.list(app.organization.id, domain.ScheduleFilter()).items
-    starter = triggers.Triggers(app.store, scheduling.SqlSlotStore(app.store.engine), SystemClock())
+    starter = triggers.Triggers(
+        app.store, slot_ledger.SqlSlotLedger(app.store.engine), SystemClock()
+    )
     return starter.trigger_now(app.organization.id, schedule.id)
 
 

@@ -16,7 +16,7 @@ from cronwright.cli import app as cli_app
 from cronwright.clock import SystemClock
 from cronwright.engine.reaper import Reaper
 from cronwright.service import triggers
-from cronwright.store import scheduling
+from cronwright.store.slots import slot_ledger
 
 State = domain.RunState
 FAST = timedelta(milliseconds=50)
@@ -50,7 +50,7 @@ def test_runs_wait_for_the_only_process_that_can_run_them(database_url: str) -> 
     schedule = elsewhere.schedule("needs only_here", "0 0 1 1 *", action="only_here")
     plain = elsewhere.schedule("runs anywhere", "0 0 1 1 *", action="everywhere")
     starter = triggers.Triggers(
-        elsewhere.store, scheduling.SqlSlotStore(elsewhere.store.engine), SystemClock()
+        elsewhere.store, slot_ledger.SqlSlotLedger(elsewhere.store.engine), SystemClock()
     )
     org = elsewhere.organization.id
     waiting = [starter.trigger_now(org, schedule.id) for _ in range(6)]

@@ -16,8 +16,9 @@ from cronwright import App, domain
 from cronwright.cli import app as cli_app
 from cronwright.clock import SystemClock
 from cronwright.service import triggers
-from cronwright.store import clock as db_clock
-from cronwright.store import dialect, scheduling
+from cronwright.store.database import database_clock as db_clock
+from cronwright.store.database import dialect
+from cronwright.store.slots import slot_ledger
 
 pytestmark = pytest.mark.postgres
 SKEW = timedelta(seconds=-60)
@@ -51,7 +52,7 @@ def test_an_app_on_a_host_behind_leases_runs_on_the_database_clock(
     app.action("job")(lambda ctx: "done")
     schedule = app.schedule("job", "0 0 1 1 *", action="job")
     run = triggers.Triggers(
-        app.store, scheduling.SqlSlotStore(app.store.engine), app.root.clock()
+        app.store, slot_ledger.SqlSlotLedger(app.store.engine), app.root.clock()
     ).trigger_now(app.organization.id, schedule.id)
     app.start()
     try:

@@ -16,7 +16,7 @@ from cronwright import cron, service
 from cronwright.actions import celery_beat
 from cronwright.clock import FakeClock
 from cronwright.service import declarative
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 from tests.conftest import fresh_database_url
 
 schedules = pytest.importorskip("celery.schedules")
@@ -67,7 +67,7 @@ def test_a_beat_schedule_converts_to_a_document_that_applies(
     ]
     # The YAML a user would commit applies as it is, with every step config checked.
     text = yaml.safe_dump(document, sort_keys=False)
-    store = sql.SqlStore.from_url(fresh_database_url(request, "sqlite", tmp_path))
+    store = sql_catalog.SqlCatalog.from_url(fresh_database_url(request, "sqlite", tmp_path))
     try:
         clock = FakeClock(datetime(2026, 3, 2, tzinfo=UTC))
         from cronwright import actions

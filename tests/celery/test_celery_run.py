@@ -11,7 +11,7 @@ import pytest
 
 from cronwright import actions, domain
 from cronwright.clock import FakeClock
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 from tests.celery.conftest import QUEUE, Worker
 from tests.conftest import fresh_database_url
 from tests.engine.conftest import Bench
@@ -19,7 +19,7 @@ from tests.engine.conftest import Bench
 
 @pytest.fixture
 def bench(request: pytest.FixtureRequest, tmp_path: Path, t0: datetime) -> Iterator[Bench]:
-    store = sql.SqlStore.from_url(fresh_database_url(request, "sqlite", tmp_path))
+    store = sql_catalog.SqlCatalog.from_url(fresh_database_url(request, "sqlite", tmp_path))
     built = Bench(store, FakeClock(t0))
     actions.install_default_actions(built.registry, allow_shell=False, trigger_port=None)
     yield built

@@ -33,8 +33,10 @@ from croniter import croniter
 
 from cronwright import actions, domain, service
 from cronwright.clock import SystemClock
-from cronwright.store import dialect, migrations, sql
-from cronwright.store.models import RunRow
+from cronwright.store import migrations
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.database import dialect
+from cronwright.store.database.schema import RunRow
 from cronwright.testing.postgres import PostgresCluster, PostgresUnavailableError
 from tests.chaos import node
 
@@ -152,7 +154,7 @@ def expected_slots(cron: str, start_at: datetime, end_at: datetime) -> frozenset
 
 
 def create_world(url: str, start_at: datetime, end_at: datetime) -> list[Planned]:
-    store = sql.SqlStore.from_url(url)
+    store = sql_catalog.SqlCatalog.from_url(url)
     functions = actions.PythonFunctions()
     functions.register(node.ACTION, node.work)
     svc = service.Service.build(

@@ -14,7 +14,8 @@ from cronwright import domain, errors, service
 from cronwright.cli import app
 from cronwright.cli.admin import common
 from cronwright.clock import FakeClock
-from cronwright.store import migrations, sql
+from cronwright.store import migrations
+from cronwright.store.catalog import sql_catalog
 from tests.cli.conftest import cronwright, on_terminal
 
 runner = CliRunner()
@@ -43,7 +44,7 @@ def cli_json(url: str, *args: str) -> object:
 @pytest.fixture
 def acme(sqlite_url: str) -> tuple[domain.Organization, domain.Schedule]:
     """An organization with a workflow and a schedule "nightly" (id 1)."""
-    store = sql.SqlStore.from_url(sqlite_url)
+    store = sql_catalog.SqlCatalog.from_url(sqlite_url)
     svc = service.Service.build(store, FakeClock(NOW - timedelta(days=1)))
     org = svc.organizations.create("acme")
     workflow = svc.workflows.create(org.id, name="report", definition=STEPS)
@@ -88,7 +89,7 @@ def test_apikey_token_works_once_issued_and_stops_when_revoked(sqlite_url: str) 
         sqlite_url, "apikey", "create", "--org", "acme", "--name", "ci", "--role", "editor"
     )
     assert isinstance(issued, dict)
-    store = sql.SqlStore.from_url(sqlite_url)
+    store = sql_catalog.SqlCatalog.from_url(sqlite_url)
     organizations = service.Service.build(store, FakeClock(NOW)).organizations
     assert organizations.authenticate(issued["token"]).role is domain.Role.EDITOR
 
@@ -270,7 +271,7 @@ def test_a_schedule_is_found_by_its_name_which_no_other_schedule_has(
     sqlite_url: str, acme: tuple[domain.Organization, domain.Schedule]
 ) -> None:
     org, first = acme
-    store = sql.SqlStore.from_url(sqlite_url)
+    store = sql_catalog.SqlCatalog.from_url(sqlite_url)
     svc = service.Service.build(store, FakeClock(NOW))
     with pytest.raises(errors.ScheduleConflict):
         svc.schedules.create(org.id, first.spec.replace(cron="0 4 * * *"), author="t")

@@ -6,23 +6,25 @@ from datetime import datetime
 import pytest
 
 from cronwright import domain
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 
 DEFINITION = domain.parse_definition({"steps": [{"name": "call", "kind": "http"}]})
 
 
 @pytest.fixture
-def org(store: sql.SqlStore, t0: datetime) -> domain.Organization:
+def org(store: sql_catalog.SqlCatalog, t0: datetime) -> domain.Organization:
     return store.create_organization(name="acme", max_schedules=10, max_concurrent_runs=5, now=t0)
 
 
 @pytest.fixture
-def other_org(store: sql.SqlStore, t0: datetime) -> domain.Organization:
+def other_org(store: sql_catalog.SqlCatalog, t0: datetime) -> domain.Organization:
     return store.create_organization(name="other", max_schedules=10, max_concurrent_runs=5, now=t0)
 
 
 @pytest.fixture
-def workflow(store: sql.SqlStore, org: domain.Organization, t0: datetime) -> domain.Workflow:
+def workflow(
+    store: sql_catalog.SqlCatalog, org: domain.Organization, t0: datetime
+) -> domain.Workflow:
     return store.add_workflow(org_id=org.id, name="ping", definition=DEFINITION, now=t0)
 
 

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from tests.contract.test_queue import LEASE, SECOND, Env, race, running_count
 
 from cronwright import domain
-from cronwright.store import queue, sql
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.run_queue import sql_queue
 
 AHEAD = timedelta(seconds=2)
 _EXAMPLES = itertools.count()
@@ -20,25 +21,30 @@ State = domain.RunState
 
 
 @pytest.fixture
-def env(store: sql.SqlStore, t0: datetime) -> Env:
+def env(store: sql_catalog.SqlCatalog, t0: datetime) -> Env:
     return Env(store, t0)
 
 
 @pytest.fixture
-def runs(store: sql.SqlStore) -> queue.SqlRunQueue:
-    return queue.SqlRunQueue(store.engine, unit_random=lambda: 1.0)
+def runs(store: sql_catalog.SqlCatalog) -> sql_queue.SqlRunQueue:
+    return sql_queue.SqlRunQueue(store.engine, unit_random=lambda: 1.0)
 
 
 def claim_ahead(
-    runs: queue.SqlRunQueue, worker: str, now: datetime, *, limit: int = 10, ahead_limit: int = 10
-) -> list[queue.ClaimedRun]:
+    runs: sql_queue.SqlRunQueue,
+    worker: str,
+    now: datetime,
+    *,
+    limit: int = 10,
+    ahead_limit: int = 10,
+) -> list[domain.ClaimedRun]:
     return runs.claim(
         worker, now=now, lease=LEASE, limit=limit, ahead=AHEAD, ahead_limit=ahead_limit
     )
 
 
 def test_runs_due_within_the_horizon_are_claimed_with_their_time_as_start(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     due = env.run(at=t0 - SECOND)
     soon = env.run(at=t0 + SECOND)
@@ -55,7 +61,7 @@ def test_runs_due_within_the_horizon_are_claimed_with_their_time_as_start(
 
 
 def test_without_a_horizon_nothing_is_claimed_before_its_time(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     soon = env.run(at=t0 + SECOND)
     assert runs.claim("w1", now=t0, lease=LEASE, limit=10) == []
@@ -64,7 +70,7 @@ def test_without_a_horizon_nothing_is_claimed_before_its_time(
 
 
 def test_the_limits_of_runs_due_now_and_of_runs_ahead_are_separate(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     now = [env.run(at=t0 - n * SECOND) for n in range(3)]
     ahead = [
@@ -76,10 +82,10 @@ def test_the_limits_of_runs_due_now_and_of_runs_ahead_are_separate(
 
 
 def test_a_run_held_ahead_counts_against_the_organizations_limit(
-    store: sql.SqlStore, t0: datetime
+    store: sql_catalog.SqlCatalog, t0: datetime
 ) -> None:
     env = Env(store, t0, name="small", limit=2)
-    runs = queue.SqlRunQueue(store.engine)
+    runs = sql_queue.SqlRunQueue(store.engine)
     held = [env.run(at=t0 + SECOND * n) for n in (1, 2)]
     due_later = env.run(at=t0 + 3 * SECOND)
     assert [c.id for c in claim_ahead(runs, "w1", t0)] == [r.id for r in held]
@@ -98,7 +104,7 @@ def test_a_run_held_ahead_counts_against_the_organizations_limit(
     ],
 )
 def test_a_run_its_overlap_policy_would_not_start_now_waits_for_its_time(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime, policy: domain.OverlapPolicy
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime, policy: domain.OverlapPolicy
 ) -> None:
     """While a sibling runs, the next slot is neither claimed ahead nor judged early (skipped,
     cancelling the sibling): that is decided at its time, against the siblings of then."""
@@ -112,7 +118,7 @@ def test_a_run_its_overlap_policy_would_not_start_now_waits_for_its_time(
 
 
 def test_a_run_free_to_start_is_claimed_ahead_under_every_policy(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     for policy in domain.OverlapPolicy:
         schedule = env.schedule(overlap=policy)
@@ -121,7 +127,7 @@ def test_a_run_free_to_start_is_claimed_ahead_under_every_policy(
 
 
 def test_a_late_run_is_still_judged_for_misfire_but_a_run_ahead_is_not(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     schedule = env.schedule(misfire_grace=timedelta(seconds=5))
     late = env.run(schedule, at=t0 - timedelta(seconds=6))
@@ -131,7 +137,7 @@ def test_a_late_run_is_still_judged_for_misfire_but_a_run_ahead_is_not(
 
 
 def test_a_run_held_ahead_released_at_shutdown_keeps_its_time(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     due = env.run(at=t0 - SECOND)
     soon = env.run(at=t0 + SECOND)
@@ -148,7 +154,7 @@ def test_a_run_held_ahead_released_at_shutdown_keeps_its_time(
 
 
 def test_a_run_held_ahead_is_fenced_and_reaped_like_any_running_run(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     soon = env.run(at=t0 + SECOND, max_attempts=2)
     [held] = claim_ahead(runs, "w1", t0)
@@ -159,18 +165,18 @@ def test_a_run_held_ahead_is_fenced_and_reaped_like_any_running_run(
         soon.id,
         worker_id="w1",
         attempt=held.attempt,
-        outcome=queue.RunOutcome.succeeded(),
+        outcome=domain.RunOutcome.succeeded(),
         now=t0 + LEASE + 2 * SECOND,
     )
     assert fenced is None
 
 
 def test_concurrent_claimers_ahead_never_claim_a_run_twice(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     for n in range(120):
         env.run(at=t0 + timedelta(milliseconds=10 * n))
-    claimed: list[queue.ClaimedRun] = []
+    claimed: list[domain.ClaimedRun] = []
     race(6, lambda worker: claimed.extend(claim_ahead(runs, worker, t0, limit=0, ahead_limit=15)))
     ids = [c.id for c in claimed]
     assert len(ids) == len(set(ids))
@@ -186,10 +192,10 @@ def test_concurrent_claimers_ahead_never_claim_a_run_twice(
     ahead_limit=st.integers(min_value=0, max_value=5),
 )
 def test_what_a_claim_takes_ahead_follows_the_horizon_and_both_limits(
-    store: sql.SqlStore, t0: datetime, offsets: list[int], limit: int, ahead_limit: int
+    store: sql_catalog.SqlCatalog, t0: datetime, offsets: list[int], limit: int, ahead_limit: int
 ) -> None:
     env = Env(store, t0, name=f"org {next(_EXAMPLES)}")
-    runs = queue.SqlRunQueue(store.engine)
+    runs = sql_queue.SqlRunQueue(store.engine)
     made = [env.run(at=t0 + timedelta(milliseconds=ms)) for ms in offsets]
     claimed = {
         c.id

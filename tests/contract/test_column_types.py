@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cronwright.store import dialect
-from cronwright.store.types import Duration, UTCDateTime
+from cronwright.store.database import dialect
+from cronwright.store.database.column_types import Duration, UTCDateTime
 
 probe_metadata = sa.MetaData()
 probe = sa.Table(

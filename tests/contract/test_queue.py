@@ -12,8 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from cronwright import domain, errors
-from cronwright.store import queue, sql
-from cronwright.store.models import RunRow
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.database.schema import RunRow
+from cronwright.store.run_queue import sql_queue
 
 LEASE = timedelta(seconds=30)
 SECOND = timedelta(seconds=1)
@@ -23,7 +24,9 @@ STEPS = domain.parse_definition({"steps": [{"name": "work", "kind": "python"}]})
 class Env:
     """An organization with a workflow, and helpers to add schedules and runs."""
 
-    def __init__(self, store: sql.SqlStore, t0: datetime, *, name: str = "acme", limit: int = 500):
+    def __init__(
+        self, store: sql_catalog.SqlCatalog, t0: datetime, *, name: str = "acme", limit: int = 500
+    ):
         self.store = store
         self.t0 = t0
         self.org = store.create_organization(
@@ -79,21 +82,21 @@ class Env:
 
 
 @pytest.fixture
-def env(store: sql.SqlStore, t0: datetime) -> Env:
+def env(store: sql_catalog.SqlCatalog, t0: datetime) -> Env:
     return Env(store, t0)
 
 
 @pytest.fixture
-def runs(store: sql.SqlStore) -> queue.SqlRunQueue:
+def runs(store: sql_catalog.SqlCatalog) -> sql_queue.SqlRunQueue:
     # Backoff always takes its ceiling, so delays are exact: 5 s, then 10 s.
-    return queue.SqlRunQueue(store.engine, unit_random=lambda: 1.0)
+    return sql_queue.SqlRunQueue(store.engine, unit_random=lambda: 1.0)
 
 
-def claim(runs: queue.SqlRunQueue, worker: str, now: datetime, limit: int = 10) -> list[int]:
+def claim(runs: sql_queue.SqlRunQueue, worker: str, now: datetime, limit: int = 10) -> list[int]:
     return [c.id for c in runs.claim(worker, now=now, lease=LEASE, limit=limit)]
 
 
-def running_count(store: sql.SqlStore, **where: object) -> int:
+def running_count(store: sql_catalog.SqlCatalog, **where: object) -> int:
     query = sa.select(sa.func.count()).select_from(RunRow).where(RunRow.state == "running")
     for column, value in where.items():
         query = query.where(getattr(RunRow, column) == value)
@@ -105,7 +108,7 @@ def running_count(store: sql.SqlStore, **where: object) -> int:
 
 
 def test_a_claim_takes_available_runs_oldest_first_and_marks_them_running(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     late = env.run(at=t0 - SECOND)
     early = env.run(at=t0 - 2 * SECOND)
@@ -121,7 +124,7 @@ def test_a_claim_takes_available_runs_oldest_first_and_marks_them_running(
 
 
 def test_a_claimed_run_carries_its_schedules_timeout(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     run = env.run(env.schedule(timeout=timedelta(minutes=3)))
     [claimed] = runs.claim("w1", now=t0, lease=LEASE, limit=1)
@@ -129,7 +132,7 @@ def test_a_claimed_run_carries_its_schedules_timeout(
 
 
 def test_a_claimed_run_carries_its_workflows_definition_as_of_the_claim(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     for _ in range(2):
         env.run()
@@ -144,7 +147,7 @@ def test_a_claimed_run_carries_its_workflows_definition_as_of_the_claim(
 
 
 def test_concurrent_claimers_never_claim_a_run_twice(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     expected = {env.run(at=t0 - n * SECOND).id for n in range(60)}
     claims: list[int] = []
@@ -178,7 +181,7 @@ def race(threads: int, target: Callable[[str], object]) -> None:
         thread.join()
 
 
-def end_runs(store: sql.SqlStore, states: Collection[str] = ("running",)) -> None:
+def end_runs(store: sql_catalog.SqlCatalog, states: Collection[str] = ("running",)) -> None:
     with store.engine.begin() as connection:
         connection.execute(
             sa.update(RunRow).where(RunRow.state.in_(list(states))).values(state="succeeded")
@@ -188,14 +191,14 @@ def end_runs(store: sql.SqlStore, states: Collection[str] = ("running",)) -> Non
 ROUNDS = 8
 
 
-def test_limits_hold_under_concurrent_claimers(store: sql.SqlStore, t0: datetime) -> None:
+def test_limits_hold_under_concurrent_claimers(store: sql_catalog.SqlCatalog, t0: datetime) -> None:
     """Organization limits (3 and 4) and a global limit (6) are never exceeded, and are filled,
     round after round of simultaneous claims."""
     small, large = Env(store, t0, name="small", limit=3), Env(store, t0, name="large", limit=4)
     for n in range(ROUNDS * 8):
         small.run(at=t0 - n * SECOND)
         large.run(at=t0 - n * SECOND)
-    runs = queue.SqlRunQueue(store.engine, global_max_concurrent_runs=6)
+    runs = sql_queue.SqlRunQueue(store.engine, global_max_concurrent_runs=6)
     for _ in range(ROUNDS):
         race(8, lambda worker: runs.claim(worker, now=t0, lease=LEASE, limit=2))
         assert running_count(store, org_id=small.org.id) <= 3
@@ -205,7 +208,7 @@ def test_limits_hold_under_concurrent_claimers(store: sql.SqlStore, t0: datetime
 
 
 def test_overlap_skip_holds_under_concurrent_claimers(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     for _ in range(ROUNDS):
         schedule = env.schedule(overlap=domain.OverlapPolicy.SKIP)
@@ -217,19 +220,19 @@ def test_overlap_skip_holds_under_concurrent_claimers(
 
 
 def test_a_full_organization_does_not_hide_another_organizations_runs(
-    store: sql.SqlStore, t0: datetime
+    store: sql_catalog.SqlCatalog, t0: datetime
 ) -> None:
     busy, quiet = Env(store, t0, name="busy", limit=1), Env(store, t0, name="quiet")
     for n in range(60):
         busy.run(at=t0 - timedelta(minutes=1) - n * SECOND)
     waiting = quiet.run(at=t0)
-    runs = queue.SqlRunQueue(store.engine)
+    runs = sql_queue.SqlRunQueue(store.engine)
     assert len(claim(runs, "w1", t0, limit=1)) == 1
     assert claim(runs, "w1", t0, limit=1) == [waiting.id]
 
 
 def test_process_capacity_counts_the_workers_running_runs(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     for n in range(5):
         env.run(at=t0 - n * SECOND)
@@ -243,7 +246,7 @@ def test_process_capacity_counts_the_workers_running_runs(
 
 
 def test_skip_marks_a_run_skipped_while_the_previous_one_runs(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     schedule = env.schedule(overlap=domain.OverlapPolicy.SKIP)
     first = env.run(schedule, at=t0)
@@ -257,7 +260,7 @@ def test_skip_marks_a_run_skipped_while_the_previous_one_runs(
 
 
 def test_buffer_all_runs_slots_one_after_another(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     schedule = env.schedule(overlap=domain.OverlapPolicy.BUFFER_ALL)
     first = env.run(schedule, at=t0)
@@ -267,13 +270,13 @@ def test_buffer_all_runs_slots_one_after_another(
     now = t0 + 3 * SECOND
     assert claim(runs, "w2", now) == []
     assert env.get(second).state is env.get(third).state is domain.RunState.PENDING
-    runs.finish(first.id, worker_id="w1", attempt=1, outcome=queue.RunOutcome.succeeded(), now=now)
+    runs.finish(first.id, worker_id="w1", attempt=1, outcome=domain.RunOutcome.succeeded(), now=now)
     assert claim(runs, "w2", now) == [second.id]
     assert claim(runs, "w2", now) == []
 
 
 def test_buffer_one_keeps_one_waiting_and_skips_the_rest(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     schedule = env.schedule(overlap=domain.OverlapPolicy.BUFFER_ONE)
     first = env.run(schedule, at=t0)
@@ -289,7 +292,7 @@ def test_buffer_one_keeps_one_waiting_and_skips_the_rest(
 
 
 def test_cancel_previous_cancels_the_running_run_and_its_worker_learns_it(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     schedule = env.schedule(overlap=domain.OverlapPolicy.CANCEL_PREVIOUS)
     first = env.run(schedule, at=t0)
@@ -303,7 +306,7 @@ def test_cancel_previous_cancels_the_running_run_and_its_worker_learns_it(
 
 
 def test_a_scheduled_run_later_than_its_misfire_grace_is_missed(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     schedule = env.schedule(misfire_grace=timedelta(seconds=60))
     on_time = env.run(schedule, at=t0)
@@ -316,7 +319,7 @@ def test_a_scheduled_run_later_than_its_misfire_grace_is_missed(
 
 
 def test_a_buffered_run_is_judged_from_when_its_predecessor_finished(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     schedule = env.schedule(
         overlap=domain.OverlapPolicy.BUFFER_ALL, misfire_grace=timedelta(seconds=60)
@@ -326,7 +329,7 @@ def test_a_buffered_run_is_judged_from_when_its_predecessor_finished(
     second = env.run(schedule, at=t0 + SECOND)
     finished_at = t0 + timedelta(minutes=10)  # long after second's slot + grace
     runs.finish(
-        first.id, worker_id="w1", attempt=1, outcome=queue.RunOutcome.succeeded(), now=finished_at
+        first.id, worker_id="w1", attempt=1, outcome=domain.RunOutcome.succeeded(), now=finished_at
     )
     assert claim(runs, "w1", finished_at + timedelta(seconds=30)) == [second.id]
 
@@ -335,7 +338,7 @@ def test_a_buffered_run_is_judged_from_when_its_predecessor_finished(
 
 
 def test_a_heartbeat_extends_the_lease_of_runs_still_held(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     run = env.run()
     claim(runs, "w1", t0)
@@ -345,7 +348,7 @@ def test_a_heartbeat_extends_the_lease_of_runs_still_held(
 
 
 def test_finish_is_fenced_on_worker_and_attempt(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     run = env.run()
     claim(runs, "w1", t0)
@@ -354,17 +357,17 @@ def test_finish_is_fenced_on_worker_and_attempt(
     retry_at = t0 + 36 * SECOND
     assert claim(runs, "w2", retry_at) == [run.id]
     stale = runs.finish(
-        run.id, worker_id="w1", attempt=1, outcome=queue.RunOutcome.succeeded("w1"), now=retry_at
+        run.id, worker_id="w1", attempt=1, outcome=domain.RunOutcome.succeeded("w1"), now=retry_at
     )
     assert stale is None
     assert (
         runs.finish(
-            run.id, worker_id="w1", attempt=2, outcome=queue.RunOutcome.succeeded(), now=retry_at
+            run.id, worker_id="w1", attempt=2, outcome=domain.RunOutcome.succeeded(), now=retry_at
         )
         is None
     )
     done = runs.finish(
-        run.id, worker_id="w2", attempt=2, outcome=queue.RunOutcome.succeeded("w2"), now=retry_at
+        run.id, worker_id="w2", attempt=2, outcome=domain.RunOutcome.succeeded("w2"), now=retry_at
     )
     assert done is not None
     assert (done.state, done.result, done.finished_at) == (
@@ -375,7 +378,7 @@ def test_finish_is_fenced_on_worker_and_attempt(
 
 
 def test_expired_leases_are_retried_with_backoff_then_fail_with_every_attempt_recorded(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     run = env.run(env.schedule(), max_attempts=3)
     now = t0
@@ -396,18 +399,18 @@ def test_expired_leases_are_retried_with_backoff_then_fail_with_every_attempt_re
     assert final.reason == "failed after 3 attempts"
     steps = env.store.list_run_steps(env.org.id, run.id)
     assert [(s.name, s.attempt, s.state) for s in steps] == [
-        (queue.LEASE_STEP, n, domain.RunState.FAILED) for n in (1, 2, 3)
+        (sql_queue.LEASE_STEP, n, domain.RunState.FAILED) for n in (1, 2, 3)
     ]
     assert claim(runs, "w4", now + timedelta(hours=1)) == []
 
 
 def test_a_failed_attempt_retries_and_the_last_timeout_ends_timed_out(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     run = env.run(env.schedule(), max_attempts=2)
     claim(runs, "w1", t0)
     retry = runs.finish(
-        run.id, worker_id="w1", attempt=1, outcome=queue.RunOutcome.failed("boom"), now=t0
+        run.id, worker_id="w1", attempt=1, outcome=domain.RunOutcome.failed("boom"), now=t0
     )
     assert retry is not None
     assert (retry.state, retry.error, retry.available_at) == (
@@ -422,7 +425,7 @@ def test_a_failed_attempt_retries_and_the_last_timeout_ends_timed_out(
         run.id,
         worker_id="w1",
         attempt=2,
-        outcome=queue.RunOutcome.timed_out("too slow"),
+        outcome=domain.RunOutcome.timed_out("too slow"),
         now=t0 + 6 * SECOND,
     )
     assert final is not None
@@ -437,7 +440,7 @@ def test_a_failed_attempt_retries_and_the_last_timeout_ends_timed_out(
 
 
 def test_a_cancelled_pending_run_is_never_claimed(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     run = env.run()
     cancelled = runs.cancel(env.org.id, run.id, now=t0)
@@ -446,14 +449,16 @@ def test_a_cancelled_pending_run_is_never_claimed(
 
 
 def test_a_cancelled_running_run_is_lost_at_heartbeat_and_cannot_be_finished(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     run = env.run()
     claim(runs, "w1", t0)
     runs.cancel(env.org.id, run.id, now=t0 + SECOND, reason="stopped by alice")
     assert runs.heartbeat("w1", {run.id}, now=t0 + 2 * SECOND, lease=LEASE) == {run.id}
     assert (
-        runs.finish(run.id, worker_id="w1", attempt=1, outcome=queue.RunOutcome.succeeded(), now=t0)
+        runs.finish(
+            run.id, worker_id="w1", attempt=1, outcome=domain.RunOutcome.succeeded(), now=t0
+        )
         is None
     )
     assert env.get(run).state is domain.RunState.CANCELLED
@@ -461,7 +466,7 @@ def test_a_cancelled_running_run_is_lost_at_heartbeat_and_cannot_be_finished(
 
 
 def test_cancel_refuses_ended_runs_and_other_organizations_runs(
-    store: sql.SqlStore, runs: queue.SqlRunQueue, t0: datetime
+    store: sql_catalog.SqlCatalog, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     mine, theirs = Env(store, t0, name="mine"), Env(store, t0, name="theirs")
     run = mine.run()
@@ -473,7 +478,7 @@ def test_cancel_refuses_ended_runs_and_other_organizations_runs(
 
 
 def test_released_runs_are_pending_again_with_the_attempt_not_consumed(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     first, second = env.run(at=t0 - SECOND), env.run(at=t0)
     claim(runs, "w1", t0)
@@ -493,7 +498,7 @@ def test_released_runs_are_pending_again_with_the_attempt_not_consumed(
 
 
 def test_workers_register_heartbeat_and_unregister(
-    store: sql.SqlStore, runs: queue.SqlRunQueue, t0: datetime
+    store: sql_catalog.SqlCatalog, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     runs.register_worker("w1", host="h", pid=1, now=t0)
     runs.heartbeat("w1", set(), now=t0 + 10 * SECOND)
@@ -506,7 +511,7 @@ def test_workers_register_heartbeat_and_unregister(
 
 
 def test_a_snapshot_counts_states_depth_and_dispatch_lag(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     schedule = env.schedule()
     env.run(schedule, at=t0 - 2 * SECOND)

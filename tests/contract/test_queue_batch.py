@@ -10,30 +10,31 @@ import pytest
 from tests.contract.test_queue import LEASE, SECOND, Env, running_count
 
 from cronwright import domain
-from cronwright.store import queue, sql
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.run_queue import sql_queue
 
 State = domain.RunState
 
 
 @pytest.fixture
-def env(store: sql.SqlStore, t0: datetime) -> Env:
+def env(store: sql_catalog.SqlCatalog, t0: datetime) -> Env:
     return Env(store, t0)
 
 
 @pytest.fixture
-def runs(store: sql.SqlStore) -> queue.SqlRunQueue:
-    return queue.SqlRunQueue(store.engine, unit_random=lambda: 1.0)
+def runs(store: sql_catalog.SqlCatalog) -> sql_queue.SqlRunQueue:
+    return sql_queue.SqlRunQueue(store.engine, unit_random=lambda: 1.0)
 
 
 def finish(
-    run: queue.ClaimedRun | domain.Run,
-    outcome: queue.RunOutcome,
+    run: domain.ClaimedRun | domain.Run,
+    outcome: domain.RunOutcome,
     now: datetime,
     *,
     worker_id: str = "w1",
     attempt: int | None = None,
-) -> queue.Finish:
-    return queue.Finish(
+) -> domain.Finish:
+    return domain.Finish(
         run_id=run.id,
         worker_id=worker_id,
         attempt=run.attempt if attempt is None else attempt,
@@ -42,8 +43,8 @@ def finish(
     )
 
 
-def step(run: queue.ClaimedRun, name: str, now: datetime) -> queue.StepRecord:
-    return queue.StepRecord(
+def step(run: domain.ClaimedRun, name: str, now: datetime) -> domain.StepRecord:
+    return domain.StepRecord(
         run_id=run.id,
         attempt=run.attempt,
         name=name,
@@ -59,7 +60,7 @@ def step(run: queue.ClaimedRun, name: str, now: datetime) -> queue.StepRecord:
 
 
 def test_a_batch_claim_returns_each_run_as_the_table_now_has_it(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     timed = env.schedule(timeout=timedelta(minutes=7))
     added = [env.run(timed, at=t0 - 3 * SECOND), env.run(at=t0 - 2 * SECOND), env.run(at=t0)]
@@ -77,7 +78,7 @@ def test_a_batch_claim_returns_each_run_as_the_table_now_has_it(
 
 
 def test_a_batch_claim_stops_at_the_organizations_limit(
-    store: sql.SqlStore, runs: queue.SqlRunQueue, t0: datetime
+    store: sql_catalog.SqlCatalog, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     small = Env(store, t0, name="small", limit=3)
     big = Env(store, t0, name="big", limit=500)
@@ -92,9 +93,9 @@ def test_a_batch_claim_stops_at_the_organizations_limit(
 
 
 def test_a_batch_claim_respects_the_global_limit_and_the_process_capacity(
-    env: Env, store: sql.SqlStore, t0: datetime
+    env: Env, store: sql_catalog.SqlCatalog, t0: datetime
 ) -> None:
-    limited = queue.SqlRunQueue(store.engine, global_max_concurrent_runs=5)
+    limited = sql_queue.SqlRunQueue(store.engine, global_max_concurrent_runs=5)
     for n in range(12):
         env.run(at=t0 - n * SECOND)
     assert len(limited.claim("w1", now=t0, lease=LEASE, limit=50, process_capacity=2)) == 2
@@ -104,7 +105,7 @@ def test_a_batch_claim_respects_the_global_limit_and_the_process_capacity(
 
 
 def test_a_batch_claim_applies_overlap_to_runs_of_the_same_schedule(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     skip = env.schedule(overlap=domain.OverlapPolicy.SKIP)
     allow = env.schedule(overlap=domain.OverlapPolicy.ALLOW)
@@ -119,7 +120,7 @@ def test_a_batch_claim_applies_overlap_to_runs_of_the_same_schedule(
 
 
 def test_finish_many_fences_each_run_on_its_own(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     for n in range(4):
         env.run(at=t0 - n * SECOND)
@@ -128,10 +129,10 @@ def test_finish_many_fences_each_run_on_its_own(
     later = t0 + SECOND
     results = runs.finish_many(
         [
-            finish(done, queue.RunOutcome.succeeded({"ok": 1}), later),
-            finish(stale, queue.RunOutcome.succeeded(), later, attempt=stale.attempt + 1),
-            finish(cancelled, queue.RunOutcome.succeeded(), later),
-            finish(foreign, queue.RunOutcome.succeeded(), later, worker_id="w2"),
+            finish(done, domain.RunOutcome.succeeded({"ok": 1}), later),
+            finish(stale, domain.RunOutcome.succeeded(), later, attempt=stale.attempt + 1),
+            finish(cancelled, domain.RunOutcome.succeeded(), later),
+            finish(foreign, domain.RunOutcome.succeeded(), later, worker_id="w2"),
         ]
     )
     first, *others = results
@@ -147,14 +148,14 @@ def test_finish_many_fences_each_run_on_its_own(
 
 
 def test_a_second_finish_of_the_same_attempt_in_one_batch_is_fenced_out(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     env.run()
     [run] = runs.claim("w1", now=t0, lease=LEASE, limit=1)
     first, second = runs.finish_many(
         [
-            finish(run, queue.RunOutcome.succeeded("first"), t0),
-            finish(run, queue.RunOutcome.failed("second"), t0),
+            finish(run, domain.RunOutcome.succeeded("first"), t0),
+            finish(run, domain.RunOutcome.failed("second"), t0),
         ]
     )
     assert first is not None
@@ -164,15 +165,15 @@ def test_a_second_finish_of_the_same_attempt_in_one_batch_is_fenced_out(
 
 
 def test_a_failed_attempt_in_a_batch_is_retried_after_its_backoff_like_finish(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     env.run(max_attempts=2)
     env.run(max_attempts=1)
     retried, final = runs.claim("w1", now=t0, lease=LEASE, limit=2)
     results = runs.finish_many(
         [
-            finish(retried, queue.RunOutcome.failed("boom"), t0),
-            finish(final, queue.RunOutcome.timed_out("slow"), t0),
+            finish(retried, domain.RunOutcome.failed("boom"), t0),
+            finish(final, domain.RunOutcome.timed_out("slow"), t0),
         ]
     )
     assert [(r.state, r.error) for r in results if r is not None] == [
@@ -183,13 +184,13 @@ def test_a_failed_attempt_in_a_batch_is_retried_after_its_backoff_like_finish(
 
 
 def test_write_batch_records_steps_and_finishes_together(
-    env: Env, runs: queue.SqlRunQueue, store: sql.SqlStore, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, store: sql_catalog.SqlCatalog, t0: datetime
 ) -> None:
     env.run(at=t0 - SECOND)
     env.run()
     one, two = runs.claim("w1", now=t0, lease=LEASE, limit=2)
     steps = [step(one, "a", t0), step(one, "b", t0), step(two, "a", t0)]
-    results = runs.write_batch(steps, [finish(one, queue.RunOutcome.succeeded(), t0)])
+    results = runs.write_batch(steps, [finish(one, domain.RunOutcome.succeeded(), t0)])
     assert [r is not None for r in results] == [True]
     runs.record_steps([step(two, "a", t0 + SECOND)])  # idempotent per run, name and attempt
     assert [s.name for s in store.list_run_steps(env.org.id, one.id)] == ["a", "b"]
@@ -200,7 +201,7 @@ def test_write_batch_records_steps_and_finishes_together(
 
 
 def test_next_available_at_is_the_earliest_pending_run_still_to_come(
-    env: Env, runs: queue.SqlRunQueue, t0: datetime
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
 ) -> None:
     assert runs.next_available_at(after=t0) is None
     env.run(at=t0)  # available now: not "to come"

@@ -6,14 +6,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from cronwright import domain
-from cronwright.store import queue, sql
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.run_queue import sql_queue
 
 SECOND = timedelta(seconds=1)
 PYTHON_ONLY = domain.Capabilities(kinds=frozenset({"python"}), python_functions=frozenset({"a"}))
 
 
 def _workflow(
-    store: sql.SqlStore,
+    store: sql_catalog.SqlCatalog,
     org: domain.Organization,
     name: str,
     steps: list[dict[str, object]],
@@ -24,7 +25,7 @@ def _workflow(
 
 
 def _runs(
-    store: sql.SqlStore,
+    store: sql_catalog.SqlCatalog,
     org: domain.Organization,
     workflow: domain.Workflow,
     count: int,
@@ -51,7 +52,7 @@ def _runs(
 
 
 def test_a_claim_takes_only_what_the_worker_can_run_behind_any_backlog(
-    store: sql.SqlStore, t0: datetime
+    store: sql_catalog.SqlCatalog, t0: datetime
 ) -> None:
     org = store.create_organization(name="acme", max_schedules=10, max_concurrent_runs=500, now=t0)
     other_function = _workflow(
@@ -82,7 +83,7 @@ def test_a_claim_takes_only_what_the_worker_can_run_behind_any_backlog(
     blocked = _runs(store, org, other_function, 30, t0) + _runs(store, org, shell, 20, t0)
     blocked += _runs(store, org, mixed, 10, t0)
     runnable = _runs(store, org, mine, 3, t0 + SECOND)
-    runs = queue.SqlRunQueue(store.engine)
+    runs = sql_queue.SqlRunQueue(store.engine)
     taken: list[domain.RunId] = []
     for _ in range(3):  # the first claim may spend its batch learning what it cannot run
         taken += [
@@ -98,14 +99,14 @@ def test_a_claim_takes_only_what_the_worker_can_run_behind_any_backlog(
 
 
 def test_pending_runs_no_live_worker_can_run_are_given_the_reason(
-    store: sql.SqlStore, t0: datetime
+    store: sql_catalog.SqlCatalog, t0: datetime
 ) -> None:
     org = store.create_organization(name="acme", max_schedules=10, max_concurrent_runs=500, now=t0)
     needs_b = _workflow(
         store, org, "b", [{"name": "s", "kind": "python", "config": {"function": "b"}}], t0
     )
     [waiting] = _runs(store, org, needs_b, 1, t0)
-    runs = queue.SqlRunQueue(store.engine)
+    runs = sql_queue.SqlRunQueue(store.engine)
     runs.register_worker("w1", host="h", pid=1, now=t0, capabilities=PYTHON_ONLY)
     assert runs.explain_waiting(now=t0 + SECOND, live_since=t0 - 30 * SECOND) == 1
     reason = "waiting for a worker that can run python function 'b' (no live worker can)"

@@ -21,9 +21,11 @@ from cronwright import domain, service
 from cronwright.clock import FakeClock
 from cronwright.planning.materialize import SlotPlanner
 from cronwright.planning.slots import Cadence
-from cronwright.store import dialect, scheduling, sql
-from cronwright.store.clock import DatabaseClock, read_database_now
-from cronwright.store.models import RunRow, ScheduleRow
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.database import dialect
+from cronwright.store.database.database_clock import DatabaseClock, read_database_now
+from cronwright.store.database.schema import RunRow, ScheduleRow
+from cronwright.store.slots import slot_ledger
 
 LOOKAHEAD = timedelta(seconds=10)
 MINUTE = timedelta(minutes=1)
@@ -31,8 +33,8 @@ PENDING, MISSED = domain.RunState.PENDING, domain.RunState.MISSED
 
 
 @pytest.fixture
-def slots(store: sql.SqlStore) -> scheduling.SqlSlotStore:
-    return scheduling.SqlSlotStore(store.engine)
+def slots(store: sql_catalog.SqlCatalog) -> slot_ledger.SqlSlotLedger:
+    return slot_ledger.SqlSlotLedger(store.engine)
 
 
 @pytest.fixture
@@ -41,7 +43,7 @@ def start(t0: datetime) -> datetime:
 
 
 def add(
-    store: sql.SqlStore,
+    store: sql_catalog.SqlCatalog,
     workflow: domain.Workflow,
     *,
     now: datetime,
@@ -64,7 +66,7 @@ def add(
     )
 
 
-def runs_of(store: sql.SqlStore, schedule_id: int | None = None) -> list[RunRow]:
+def runs_of(store: sql_catalog.SqlCatalog, schedule_id: int | None = None) -> list[RunRow]:
     query = sa.select(RunRow).order_by(RunRow.schedule_id, RunRow.scheduled_for)
     if schedule_id is not None:
         query = query.where(RunRow.schedule_id == schedule_id)
@@ -72,7 +74,7 @@ def runs_of(store: sql.SqlStore, schedule_id: int | None = None) -> list[RunRow]
         return list(session.scalars(query))
 
 
-def next_fire_of(store: sql.SqlStore, schedule_id: int) -> datetime | None:
+def next_fire_of(store: sql_catalog.SqlCatalog, schedule_id: int) -> datetime | None:
     with store.engine.connect() as connection:
         found: datetime | None = connection.execute(
             sa.select(ScheduleRow.next_fire_at).where(ScheduleRow.id == schedule_id)
@@ -80,7 +82,7 @@ def next_fire_of(store: sql.SqlStore, schedule_id: int) -> datetime | None:
         return found
 
 
-def set_next_fire(store: sql.SqlStore, schedule_id: int, at: datetime) -> None:
+def set_next_fire(store: sql_catalog.SqlCatalog, schedule_id: int, at: datetime) -> None:
     with store.engine.begin() as connection:
         connection.execute(
             sa.update(ScheduleRow).where(ScheduleRow.id == schedule_id).values(next_fire_at=at)
@@ -88,8 +90,8 @@ def set_next_fire(store: sql.SqlStore, schedule_id: int, at: datetime) -> None:
 
 
 def test_due_slots_become_pending_runs_and_next_fire_moves_past_the_window(
-    store: sql.SqlStore,
-    slots: scheduling.SqlSlotStore,
+    store: sql_catalog.SqlCatalog,
+    slots: slot_ledger.SqlSlotLedger,
     workflow: domain.Workflow,
     start: datetime,
 ) -> None:
@@ -126,8 +128,8 @@ def test_due_slots_become_pending_runs_and_next_fire_moves_past_the_window(
 
 
 def test_late_slots_follow_the_catch_up_policy_with_reasons(
-    store: sql.SqlStore,
-    slots: scheduling.SqlSlotStore,
+    store: sql_catalog.SqlCatalog,
+    slots: slot_ledger.SqlSlotLedger,
     workflow: domain.Workflow,
     start: datetime,
 ) -> None:
@@ -143,8 +145,8 @@ def test_late_slots_follow_the_catch_up_policy_with_reasons(
 
 
 def test_replaying_materialize_is_a_no_op(
-    store: sql.SqlStore,
-    slots: scheduling.SqlSlotStore,
+    store: sql_catalog.SqlCatalog,
+    slots: slot_ledger.SqlSlotLedger,
     workflow: domain.Workflow,
     start: datetime,
 ) -> None:
@@ -163,8 +165,8 @@ def test_replaying_materialize_is_a_no_op(
 
 
 def test_paused_and_deleted_schedules_are_never_materialized(
-    store: sql.SqlStore,
-    slots: scheduling.SqlSlotStore,
+    store: sql_catalog.SqlCatalog,
+    slots: slot_ledger.SqlSlotLedger,
     workflow: domain.Workflow,
     start: datetime,
 ) -> None:
@@ -179,8 +181,8 @@ def test_paused_and_deleted_schedules_are_never_materialized(
 
 
 def test_a_batch_takes_the_most_overdue_schedules_and_says_more_is_due(
-    store: sql.SqlStore,
-    slots: scheduling.SqlSlotStore,
+    store: sql_catalog.SqlCatalog,
+    slots: slot_ledger.SqlSlotLedger,
     workflow: domain.Workflow,
     start: datetime,
 ) -> None:
@@ -193,8 +195,8 @@ def test_a_batch_takes_the_most_overdue_schedules_and_says_more_is_due(
 
 
 def test_a_schedule_capped_per_transaction_finishes_on_later_passes(
-    store: sql.SqlStore,
-    slots: scheduling.SqlSlotStore,
+    store: sql_catalog.SqlCatalog,
+    slots: slot_ledger.SqlSlotLedger,
     workflow: domain.Workflow,
     start: datetime,
 ) -> None:
@@ -218,8 +220,8 @@ def test_a_schedule_capped_per_transaction_finishes_on_later_passes(
 
 
 def test_an_edit_between_ticks_takes_effect_from_the_next_slot(
-    store: sql.SqlStore,
-    slots: scheduling.SqlSlotStore,
+    store: sql_catalog.SqlCatalog,
+    slots: slot_ledger.SqlSlotLedger,
     workflow: domain.Workflow,
     start: datetime,
 ) -> None:
@@ -246,8 +248,8 @@ def test_an_edit_between_ticks_takes_effect_from_the_next_slot(
 
 
 def test_resume_after_a_long_pause_writes_no_past_slot(
-    store: sql.SqlStore,
-    slots: scheduling.SqlSlotStore,
+    store: sql_catalog.SqlCatalog,
+    slots: slot_ledger.SqlSlotLedger,
     workflow: domain.Workflow,
     start: datetime,
 ) -> None:
@@ -270,15 +272,15 @@ def test_resume_after_a_long_pause_writes_no_past_slot(
 
 def materialize_concurrently(
     url: str, *, schedulers: int, now: datetime
-) -> list[scheduling.Materialized]:
-    results: list[scheduling.Materialized] = []
+) -> list[domain.Materialized]:
+    results: list[domain.Materialized] = []
     errors: list[BaseException] = []
     barrier = threading.Barrier(schedulers)
 
     def one_scheduler() -> None:
         engine = dialect.create_engine(url)
         try:
-            own = scheduling.SqlSlotStore(engine)
+            own = slot_ledger.SqlSlotLedger(engine)
             barrier.wait()
             while True:
                 done = own.materialize(now=now, lookahead=LOOKAHEAD, batch=3)
@@ -300,7 +302,7 @@ def materialize_concurrently(
 
 
 def test_concurrent_schedulers_write_each_slot_exactly_once(
-    store: sql.SqlStore,
+    store: sql_catalog.SqlCatalog,
     database_url: str,
     workflow: domain.Workflow,
     start: datetime,
@@ -327,9 +329,10 @@ def test_concurrent_schedulers_write_each_slot_exactly_once(
 SCHEDULER_PROCESS = """
 import sys
 from datetime import datetime, timedelta
-from cronwright.store import dialect, scheduling
+from cronwright.store.database import dialect
+from cronwright.store.slots import slot_ledger
 
-slots = scheduling.SqlSlotStore(dialect.create_engine(sys.argv[1]))
+slots = slot_ledger.SqlSlotLedger(dialect.create_engine(sys.argv[1]))
 now = datetime.fromisoformat(sys.argv[2])
 while slots.materialize(now=now, lookahead=timedelta(seconds=10), batch=2).more:
     pass
@@ -337,7 +340,7 @@ while slots.materialize(now=now, lookahead=timedelta(seconds=10), batch=2).more:
 
 
 def test_scheduler_processes_racing_write_each_slot_exactly_once(
-    store: sql.SqlStore, database_url: str, workflow: domain.Workflow, start: datetime
+    store: sql_catalog.SqlCatalog, database_url: str, workflow: domain.Workflow, start: datetime
 ) -> None:
     made = [
         add(store, workflow, now=start, name=f"s{n}", cron="* * * * * *", catchup=policy)
@@ -364,7 +367,8 @@ CRASHING_SCHEDULER = """
 import os, signal, sys
 from datetime import datetime, timedelta
 from cronwright.planning.materialize import SlotPlanner
-from cronwright.store import dialect, scheduling
+from cronwright.store.database import dialect
+from cronwright.store.slots import slot_ledger
 
 planner, planned = SlotPlanner(), []
 
@@ -374,16 +378,16 @@ def plan_then_die(schedule, *, now, until):
         os.kill(os.getpid(), signal.SIGKILL)
     return planner(schedule, now=now, until=until)
 
-slots = scheduling.SqlSlotStore(dialect.create_engine(sys.argv[1]))
+slots = slot_ledger.SqlSlotLedger(dialect.create_engine(sys.argv[1]))
 now = datetime.fromisoformat(sys.argv[2])
 slots.materialize(now=now, lookahead=timedelta(seconds=10), plan=plan_then_die)
 """
 
 
 def test_a_scheduler_killed_mid_transaction_loses_and_duplicates_nothing(
-    store: sql.SqlStore,
+    store: sql_catalog.SqlCatalog,
     database_url: str,
-    slots: scheduling.SqlSlotStore,
+    slots: slot_ledger.SqlSlotLedger,
     workflow: domain.Workflow,
     start: datetime,
 ) -> None:
@@ -406,10 +410,10 @@ def test_a_scheduler_killed_mid_transaction_loses_and_duplicates_nothing(
 
 
 def test_writing_pending_runs_signals_workers_and_writing_none_does_not(
-    store: sql.SqlStore, workflow: domain.Workflow, start: datetime
+    store: sql_catalog.SqlCatalog, workflow: domain.Workflow, start: datetime
 ) -> None:
     calls: list[None] = []
-    slots = scheduling.SqlSlotStore(store.engine, on_pending=lambda: calls.append(None))
+    slots = slot_ledger.SqlSlotLedger(store.engine, on_pending=lambda: calls.append(None))
     add(store, workflow, now=start, catchup=domain.CatchupPolicy.NONE)
     slots.materialize(now=start, lookahead=LOOKAHEAD)
     slots.materialize(now=start + 30 * timedelta(seconds=1), lookahead=LOOKAHEAD)  # not due
@@ -420,24 +424,26 @@ def test_writing_pending_runs_signals_workers_and_writing_none_does_not(
 def test_postgres_notifies_listeners_once_per_transaction(
     request: pytest.FixtureRequest, tmp_path: Path, t0: datetime
 ) -> None:
-    store = sql.SqlStore.from_url(fresh_database_url(request, "postgres", tmp_path))
+    store = sql_catalog.SqlCatalog.from_url(fresh_database_url(request, "postgres", tmp_path))
     request.addfinalizer(store.close)
     org = store.create_organization(name="o", max_schedules=10, max_concurrent_runs=5, now=t0)
     workflow = store.add_workflow(org_id=org.id, name="w", definition=DEFINITION, now=t0)
     start = t0.replace(second=0, microsecond=0)
     for n in range(3):
         add(store, workflow, now=start, name=f"s{n}")
-    slots = scheduling.SqlSlotStore(store.engine)
+    slots = slot_ledger.SqlSlotLedger(store.engine)
     dsn = store.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True) as listener:
-        listener.execute(f"LISTEN {scheduling.RUNS_CHANNEL}")
+        listener.execute(f"LISTEN {slot_ledger.RUNS_CHANNEL}")
         slots.materialize(now=start + MINUTE, lookahead=LOOKAHEAD)
         received = list(listener.notifies(timeout=5, stop_after=1))
-        assert [n.channel for n in received] == [scheduling.RUNS_CHANNEL]
+        assert [n.channel for n in received] == [slot_ledger.RUNS_CHANNEL]
         assert list(listener.notifies(timeout=0.2)) == []  # one per transaction, not per run
 
 
-def test_the_database_clock_follows_the_server_between_readings(store: sql.SqlStore) -> None:
+def test_the_database_clock_follows_the_server_between_readings(
+    store: sql_catalog.SqlCatalog,
+) -> None:
     ticks = [100.0]
     clock = DatabaseClock(
         store.engine, resync_every=timedelta(seconds=30), monotonic=lambda: ticks[0]
@@ -453,12 +459,12 @@ def test_the_database_clock_follows_the_server_between_readings(store: sql.SqlSt
 
 
 def test_after_writing_many_runs_postgresql_statistics_of_runs_are_refreshed(
-    store: sql.SqlStore, workflow: domain.Workflow, start: datetime
+    store: sql_catalog.SqlCatalog, workflow: domain.Workflow, start: datetime
 ) -> None:
     on_postgresql = store.engine.dialect.name == "postgresql"
     for n in range(3):
         add(store, workflow, now=start, name=f"s{n}", cron="* * * * * *")  # every second
-    slots = scheduling.SqlSlotStore(store.engine, analyze_after=100)
+    slots = slot_ledger.SqlSlotLedger(store.engine, analyze_after=100)
 
     def estimated_runs() -> float:
         if not on_postgresql:  # SQLite's planner needs no statistics for the claim

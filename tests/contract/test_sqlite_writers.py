@@ -10,7 +10,11 @@ from tests.contract.conftest import DEFINITION
 
 from cronwright import domain
 from cronwright.planning import materialize
-from cronwright.store import dialect, migrations, queue, scheduling, sql
+from cronwright.store import migrations
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.database import dialect
+from cronwright.store.run_queue import sql_queue
+from cronwright.store.slots import slot_ledger
 
 
 def test_a_claim_waits_for_the_schedulers_transaction_instead_of_failing_on_busy_timeout(
@@ -21,15 +25,15 @@ def test_a_claim_waits_for_the_schedulers_transaction_instead_of_failing_on_busy
     url = f"sqlite:///{tmp_path / 'gate.db'}"
     migrations.upgrade(url)
     engine = dialect.create_engine(url, busy_timeout_ms=50)
-    store = sql.SqlStore(engine)
+    store = sql_catalog.SqlCatalog(engine)
     org = store.create_organization(name="acme", max_schedules=10, max_concurrent_runs=5, now=t0)
     workflow = store.add_workflow(org_id=org.id, name="ping", definition=DEFINITION, now=t0)
     spec = domain.ScheduleSpec(workflow_id=workflow.id, name="each second", cron="* * * * * *")
     schedule = store.add_schedule(
         org_id=org.id, spec=spec, hash_key="k", next_fire_at=t0, author="alice", now=t0
     )
-    slots = scheduling.SqlSlotStore(engine)
-    runs = queue.SqlRunQueue(engine)
+    slots = slot_ledger.SqlSlotLedger(engine)
+    runs = sql_queue.SqlRunQueue(engine)
     planning = threading.Event()
     go_on = threading.Event()
 
@@ -45,7 +49,7 @@ def test_a_claim_waits_for_the_schedulers_transaction_instead_of_failing_on_busy
     )
     scheduler.start()
     assert planning.wait(10)
-    claimed: list[list[queue.ClaimedRun]] = []
+    claimed: list[list[domain.ClaimedRun]] = []
     failures: list[Exception] = []
 
     def claim() -> None:

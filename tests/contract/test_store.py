@@ -8,9 +8,9 @@ import pytest
 from tests.contract.conftest import DEFINITION, spec_for
 
 from cronwright import domain, errors
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 
-Store = sql.SqlStore
+Store = sql_catalog.SqlCatalog
 
 
 def add(

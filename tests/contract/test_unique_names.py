@@ -10,11 +10,11 @@ import pytest
 from tests.contract.conftest import DEFINITION, spec_for
 
 from cronwright import domain, errors
-from cronwright.store import alert_channels, sql
+from cronwright.store.catalog import alert_channels, sql_catalog
 
 
 def add_schedule(
-    store: sql.SqlStore, org: domain.Organization, spec: domain.ScheduleSpec, t0: datetime
+    store: sql_catalog.SqlCatalog, org: domain.Organization, spec: domain.ScheduleSpec, t0: datetime
 ) -> domain.Schedule:
     return store.add_schedule(
         org_id=org.id, spec=spec, hash_key="k", next_fire_at=None, author="a", now=t0
@@ -38,7 +38,10 @@ def add_channel(
 
 
 def test_a_second_workflow_with_a_name_is_refused_with_the_first_ones_id(
-    store: sql.SqlStore, org: domain.Organization, other_org: domain.Organization, t0: datetime
+    store: sql_catalog.SqlCatalog,
+    org: domain.Organization,
+    other_org: domain.Organization,
+    t0: datetime,
 ) -> None:
     first = store.add_workflow(org_id=org.id, name="report", definition=DEFINITION, now=t0)
     with pytest.raises(errors.NameTaken) as caught:
@@ -58,7 +61,7 @@ def test_a_second_workflow_with_a_name_is_refused_with_the_first_ones_id(
 
 
 def test_a_schedule_conflict_names_both_the_same_name_and_the_same_schedule(
-    store: sql.SqlStore, org: domain.Organization, workflow: domain.Workflow, t0: datetime
+    store: sql_catalog.SqlCatalog, org: domain.Organization, workflow: domain.Workflow, t0: datetime
 ) -> None:
     named = add_schedule(store, org, spec_for(workflow, name="nightly", cron="0 3 * * *"), t0)
     same = add_schedule(store, org, spec_for(workflow, name="other", cron="0 4 * * *"), t0)
@@ -91,7 +94,10 @@ def test_a_schedule_conflict_names_both_the_same_name_and_the_same_schedule(
 
 
 def test_a_second_alert_channel_with_a_name_is_refused_with_the_first_ones_id(
-    store: sql.SqlStore, org: domain.Organization, other_org: domain.Organization, t0: datetime
+    store: sql_catalog.SqlCatalog,
+    org: domain.Organization,
+    other_org: domain.Organization,
+    t0: datetime,
 ) -> None:
     channels = alert_channels.SqlAlertChannels(store.engine)
     first = add_channel(channels, org, "on-call", t0)
@@ -118,7 +124,7 @@ def test_a_second_alert_channel_with_a_name_is_refused_with_the_first_ones_id(
 
 
 def test_of_two_concurrent_creates_of_one_name_exactly_one_wins(
-    store: sql.SqlStore, org: domain.Organization, t0: datetime
+    store: sql_catalog.SqlCatalog, org: domain.Organization, t0: datetime
 ) -> None:
     outcomes: list[object] = []
     start = threading.Barrier(4)

@@ -15,7 +15,7 @@ import pytest
 
 from cronwright import domain, service
 from cronwright.clock import SystemClock
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 from cronwright.testing.postgres import PostgresCluster, free_port
 from tests.e2e.processes import (
     Process,
@@ -33,7 +33,7 @@ API_BANNER = re.compile(r"cronwright api: (http://\S+)")
 
 def admin_token(url: str) -> str:
     """An organization and an admin key, made as an operator would before handing it out."""
-    store = sql.SqlStore.from_url(url)
+    store = sql_catalog.SqlCatalog.from_url(url)
     try:
         services = service.Service.build(store, SystemClock())
         org = services.organizations.create("acme")

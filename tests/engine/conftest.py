@@ -13,18 +13,19 @@ from tests.conftest import fresh_database_url
 from cronwright import actions, domain
 from cronwright.clock import FakeClock
 from cronwright.engine.executor import Executor
-from cronwright.store import queue, sql
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.run_queue import sql_queue
 
 
 class Bench:
     """An organization, a function registry and helpers to make runs of python workflows."""
 
-    def __init__(self, store: sql.SqlStore, clock: FakeClock) -> None:
+    def __init__(self, store: sql_catalog.SqlCatalog, clock: FakeClock) -> None:
         self.store = store
         self.clock = clock
         self.functions = actions.PythonFunctions()
         self.registry = actions.default_registry(self.functions)
-        self.queue = queue.SqlRunQueue(store.engine, unit_random=lambda: 1.0)
+        self.queue = sql_queue.SqlRunQueue(store.engine, unit_random=lambda: 1.0)
         self.executor = Executor(self.registry, clock, self.queue)
         self._workflow_numbers = itertools.count(1)
         self.org = store.create_organization(
@@ -60,7 +61,7 @@ class Bench:
         assert added is not None
         return added
 
-    def claim(self, run: domain.Run) -> queue.ClaimedRun:
+    def claim(self, run: domain.Run) -> domain.ClaimedRun:
         [claimed] = self.queue.claim("w1", now=self.clock.now(), limit=1)
         assert claimed.id == run.id
         return claimed
@@ -83,6 +84,6 @@ def python_step(name: str, function: str, *depends_on: str) -> dict[str, object]
 
 @pytest.fixture
 def bench(request: pytest.FixtureRequest, tmp_path: Path, t0: datetime) -> Iterator[Bench]:
-    store = sql.SqlStore.from_url(fresh_database_url(request, "sqlite", tmp_path))
+    store = sql_catalog.SqlCatalog.from_url(fresh_database_url(request, "sqlite", tmp_path))
     yield Bench(store, FakeClock(t0))
     store.close()

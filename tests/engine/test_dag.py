@@ -12,7 +12,6 @@ from cronwright import domain
 from cronwright.actions import StepContext
 from cronwright.clock import SystemClock
 from cronwright.engine.executor import MAX_OUTPUT_BYTES, Executor
-from cronwright.store import queue
 
 State = domain.RunState
 WAIT = 10  # seconds a step waits for a peer before the test counts it as not parallel
@@ -45,7 +44,9 @@ def test_a_step_starts_only_after_all_its_dependencies_succeeded(bench: Bench) -
     assert order[0] == "a"
     assert sorted(order[1:3]) == ["b", "c"]
     assert order[3] == "d"
-    assert outcome == queue.RunOutcome.succeeded({"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"]})
+    assert outcome == domain.RunOutcome.succeeded(
+        {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"]}
+    )
 
 
 def test_independent_steps_run_at_the_same_time(bench: Bench) -> None:
@@ -78,7 +79,7 @@ def test_no_more_steps_run_at_once_than_the_runs_step_limit(bench: Bench) -> Non
     run = bench.run([python_step(f"s{n}", "step") for n in range(6)])
     claimed = bench.claim(run)
     executor = Executor(bench.registry, bench.clock, bench.queue, step_concurrency=2)
-    outcomes: list[queue.RunOutcome | None] = []
+    outcomes: list[domain.RunOutcome | None] = []
     running = threading.Thread(target=lambda: outcomes.append(executor.execute(claimed)))
     running.start()
     # All six are ready at once: without a limit they would all have started with the first two.
@@ -107,7 +108,7 @@ def test_a_failed_step_skips_its_dependants_and_independent_branches_finish(
         ]
     )
     outcome = bench.executor.execute(bench.claim(run))
-    assert outcome == queue.RunOutcome.failed("step 'extract': RuntimeError: no such table")
+    assert outcome == domain.RunOutcome.failed("step 'extract': RuntimeError: no such table")
     assert ran == ["audit"]
     assert states(bench, run) == {
         "extract": (State.FAILED, "RuntimeError: no such table"),
@@ -156,7 +157,7 @@ def test_the_runs_timeout_stops_every_running_branch_and_skips_what_did_not_star
         ]
     )
     claimed = bench.claim(run)
-    short = queue.ClaimedRun(
+    short = domain.ClaimedRun(
         run=claimed.run, definition=claimed.definition, timeout=timedelta(milliseconds=200)
     )
     outcome = Executor(bench.registry, SystemClock(), bench.queue).execute(short)
@@ -181,7 +182,7 @@ def test_a_step_is_tried_again_up_to_its_retries_within_the_attempt(bench: Bench
     run = bench.run([{**python_step("flaky", "flaky"), "retries": 2}])
     executor = Executor(bench.registry, bench.clock, bench.queue, unit_random=lambda: 0.0)
     outcome = executor.execute(bench.claim(run))
-    assert outcome == queue.RunOutcome.succeeded({"flaky": "third time lucky"})
+    assert outcome == domain.RunOutcome.succeeded({"flaky": "third time lucky"})
     assert tries == [1, 1, 1]  # all within the run's first attempt
     assert states(bench, run) == {"flaky": (State.SUCCEEDED, None)}
 
@@ -198,7 +199,7 @@ def test_a_step_out_of_retries_fails_with_its_last_error(bench: Bench) -> None:
     run = bench.run([{**python_step("broken", "broken"), "retries": 1}])
     executor = Executor(bench.registry, bench.clock, bench.queue, unit_random=lambda: 0.0)
     outcome = executor.execute(bench.claim(run))
-    assert outcome == queue.RunOutcome.failed("step 'broken': ConnectionError: try 2")
+    assert outcome == domain.RunOutcome.failed("step 'broken': ConnectionError: try 2")
     assert tries == 2
 
 
@@ -233,5 +234,5 @@ def test_a_try_past_the_steps_timeout_is_tried_again(bench: Bench) -> None:
     executor = Executor(bench.registry, SystemClock(), bench.queue, unit_random=lambda: 0.0)
     outcome = executor.execute(bench.claim(run))
     release.set()
-    assert outcome == queue.RunOutcome.succeeded({"s": "try 2"})
+    assert outcome == domain.RunOutcome.succeeded({"s": "try 2"})
     assert states(bench, run) == {"s": (State.SUCCEEDED, None)}

@@ -15,7 +15,6 @@ from cronwright.actions import StepContext
 from cronwright.clock import SystemClock
 from cronwright.engine.executor import Executor
 from cronwright.engine.worker import Worker
-from cronwright.store import queue
 
 State = domain.RunState
 CHECK = timedelta(milliseconds=10)
@@ -28,16 +27,16 @@ def current_thread_name(ctx: StepContext) -> str:
 def test_a_lone_step_runs_on_the_driving_thread(bench: Bench) -> None:
     bench.functions.register("where", current_thread_name)
     run = bench.run([python_step("a", "where"), python_step("b", "where", "a")])
-    outcomes: list[queue.RunOutcome | None] = []
+    outcomes: list[domain.RunOutcome | None] = []
     assert bench.executor.run(bench.claim(run), on_done=outcomes.append) is True
     here = threading.current_thread().name
-    assert outcomes == [queue.RunOutcome.succeeded({"a": here, "b": here})]
+    assert outcomes == [domain.RunOutcome.succeeded({"a": here, "b": here})]
 
 
 def test_steps_running_at_the_same_time_each_have_a_thread(bench: Bench) -> None:
     bench.functions.register("where", current_thread_name)
     run = bench.run([python_step("a", "where"), python_step("b", "where")])
-    outcomes: list[queue.RunOutcome | None] = []
+    outcomes: list[domain.RunOutcome | None] = []
     bench.executor.run(bench.claim(run), on_done=outcomes.append)
     [outcome] = outcomes
     assert outcome is not None
@@ -70,7 +69,7 @@ def test_a_driver_stuck_in_a_step_past_its_time_is_abandoned_and_another_drives_
         bench.registry, SystemClock(), bench.queue, check_every=CHECK, unit_random=lambda: 0.0
     )
     claimed = bench.claim(run)
-    done: queues.Queue[queue.RunOutcome | None] = queues.Queue()
+    done: queues.Queue[domain.RunOutcome | None] = queues.Queue()
     abandoned = threading.Event()
     returned: list[bool] = []
     driver = threading.Thread(
@@ -88,7 +87,7 @@ def test_a_driver_stuck_in_a_step_past_its_time_is_abandoned_and_another_drives_
     assert returned == [False]
     driven_on = f"cronwright-attempt-{run.id}"
     assert tries == ["first-driver", driven_on]
-    assert outcome == queue.RunOutcome.succeeded({"s": 2, "after": driven_on})
+    assert outcome == domain.RunOutcome.succeeded({"s": 2, "after": driven_on})
     assert done.empty()  # once only
     recorded = [(s.name, s.state) for s in bench.steps(run)]
     assert recorded == [("s", State.SUCCEEDED), ("after", State.SUCCEEDED)]

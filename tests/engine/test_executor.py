@@ -12,7 +12,6 @@ from cronwright import domain
 from cronwright.actions import StepContext
 from cronwright.clock import SystemClock
 from cronwright.engine.executor import Executor
-from cronwright.store import queue
 
 State = domain.RunState
 
@@ -39,7 +38,7 @@ def test_steps_run_in_dependency_order_and_see_their_dependencies_outputs(bench:
     )
     outcome = bench.executor.execute(bench.claim(run))
     assert order == ["a", "b", "c"]
-    assert outcome == queue.RunOutcome.succeeded({"a": 1, "b": 11, "c": 112})
+    assert outcome == domain.RunOutcome.succeeded({"a": 1, "b": 11, "c": 112})
     recorded = bench.steps(run)
     assert [(s.name, s.attempt, s.state, s.output) for s in recorded] == [
         ("a", 1, State.SUCCEEDED, 1),
@@ -65,7 +64,7 @@ def test_async_functions_run_to_completion(bench: Bench) -> None:
 
     bench.functions.register("fetch", fetch)
     run = bench.run([python_step("fetch", "fetch")], name="ada")
-    assert bench.executor.execute(bench.claim(run)) == queue.RunOutcome.succeeded(
+    assert bench.executor.execute(bench.claim(run)) == domain.RunOutcome.succeeded(
         {"fetch": {"hello": "ada"}}
     )
 
@@ -78,7 +77,7 @@ def test_a_failing_step_fails_the_attempt_and_skips_its_dependants(bench: Bench)
     bench.functions.register("never", lambda ctx: pytest_fail())
     run = bench.run([python_step("first", "broken"), python_step("then", "never", "first")])
     outcome = bench.executor.execute(bench.claim(run))
-    assert outcome == queue.RunOutcome.failed("step 'first': RuntimeError: disk full")
+    assert outcome == domain.RunOutcome.failed("step 'first': RuntimeError: disk full")
     assert [(s.name, s.state, s.error) for s in bench.steps(run)] == [
         ("first", State.FAILED, "RuntimeError: disk full"),
         ("then", State.SKIPPED, "not run: step 'first' failed"),
@@ -107,9 +106,9 @@ def test_an_output_that_is_not_json_fails_the_step(bench: Bench) -> None:
     assert "not JSON" in str(outcome.error)
 
 
-def with_timeout(bench: Bench, run: domain.Run, timeout: timedelta) -> queue.ClaimedRun:
+def with_timeout(bench: Bench, run: domain.Run, timeout: timedelta) -> domain.ClaimedRun:
     claimed = bench.claim(run)
-    return queue.ClaimedRun(run=claimed.run, definition=claimed.definition, timeout=timeout)
+    return domain.ClaimedRun(run=claimed.run, definition=claimed.definition, timeout=timeout)
 
 
 def test_a_sync_step_past_the_timeout_is_abandoned_and_the_attempt_times_out(
@@ -164,7 +163,7 @@ def test_an_error_of_the_executor_itself_reaches_the_caller(bench: Bench) -> Non
     claimed = bench.claim(run)
 
     class BrokenRecorder:
-        def record_step(self, step: queue.StepRecord) -> None:
+        def record_step(self, step: domain.StepRecord) -> None:
             raise RuntimeError("the recorder is gone")
 
     executor = Executor(bench.registry, bench.clock, BrokenRecorder())

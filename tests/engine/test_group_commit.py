@@ -15,14 +15,14 @@ from cronwright.actions import StepContext
 from cronwright.engine.executor import Executor
 from cronwright.engine.worker import Worker
 from cronwright.engine.writer import GroupCommitWriter, StepsNotRecordedError
-from cronwright.store import queue
+from cronwright.store.run_queue import sql_queue
 
 State = domain.RunState
 GRACE = timedelta(seconds=30)  # the fake clock never reaches it: stop() waits for the runs
 
 
-def step_record(claimed: queue.ClaimedRun, bench: Bench) -> queue.StepRecord:
-    return queue.StepRecord(
+def step_record(claimed: domain.ClaimedRun, bench: Bench) -> domain.StepRecord:
+    return domain.StepRecord(
         run_id=claimed.id,
         attempt=claimed.attempt,
         name="s",
@@ -36,12 +36,12 @@ def step_record(claimed: queue.ClaimedRun, bench: Bench) -> queue.StepRecord:
 class FailingOnce:
     """A queue whose first ``write_batch`` fails (the database restarting), then works."""
 
-    def __init__(self, runs: queue.SqlRunQueue) -> None:
+    def __init__(self, runs: sql_queue.SqlRunQueue) -> None:
         self.runs = runs
         self.failures = 1
 
     def write_batch(
-        self, steps: Sequence[queue.StepRecord], finishes: Sequence[queue.Finish]
+        self, steps: Sequence[domain.StepRecord], finishes: Sequence[domain.Finish]
     ) -> list[domain.Run | None]:
         if self.failures:
             self.failures -= 1
@@ -70,7 +70,7 @@ def test_the_writer_records_steps_and_resolves_fenced_finishes(bench: Bench) -> 
             claimed.id,
             worker_id="w1",
             attempt=claimed.attempt,
-            outcome=queue.RunOutcome.succeeded(),
+            outcome=domain.RunOutcome.succeeded(),
             now=bench.clock.now(),
         )
         for claimed in (first, second)
@@ -94,7 +94,7 @@ def test_many_threads_queueing_at_once_lose_nothing(bench: Bench) -> None:
     writer = GroupCommitWriter(bench.queue, max_delay=timedelta(milliseconds=2), max_batch=16)
     futures: list[Future[domain.Run | None]] = []
 
-    def finish_share(share: list[queue.ClaimedRun]) -> None:
+    def finish_share(share: list[domain.ClaimedRun]) -> None:
         for n, run in enumerate(share):
             writer.record_step(step_record(run, bench))
             futures.append(
@@ -102,7 +102,7 @@ def test_many_threads_queueing_at_once_lose_nothing(bench: Bench) -> None:
                     run.id,
                     worker_id="w1",
                     attempt=run.attempt,
-                    outcome=queue.RunOutcome.succeeded(),
+                    outcome=domain.RunOutcome.succeeded(),
                     now=bench.clock.now(),
                 )
             )
@@ -137,7 +137,7 @@ def test_flush_and_close_write_everything_queued(bench: Bench) -> None:
             run.id,
             worker_id="w1",
             attempt=run.attempt,
-            outcome=queue.RunOutcome.succeeded(),
+            outcome=domain.RunOutcome.succeeded(),
             now=bench.clock.now(),
         )
         for run in claimed
@@ -159,7 +159,7 @@ def test_a_failed_batch_fails_its_finishes_and_those_of_runs_missing_a_step(
         claimed.id,
         worker_id="w1",
         attempt=claimed.attempt,
-        outcome=queue.RunOutcome.succeeded(),
+        outcome=domain.RunOutcome.succeeded(),
         now=bench.clock.now(),
     )
     with pytest.raises(StepsNotRecordedError):

@@ -15,8 +15,9 @@ from cronwright import domain, service
 from cronwright.clock import FakeClock
 from cronwright.engine.scheduler import Scheduler, SchedulerSettings
 from cronwright.planning.slots import Cadence
-from cronwright.store import scheduling, sql
-from cronwright.store.models import RunRow
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.database.schema import RunRow
+from cronwright.store.slots import slot_ledger
 
 S = timedelta(seconds=1)
 MINUTE = timedelta(minutes=1)
@@ -45,33 +46,36 @@ def start(t0: datetime) -> datetime:
 
 
 @pytest.fixture
-def slots(store: sql.SqlStore) -> scheduling.SqlSlotStore:
-    return scheduling.SqlSlotStore(store.engine)
+def slots(store: sql_catalog.SqlCatalog) -> slot_ledger.SqlSlotLedger:
+    return slot_ledger.SqlSlotLedger(store.engine)
 
 
 @pytest.fixture
-def workflow(store: sql.SqlStore, start: datetime) -> domain.Workflow:
+def workflow(store: sql_catalog.SqlCatalog, start: datetime) -> domain.Workflow:
     svc = service.Service.build(store, FakeClock(start))
     org = svc.organizations.create("acme", max_schedules=50)
     return svc.workflows.create(org.id, name="ping", definition=DEFINITION)
 
 
 def create(
-    store: sql.SqlStore, workflow: domain.Workflow, at: datetime, **changes: object
+    store: sql_catalog.SqlCatalog, workflow: domain.Workflow, at: datetime, **changes: object
 ) -> domain.Schedule:
     spec = domain.ScheduleSpec(workflow_id=workflow.id, name="s", cron="* * * * *")
     schedules = service.Schedules(store, FakeClock(at))
     return schedules.create(workflow.org_id, spec.replace(**changes), author="test")
 
 
-def runs(store: sql.SqlStore) -> list[RunRow]:
+def runs(store: sql_catalog.SqlCatalog) -> list[RunRow]:
     with Session(store.engine) as session:
         query = sa.select(RunRow).order_by(RunRow.schedule_id, RunRow.scheduled_for)
         return list(session.scalars(query))
 
 
 def test_a_tick_materializes_what_is_due_and_counts_it(
-    store: sql.SqlStore, slots: scheduling.SqlSlotStore, workflow: domain.Workflow, start: datetime
+    store: sql_catalog.SqlCatalog,
+    slots: slot_ledger.SqlSlotLedger,
+    workflow: domain.Workflow,
+    start: datetime,
 ) -> None:
     create(store, workflow, start - 10 * S)
     clock = FakeClock(start - 5 * S)  # within the 10 s lookahead of the 00 s slot
@@ -88,13 +92,16 @@ def test_a_tick_materializes_what_is_due_and_counts_it(
 
 
 def test_a_tick_with_nothing_due_within_the_lookahead_opens_no_write_transaction(
-    store: sql.SqlStore, slots: scheduling.SqlSlotStore, workflow: domain.Workflow, start: datetime
+    store: sql_catalog.SqlCatalog,
+    slots: slot_ledger.SqlSlotLedger,
+    workflow: domain.Workflow,
+    start: datetime,
 ) -> None:
     create(store, workflow, start - 10 * S)  # its next fire is at ``start``
     writes: list[datetime] = []
     materialize = slots.materialize
 
-    def counted(**kwargs: Any) -> scheduling.Materialized:
+    def counted(**kwargs: Any) -> domain.Materialized:
         writes.append(kwargs["now"])
         return materialize(**kwargs)
 
@@ -110,7 +117,10 @@ def test_a_tick_with_nothing_due_within_the_lookahead_opens_no_write_transaction
 
 
 def test_a_tick_keeps_going_while_batches_come_back_full(
-    store: sql.SqlStore, slots: scheduling.SqlSlotStore, workflow: domain.Workflow, start: datetime
+    store: sql_catalog.SqlCatalog,
+    slots: slot_ledger.SqlSlotLedger,
+    workflow: domain.Workflow,
+    start: datetime,
 ) -> None:
     for n in range(7):
         create(store, workflow, start - MINUTE, name=f"s{n}", input={"n": n})
@@ -120,7 +130,10 @@ def test_a_tick_keeps_going_while_batches_come_back_full(
 
 
 def test_run_forever_sleeps_until_lookahead_before_each_slot_and_writes_each_once(
-    store: sql.SqlStore, slots: scheduling.SqlSlotStore, workflow: domain.Workflow, start: datetime
+    store: sql_catalog.SqlCatalog,
+    slots: slot_ledger.SqlSlotLedger,
+    workflow: domain.Workflow,
+    start: datetime,
 ) -> None:
     schedule = create(store, workflow, start - MINUTE, cron="*/2 * * * *")
     stop = threading.Event()
@@ -145,7 +158,10 @@ def test_run_forever_sleeps_until_lookahead_before_each_slot_and_writes_each_onc
 
 
 def test_every_slot_ends_as_exactly_one_run_across_outages(
-    store: sql.SqlStore, slots: scheduling.SqlSlotStore, workflow: domain.Workflow, start: datetime
+    store: sql_catalog.SqlCatalog,
+    slots: slot_ledger.SqlSlotLedger,
+    workflow: domain.Workflow,
+    start: datetime,
 ) -> None:
     schedules = [
         create(store, workflow, start, name=f"s{n}", cron=cron, catchup=policy, input={"n": n})
@@ -176,7 +192,7 @@ def test_every_slot_ends_as_exactly_one_run_across_outages(
 
 
 def test_wake_ticks_early_and_stop_ends_the_loop_from_another_thread(
-    slots: scheduling.SqlSlotStore, start: datetime
+    slots: slot_ledger.SqlSlotLedger, start: datetime
 ) -> None:
     class BlockingClock(FakeClock):
         """Sleeps until woken, like the real clock, but never moves time."""

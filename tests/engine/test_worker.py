@@ -12,7 +12,6 @@ from cronwright.actions import StepContext
 from cronwright.engine.reaper import Reaper
 from cronwright.engine.stats import EngineStats
 from cronwright.engine.worker import Worker
-from cronwright.store import queue
 
 State = domain.RunState
 GRACE = timedelta(seconds=30)  # the fake clock never reaches it: stop() waits for the runs
@@ -156,7 +155,7 @@ def test_an_idle_worker_reads_instead_of_claiming(bench: Bench) -> None:
     claims: list[int] = []
     original = bench.queue.claim
 
-    def counted(*args: Any, **kwargs: Any) -> list[queue.ClaimedRun]:
+    def counted(*args: Any, **kwargs: Any) -> list[domain.ClaimedRun]:
         claims.append(1)
         return original(*args, **kwargs)
 

@@ -15,7 +15,7 @@ from cronwright import domain
 from cronwright.actions import StepContext
 from cronwright.clock import FakeClock
 from cronwright.engine.worker import Worker
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 
 State = domain.RunState
 AHEAD = timedelta(seconds=1)
@@ -25,7 +25,7 @@ HALF = timedelta(milliseconds=500)
 
 @pytest.fixture
 def bench(database_url: str, t0: datetime) -> Iterator[Bench]:
-    store = sql.SqlStore.from_url(database_url)
+    store = sql_catalog.SqlCatalog.from_url(database_url)
     yield Bench(store, FakeClock(t0))
     store.close()
 

@@ -15,7 +15,7 @@ from cronwright.actions import StepContext
 from cronwright.engine.executor import Executor
 from cronwright.engine.worker import Worker
 from cronwright.engine.writer import GroupCommitWriter
-from cronwright.store import queue
+from cronwright.store.run_queue import sql_queue
 
 State = domain.RunState
 
@@ -24,7 +24,7 @@ class _HeldFinishes:
     """The real queue, except that a batch with a finish waits (up to 2 s) until a release was
     made: the finish of a run that ends during stop is written after the stop's release."""
 
-    def __init__(self, runs: queue.SqlRunQueue) -> None:
+    def __init__(self, runs: sql_queue.SqlRunQueue) -> None:
         self._runs = runs
         self.released = threading.Event()
 
@@ -32,7 +32,7 @@ class _HeldFinishes:
         return getattr(self._runs, name)
 
     def write_batch(
-        self, steps: Sequence[queue.StepRecord], finishes: Sequence[queue.Finish]
+        self, steps: Sequence[domain.StepRecord], finishes: Sequence[domain.Finish]
     ) -> list[domain.Run | None]:
         if finishes:
             self.released.wait(2)

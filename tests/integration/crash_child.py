@@ -16,13 +16,13 @@ import sqlalchemy as sa
 
 from cronwright import domain, service
 from cronwright.clock import SystemClock
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 
 
 def main() -> None:
     url, org_id, schedule_id, mode = sys.argv[1:5]
     org, schedule = domain.OrganizationId(int(org_id)), domain.ScheduleId(int(schedule_id))
-    store = sql.SqlStore.from_url(url)
+    store = sql_catalog.SqlCatalog.from_url(url)
     svc = service.Service.build(store, SystemClock())
     if mode == "pause-mid-update":
         seen: list[str] = []

@@ -15,14 +15,14 @@ import pytest
 
 from cronwright import domain, service
 from cronwright.clock import SystemClock
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 
 CHILD = Path(__file__).with_name("crash_child.py")
 STEPS = {"steps": [{"name": "call", "kind": "http"}]}
 
 
 @pytest.fixture
-def setup(store: sql.SqlStore) -> tuple[service.Service, domain.Schedule]:
+def setup(store: sql_catalog.SqlCatalog) -> tuple[service.Service, domain.Schedule]:
     svc = service.Service.build(store, SystemClock())
     org = svc.organizations.create("acme")
     workflow = svc.workflows.create(org.id, name="w", definition=STEPS)

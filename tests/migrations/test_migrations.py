@@ -14,7 +14,8 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from cronwright.cli import app
-from cronwright.store import dialect, migrations, models
+from cronwright.store import migrations
+from cronwright.store.database import dialect, schema
 from cronwright.testing.postgres import PostgresCluster
 
 _names = (f"cw_migrate_{n}" for n in itertools.count(1))
@@ -47,10 +48,10 @@ def test_upgrade_from_empty_builds_exactly_the_models(empty_url: str) -> None:
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
-            assert compare_metadata(context, models.Base.metadata) == []
+            assert compare_metadata(context, schema.Base.metadata) == []
     finally:
         engine.dispose()
-    assert table_names(empty_url) == set(models.Base.metadata.tables) | {"alembic_version"}
+    assert table_names(empty_url) == set(schema.Base.metadata.tables) | {"alembic_version"}
 
 
 def test_downgrade_to_base_removes_everything_and_upgrade_works_again(empty_url: str) -> None:

@@ -16,7 +16,9 @@ from cronwright import domain, errors
 from cronwright.bootstrap import errors as startup
 from cronwright.bootstrap import runtime
 from cronwright.cli import app
-from cronwright.store import alert_channels, dialect, migrations, sql
+from cronwright.store import migrations
+from cronwright.store.catalog import alert_channels, sql_catalog
+from cronwright.store.database import dialect
 from cronwright.testing.postgres import PostgresCluster
 
 BEFORE = "0006-1"  # the revision before the one that makes names unique
@@ -40,7 +42,7 @@ def with_duplicates(url: str) -> None:
     """A database as an older release left it: rows with distinct names, renamed to clash once
     the rule is gone (the store cannot write duplicates any more)."""
     migrations.upgrade(url)
-    store = sql.SqlStore.from_url(url)
+    store = sql_catalog.SqlCatalog.from_url(url)
     try:
         org = store.create_organization(
             name="acme", max_schedules=10, max_concurrent_runs=10, now=T0

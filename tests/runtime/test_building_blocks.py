@@ -21,7 +21,6 @@ from cronwright.bootstrap import errors as startup
 from cronwright.bootstrap import logs, metrics, root, runtime
 from cronwright.clock import FakeClock
 from cronwright.engine import scheduler
-from cronwright.store import queue
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -83,7 +82,7 @@ def sample(registry: CollectorRegistry, name: str, **labels: str) -> float | Non
 def test_metrics_copy_the_cluster_counts_and_take_each_tick_once_at_scrape() -> None:
     registry = CollectorRegistry()
     engine_metrics = metrics.EngineMetrics(registry)
-    counts = queue.QueueSnapshot(
+    counts = domain.QueueSnapshot(
         runs_by_state={domain.RunState.SUCCEEDED: 5, domain.RunState.PENDING: 2},
         queue_depth=2,
         active_runs=1,

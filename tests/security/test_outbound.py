@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from cronwright import actions, domain, settings
 from cronwright.clock import FakeClock
 from cronwright.outbound import OutboundPolicy, OutboundRefused, client, ip_literal, refusal
-from cronwright.store import alert_channels as store_alert_channels
-from cronwright.store import dialect
+from cronwright.store.catalog import alert_channels as store_alert_channels
+from cronwright.store.database import dialect
 from tests.conftest import fresh_database_url
 from tests.engine.conftest import Bench
 from tests.security.conftest import T0, V1, SecuredApi, serve_api
@@ -208,9 +208,9 @@ def test_the_operator_still_sees_why_a_delivery_failed(local_api: SecuredApi) ->
 @pytest.fixture
 def strict_bench(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Bench]:
     """The engine with the operator's default policy."""
-    from cronwright.store import sql
+    from cronwright.store.catalog import sql_catalog
 
-    store = sql.SqlStore.from_url(fresh_database_url(request, "sqlite", tmp_path))
+    store = sql_catalog.SqlCatalog.from_url(fresh_database_url(request, "sqlite", tmp_path))
     bench = Bench(store, FakeClock(T0))
     actions.install_default_actions(
         bench.registry, allow_shell=False, trigger_port=None, outbound_policy=OutboundPolicy()

@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cronwright import actions, domain
-from cronwright.actions import secrets
+from cronwright.actions import secret_values
 from cronwright.clock import FakeClock
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 from tests.actions.conftest import Server
 from tests.conftest import LOCAL_OUTBOUND, fresh_database_url
 from tests.engine.conftest import Bench
@@ -214,16 +214,22 @@ def test_a_webhook_update_with_masks_keeps_password_and_key(
 
 def test_masked_configs_hide_shell_env_values_and_keep_descriptive_headers() -> None:
     shell: domain.JsonObject = {"argv": ["backup"], "env": {"PGPASSWORD": "tok-pg", "MODE": "full"}}
-    assert secrets.masked_config("shell", shell) == {
+    assert secret_values.masked_config("shell", shell) == {
         "argv": ["backup"],
         "env": {"PGPASSWORD": "***", "MODE": "***"},
     }
-    assert secrets.keep_stored("shell", secrets.masked_config("shell", shell), shell) == shell
+    assert (
+        secret_values.keep_stored("shell", secret_values.masked_config("shell", shell), shell)
+        == shell
+    )
     http: domain.JsonObject = {
         "url": "https://a.example/",
         "headers": {"accept": "text/csv", "x-y": "z"},
     }
-    assert secrets.masked_config("http", http)["headers"] == {"accept": "text/csv", "x-y": "***"}
+    assert secret_values.masked_config("http", http)["headers"] == {
+        "accept": "text/csv",
+        "x-y": "***",
+    }
 
 
 # -- apply --------------------------------------------------------------------------------------
@@ -274,7 +280,7 @@ def test_apply_dry_run_shows_no_secret_and_a_masked_file_changes_nothing(
 
 @pytest.fixture
 def bench(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Bench]:
-    store = sql.SqlStore.from_url(fresh_database_url(request, "sqlite", tmp_path))
+    store = sql_catalog.SqlCatalog.from_url(fresh_database_url(request, "sqlite", tmp_path))
     bench = Bench(store, FakeClock(T0))
     actions.install_default_actions(
         bench.registry, allow_shell=False, trigger_port=None, outbound_policy=LOCAL_OUTBOUND

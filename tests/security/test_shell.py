@@ -16,7 +16,7 @@ import pytest
 from cronwright import actions, domain, settings
 from cronwright.actions import shell
 from cronwright.clock import FakeClock
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 from tests.conftest import fresh_database_url
 from tests.engine.conftest import Bench
 from tests.security.conftest import T0, V1, SecuredApi, serve_api
@@ -80,7 +80,7 @@ def test_no_organization_may_until_the_operator_lists_one(
 
 
 def bench_with(request: pytest.FixtureRequest, tmp_path: Path, gate: str) -> Bench:
-    store = sql.SqlStore.from_url(fresh_database_url(request, "sqlite", tmp_path))
+    store = sql_catalog.SqlCatalog.from_url(fresh_database_url(request, "sqlite", tmp_path))
     request.addfinalizer(store.close)
     bench = Bench(store, FakeClock(T0))  # its organization is "acme"
     actions.install_default_actions(
@@ -133,12 +133,13 @@ from cronwright.actions import StepContext
 from cronwright.actions.base import RunContext
 from cronwright.bootstrap import node
 from cronwright.clock import SystemClock
-from cronwright.store import scheduling, sql
+from cronwright.store.slots import slot_ledger
+from cronwright.store.catalog import sql_catalog
 
-store = sql.SqlStore.from_url(sys.argv[1])
+store = sql_catalog.SqlCatalog.from_url(sys.argv[1])
 registry = actions.default_registry(actions.PythonFunctions())
 node.install_actions(
-    registry, store, scheduling.SqlSlotStore(store.engine), SystemClock(), allow_shell=True
+    registry, store, slot_ledger.SqlSlotLedger(store.engine), SystemClock(), allow_shell=True
 )
 results = {}
 for name, argv in json.loads(sys.argv[2]).items():

@@ -20,8 +20,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from cronwright import domain, errors, settings
 from cronwright.bootstrap import runtime
 from cronwright.domain import alert_channel
-from cronwright.engine.delivery import email
-from cronwright.store import alerts
+from cronwright.engine.delivery import smtp_mail
 from tests.alerts.receivers import free_port
 from tests.security.conftest import V1, SecuredApi, serve_api
 
@@ -131,8 +130,8 @@ def running(ssl_context: ssl.SSLContext | None = None, **smtp: Any) -> Iterator[
         controller.stop()
 
 
-def delivery() -> alerts.OutgoingDelivery:
-    return alerts.OutgoingDelivery(
+def delivery() -> domain.OutgoingDelivery:
+    return domain.OutgoingDelivery(
         id=1,
         org_id=domain.OrganizationId(1),
         channel_id=alert_channel.AlertChannelId(1),
@@ -147,9 +146,9 @@ def delivery() -> alerts.OutgoingDelivery:
 
 def sender(
     port: int, certificate: tuple[Path, Path] | None = None, **options: Any
-) -> email.EmailSender:
-    return email.EmailSender(
-        email.SmtpSettings(
+) -> smtp_mail.EmailSender:
+    return smtp_mail.EmailSender(
+        smtp_mail.SmtpSettings(
             host="127.0.0.1",
             port=port,
             username=USER,
@@ -161,7 +160,7 @@ def sender(
     )
 
 
-def send(mail_sender: email.EmailSender) -> None:
+def send(mail_sender: smtp_mail.EmailSender) -> None:
     from cronwright.clock import SystemClock
 
     mail_sender.send(delivery(), now=SystemClock().now())
@@ -185,7 +184,7 @@ def test_a_password_goes_over_starttls_by_default(
 def test_implicit_tls_sends_over_tls_from_the_start(
     implicit_server: MailServer, certificate: tuple[Path, Path]
 ) -> None:
-    send(sender(implicit_server.port, certificate, tls=email.SmtpTls.IMPLICIT))
+    send(sender(implicit_server.port, certificate, tls=smtp_mail.SmtpTls.IMPLICIT))
     assert implicit_server.logins == [(PASSWORD, True)]
     assert len(implicit_server.mails) == 1
 
@@ -197,8 +196,10 @@ def test_an_untrusted_certificate_is_refused(starttls_server: MailServer) -> Non
 
 
 def test_starttls_required_and_not_offered_sends_nothing(plain_server: MailServer) -> None:
-    anonymous = email.EmailSender(
-        email.SmtpSettings(host="127.0.0.1", port=plain_server.port, tls=email.SmtpTls.STARTTLS)
+    anonymous = smtp_mail.EmailSender(
+        smtp_mail.SmtpSettings(
+            host="127.0.0.1", port=plain_server.port, tls=smtp_mail.SmtpTls.STARTTLS
+        )
     )
     with pytest.raises(errors.AlertDeliveryFailed, match="does not offer STARTTLS"):
         send(anonymous)
@@ -213,16 +214,17 @@ def test_the_operator_may_allow_clear_text_logins_explicitly(plain_server: MailS
 def test_mail_without_credentials_still_goes_to_a_server_without_tls(
     plain_server: MailServer,
 ) -> None:
-    send(email.EmailSender(email.SmtpSettings(host="127.0.0.1", port=plain_server.port)))
+    send(smtp_mail.EmailSender(smtp_mail.SmtpSettings(host="127.0.0.1", port=plain_server.port)))
     assert len(plain_server.mails) == 1
 
 
 def test_the_settings_default_to_tls_when_a_password_is_set() -> None:
     chosen = settings.Settings(smtp_host="mail.example.org", smtp_password=PASSWORD)
     smtp = runtime.alert_settings(chosen).smtp
-    assert (smtp.mode, smtp.allow_plaintext_auth) == (email.SmtpTls.AUTO, False)
+    assert (smtp.mode, smtp.allow_plaintext_auth) == (smtp_mail.SmtpTls.AUTO, False)
     assert (
-        runtime.alert_settings(settings.Settings(smtp_port=465)).smtp.mode is email.SmtpTls.IMPLICIT
+        runtime.alert_settings(settings.Settings(smtp_port=465)).smtp.mode
+        is smtp_mail.SmtpTls.IMPLICIT
     )
     assert chosen.masked()["CRONWRIGHT_SMTP_PASSWORD"] == "***"
 

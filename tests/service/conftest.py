@@ -10,15 +10,17 @@ from tests.conftest import fresh_database_url
 
 from cronwright import domain, service
 from cronwright.clock import FakeClock
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 
 STEPS = {"steps": [{"name": "call", "kind": "http", "config": {"url": "https://example.org"}}]}
 
 
 @pytest.fixture
-def sqlite_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sql.SqlStore]:
+def sqlite_store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[sql_catalog.SqlCatalog]:
     """Most service rules are backend-independent: check them on SQLite only."""
-    opened = sql.SqlStore.from_url(fresh_database_url(request, "sqlite", tmp_path))
+    opened = sql_catalog.SqlCatalog.from_url(fresh_database_url(request, "sqlite", tmp_path))
     yield opened
     opened.close()
 
@@ -29,7 +31,7 @@ def clock(t0: datetime) -> FakeClock:
 
 
 @pytest.fixture
-def svc(sqlite_store: sql.SqlStore, clock: FakeClock) -> service.Service:
+def svc(sqlite_store: sql_catalog.SqlCatalog, clock: FakeClock) -> service.Service:
     return service.Service.build(sqlite_store, clock)
 
 

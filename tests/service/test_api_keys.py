@@ -6,11 +6,11 @@ import pytest
 
 from cronwright import domain, errors, service
 from cronwright.clock import FakeClock
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 
 
 def test_the_secret_is_shown_once_and_only_its_hash_is_stored(
-    svc: service.Service, sqlite_store: sql.SqlStore, org: domain.Organization
+    svc: service.Service, sqlite_store: sql_catalog.SqlCatalog, org: domain.Organization
 ) -> None:
     issued = svc.organizations.issue_api_key(org.id, name="deploy", role=domain.Role.EDITOR)
     secret = issued.token.removeprefix(f"cw_{issued.key.prefix}_")  # may itself contain "_"

@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 from cronwright import domain, service
 from cronwright.clock import FakeClock
 from cronwright.service.triggers import Triggers
-from cronwright.store import scheduling, sql
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.slots import slot_ledger
 
 NOW = datetime(2026, 11, 27, 14, 0, 5, tzinfo=UTC)
 STEPS = {"steps": [{"name": "call", "kind": "http", "config": {"url": "https://example.org"}}]}
 
 
-def test_manual_runs_name_their_schedule(store: sql.SqlStore) -> None:
+def test_manual_runs_name_their_schedule(store: sql_catalog.SqlCatalog) -> None:
     clock = FakeClock(NOW)
     svc = service.Service.build(store, clock)
     org = svc.organizations.create("acme")
@@ -25,7 +26,7 @@ def test_manual_runs_name_their_schedule(store: sql.SqlStore) -> None:
         domain.ScheduleSpec(workflow_id=workflow.id, name="hourly", cron="0 * * * *"),
         author="t",
     )
-    triggers = Triggers(store, scheduling.SqlSlotStore(store.engine), clock)
+    triggers = Triggers(store, slot_ledger.SqlSlotLedger(store.engine), clock)
     run = triggers.trigger_now(org.id, schedule.id)
     assert svc.runs.get(org.id, run.id).schedule_id == schedule.id
     listed = svc.runs.list(org.id).items

@@ -10,7 +10,7 @@ from tests.service.conftest import STEPS
 
 from cronwright import domain, errors, service
 from cronwright.clock import FakeClock
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 
 OPERATOR = domain.RetryDefaults(
     max_attempts=7,
@@ -25,7 +25,7 @@ def retry_of(spec: domain.ScheduleSpec) -> domain.RetryDefaults:
 
 
 @pytest.fixture
-def operated(sqlite_store: sql.SqlStore, clock: FakeClock) -> service.Service:
+def operated(sqlite_store: sql_catalog.SqlCatalog, clock: FakeClock) -> service.Service:
     return service.Service.build(sqlite_store, clock, retry_defaults=OPERATOR)
 
 
@@ -67,7 +67,7 @@ def test_retry_fields_given_win_even_at_the_built_in_values(operated: service.Se
 
 
 def test_existing_schedules_keep_their_retry_policy_when_the_defaults_change(
-    sqlite_store: sql.SqlStore, clock: FakeClock
+    sqlite_store: sql_catalog.SqlCatalog, clock: FakeClock
 ) -> None:
     before = service.Service.build(sqlite_store, clock)
     org = before.organizations.create("acme")

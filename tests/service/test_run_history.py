@@ -6,13 +6,13 @@ from tests.service.conftest import spec_for
 
 from cronwright import domain, service
 from cronwright.clock import FakeClock
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 
 DAY = timedelta(days=1)
 
 
 def record(
-    store: sql.SqlStore, schedule: domain.Schedule, at: datetime, state: domain.RunState
+    store: sql_catalog.SqlCatalog, schedule: domain.Schedule, at: datetime, state: domain.RunState
 ) -> domain.Run:
     run = store.add_run(
         domain.NewRun(
@@ -35,7 +35,7 @@ def record(
 
 def test_run_history_of_a_schedule_pages_newest_first_with_filters(
     svc: service.Service,
-    sqlite_store: sql.SqlStore,
+    sqlite_store: sql_catalog.SqlCatalog,
     org: domain.Organization,
     workflow: domain.Workflow,
     t0: datetime,
@@ -61,7 +61,10 @@ def test_run_history_of_a_schedule_pages_newest_first_with_filters(
 
 
 def test_retention_prunes_by_age_and_by_count(
-    sqlite_store: sql.SqlStore, org: domain.Organization, workflow: domain.Workflow, t0: datetime
+    sqlite_store: sql_catalog.SqlCatalog,
+    org: domain.Organization,
+    workflow: domain.Workflow,
+    t0: datetime,
 ) -> None:
     clock = FakeClock(t0)
     svc = service.Service.build(sqlite_store, clock)

@@ -9,7 +9,7 @@ from tests.service.conftest import spec_for
 
 from cronwright import domain, errors, service
 from cronwright.clock import FakeClock
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 
 MINUTE = timedelta(minutes=1)
 
@@ -184,7 +184,7 @@ def test_deleting_a_schedule_keeps_its_history_but_hides_it(
 
 
 def test_preview_lists_fire_times_in_utc_and_local_time_with_dst_marks(
-    sqlite_store: sql.SqlStore, org: domain.Organization, workflow: domain.Workflow
+    sqlite_store: sql_catalog.SqlCatalog, org: domain.Organization, workflow: domain.Workflow
 ) -> None:
     # Europe/Berlin, 2026-03-29: 02:00 CET jumps to 03:00 CEST; local 02:30 does not exist.
     clock = FakeClock(datetime(2026, 3, 27, 12, 0, tzinfo=UTC))
@@ -203,7 +203,9 @@ def test_preview_lists_fire_times_in_utc_and_local_time_with_dst_marks(
     assert shown.fires[1].at.isoformat() == "2026-03-29T01:00:00+00:00"
 
 
-def test_preview_marks_both_occurrences_of_a_repeated_hour(sqlite_store: sql.SqlStore) -> None:
+def test_preview_marks_both_occurrences_of_a_repeated_hour(
+    sqlite_store: sql_catalog.SqlCatalog,
+) -> None:
     # Europe/Berlin, 2026-10-25: 03:00 CEST falls back to 02:00 CET; local 02:xx happens twice.
     svc = service.Service.build(sqlite_store, FakeClock(datetime(2026, 10, 24, 23, 50, tzinfo=UTC)))
     shown = svc.schedules.preview_expression("*/30 2 * * *", timezone="Europe/Berlin", count=4)

@@ -12,7 +12,7 @@ from tests.service.conftest import STEPS, spec_for
 
 from cronwright import domain, errors, service
 from cronwright.clock import FakeClock
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,7 +26,7 @@ class Ids:
 
 
 @pytest.fixture
-def world(store: sql.SqlStore, t0: datetime) -> tuple[service.Service, Ids]:
+def world(store: sql_catalog.SqlCatalog, t0: datetime) -> tuple[service.Service, Ids]:
     svc = service.Service.build(store, FakeClock(t0))
     mine = svc.organizations.create("mine")
     theirs = svc.organizations.create("theirs")

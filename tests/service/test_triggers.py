@@ -10,7 +10,8 @@ from tests.service.conftest import spec_for
 from cronwright import domain, errors, service
 from cronwright.clock import FakeClock
 from cronwright.service.triggers import BackfillOutcome, RunNotRetryable, Triggers
-from cronwright.store import scheduling, sql
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.slots import slot_ledger
 
 HOUR = timedelta(hours=1)
 NOW = datetime(2026, 11, 27, 14, 0, 5, tzinfo=UTC)
@@ -23,13 +24,13 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def slots(sqlite_store: sql.SqlStore) -> scheduling.SqlSlotStore:
-    return scheduling.SqlSlotStore(sqlite_store.engine)
+def slots(sqlite_store: sql_catalog.SqlCatalog) -> slot_ledger.SqlSlotLedger:
+    return slot_ledger.SqlSlotLedger(sqlite_store.engine)
 
 
 @pytest.fixture
 def triggers(
-    sqlite_store: sql.SqlStore, slots: scheduling.SqlSlotStore, clock: FakeClock
+    sqlite_store: sql_catalog.SqlCatalog, slots: slot_ledger.SqlSlotLedger, clock: FakeClock
 ) -> Triggers:
     return Triggers(sqlite_store, slots, clock, max_backfill_slots=50)
 
@@ -66,7 +67,7 @@ def test_trigger_now_makes_a_manual_run_with_merged_input(
 def test_a_schedules_history_shows_its_manual_and_retry_runs(
     triggers: Triggers,
     svc: service.Service,
-    sqlite_store: sql.SqlStore,
+    sqlite_store: sql_catalog.SqlCatalog,
     org: domain.Organization,
     workflow: domain.Workflow,
     hourly: domain.Schedule,
@@ -134,7 +135,7 @@ def test_a_dry_run_backfill_lists_the_slots_and_writes_nothing(
 
 def test_a_backfill_creates_the_missing_slots_and_reports_those_that_ran(
     triggers: Triggers,
-    sqlite_store: sql.SqlStore,
+    sqlite_store: sql_catalog.SqlCatalog,
     svc: service.Service,
     org: domain.Organization,
     hourly: domain.Schedule,
@@ -199,7 +200,7 @@ def test_a_backfill_refuses_bad_ranges(
 
 
 def add_run(
-    store: sql.SqlStore,
+    store: sql_catalog.SqlCatalog,
     schedule: domain.Schedule,
     state: domain.RunState,
     *,
@@ -230,7 +231,7 @@ def add_run(
 )
 def test_a_run_that_did_not_succeed_can_be_retried(
     triggers: Triggers,
-    sqlite_store: sql.SqlStore,
+    sqlite_store: sql_catalog.SqlCatalog,
     org: domain.Organization,
     hourly: domain.Schedule,
     state: domain.RunState,
@@ -253,7 +254,7 @@ def test_a_run_that_did_not_succeed_can_be_retried(
 )
 def test_other_runs_are_refused_with_a_clear_error(
     triggers: Triggers,
-    sqlite_store: sql.SqlStore,
+    sqlite_store: sql_catalog.SqlCatalog,
     org: domain.Organization,
     hourly: domain.Schedule,
     state: domain.RunState,

@@ -11,15 +11,18 @@ import sqlalchemy as sa
 from cronwright import domain, service
 from cronwright.clock import FakeClock
 from cronwright.service import alert_channels, triggers
-from cronwright.store import alert_channels as store_alert_channels
-from cronwright.store import copy, dialect, queue, scheduling, sql
-from cronwright.store.models import (
+from cronwright.store.catalog import alert_channels as store_alert_channels
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.database import copying, dialect
+from cronwright.store.database.schema import (
     AlertAttemptRow,
     AlertDeliveryRow,
     AlertScanRow,
     AlertSuppressionRow,
     LimitLockRow,
 )
+from cronwright.store.run_queue import sql_queue
+from cronwright.store.slots import slot_ledger
 
 T0 = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)
 STEPS = {
@@ -62,7 +65,7 @@ def populate(url: str) -> None:
     workflows (one edited, one deleted), schedules (created, edited, paused, deleted), runs made
     by trigger and backfill, claimed and finished with steps, alert channels and a delivery."""
     clock = FakeClock(T0)
-    store = sql.SqlStore.from_url(url)
+    store = sql_catalog.SqlCatalog.from_url(url)
     try:
         svc = service.Service.build(store, clock)
         acme = svc.organizations.create("acme", max_schedules=50, max_concurrent_runs=7)
@@ -106,18 +109,18 @@ def populate(url: str) -> None:
             author="carol",
         )
 
-        slots = scheduling.SqlSlotStore(store.engine)
+        slots = slot_ledger.SqlSlotLedger(store.engine)
         runs = triggers.Triggers(store, slots, clock)
         clock.advance(timedelta(hours=3))
         runs.trigger_now(acme.id, berlin.id, {"extra": True})
         runs.backfill(acme.id, hourly.id, since=T0 - timedelta(hours=5), until=T0)
 
-        work = queue.SqlRunQueue(store.engine)
+        work = sql_queue.SqlRunQueue(store.engine)
         work.register_worker("host-1:42", host="host-1", pid=42, now=clock.now())
         claimed = work.claim("host-1:42", now=clock.now(), limit=3)
         for number, item in enumerate(claimed):
             work.record_step(
-                queue.StepRecord(
+                domain.StepRecord(
                     run_id=item.id,
                     attempt=item.attempt,
                     name="fetch",
@@ -129,9 +132,9 @@ def populate(url: str) -> None:
                 )
             )
             outcome = (
-                queue.RunOutcome.succeeded({"rows": number})
+                domain.RunOutcome.succeeded({"rows": number})
                 if number % 2 == 0
-                else queue.RunOutcome.failed("boom")
+                else domain.RunOutcome.failed("boom")
             )
             work.finish(
                 item.id,
@@ -217,7 +220,7 @@ def dump(url: str) -> dict[str, list[dict[str, Any]]]:
                         sa.select(table).order_by(*table.primary_key.columns)
                     ).mappings()
                 ]
-                for table in copy.tables()
+                for table in copying.tables()
             }
     finally:
         engine.dispose()

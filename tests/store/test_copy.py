@@ -10,7 +10,9 @@ import pytest
 
 from cronwright import domain, service
 from cronwright.clock import FakeClock
-from cronwright.store import copy, migrations, sql
+from cronwright.store import migrations
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.database import copying
 from cronwright.testing.postgres import PostgresCluster
 from tests.store.populate import POPULATED, T0, dump, populate
 
@@ -31,22 +33,22 @@ def test_sqlite_copied_to_postgres_compares_equal_row_for_row(
     source_rows = dump(populated)
     assert {name for name, rows in source_rows.items() if rows} >= POPULATED
 
-    report = copy.copy_database(populated, target)
+    report = copying.copy_database(populated, target)
 
     assert report.rows == {name: len(rows) for name, rows in source_rows.items()}
     order = list(report.rows)
-    for table in copy.tables():  # parents are copied before the rows that point at them
+    for table in copying.tables():  # parents are copied before the rows that point at them
         for key in table.foreign_keys:
             assert order.index(key.column.table.name) < order.index(table.name)
     assert dump(target) == source_rows
     assert migrations.current(target) == migrations.head()
     # And back: PostgreSQL to a new SQLite file gives the same rows again.
     back = f"sqlite:///{tmp_path / 'back.db'}"
-    copy.copy_database(target, back)
+    copying.copy_database(target, back)
     assert dump(back) == source_rows
 
     # New rows on PostgreSQL take ids after the copied ones (sequences were moved on).
-    store = sql.SqlStore.from_url(target)
+    store = sql_catalog.SqlCatalog.from_url(target)
     try:
         svc = service.Service.build(store, FakeClock(T0))
         org = svc.organizations.create("after the move")
@@ -69,23 +71,23 @@ def test_sqlite_copied_to_postgres_compares_equal_row_for_row(
 def test_a_destination_with_data_is_refused_unless_forced(populated: str, tmp_path: Path) -> None:
     target = f"sqlite:///{tmp_path / 'target.db'}"
     migrations.upgrade(target)
-    store = sql.SqlStore.from_url(target)
+    store = sql_catalog.SqlCatalog.from_url(target)
     store.create_organization(name="in the way", max_schedules=1, max_concurrent_runs=1, now=T0)
     store.close()
 
-    with pytest.raises(copy.CopyRefused, match=r"not empty \(organizations\)"):
-        copy.copy_database(populated, target)
+    with pytest.raises(copying.CopyRefused, match=r"not empty \(organizations\)"):
+        copying.copy_database(populated, target)
     assert [row["name"] for row in dump(target)["organizations"]] == ["in the way"]
 
-    copy.copy_database(populated, target, force=True)
+    copying.copy_database(populated, target, force=True)
     assert dump(target) == dump(populated)
 
 
 def test_a_source_behind_the_newest_schema_is_refused(tmp_path: Path) -> None:
     source = f"sqlite:///{tmp_path / 'never-migrated.db'}"
     target = tmp_path / "target.db"
-    with pytest.raises(copy.CopyRefused, match="at revision base"):
-        copy.copy_database(source, f"sqlite:///{target}")
+    with pytest.raises(copying.CopyRefused, match="at revision base"):
+        copying.copy_database(source, f"sqlite:///{target}")
     assert not target.exists()
 
 
@@ -97,7 +99,7 @@ def test_progress_is_told_every_table_and_every_row(populated: str, tmp_path: Pa
             seen[name] = [total]
             return seen[name].append
 
-    copy.copy_database(populated, f"sqlite:///{tmp_path / 'copy.db'}", progress=Recorder())
+    copying.copy_database(populated, f"sqlite:///{tmp_path / 'copying.db'}", progress=Recorder())
 
-    assert set(seen) == {table.name for table in copy.tables()}
+    assert set(seen) == {table.name for table in copying.tables()}
     assert all(total == sum(batches) for total, *batches in seen.values())

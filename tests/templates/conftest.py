@@ -9,16 +9,16 @@ import pytest
 from cronwright import actions, domain, service
 from cronwright.clock import FakeClock
 from cronwright.service import templates as service_templates
-from cronwright.store import sql
-from cronwright.store import templates as store_templates
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.catalog import templates as store_templates
 from tests.conftest import fresh_database_url
 
 
 @pytest.fixture
 def sql_store(
     request: pytest.FixtureRequest, backend: str, tmp_path: Path
-) -> Iterator[sql.SqlStore]:
-    opened = sql.SqlStore.from_url(fresh_database_url(request, backend, tmp_path))
+) -> Iterator[sql_catalog.SqlCatalog]:
+    opened = sql_catalog.SqlCatalog.from_url(fresh_database_url(request, backend, tmp_path))
     yield opened
     opened.close()
 
@@ -29,7 +29,7 @@ def clock(t0: datetime) -> FakeClock:
 
 
 @pytest.fixture
-def svc(sql_store: sql.SqlStore, clock: FakeClock) -> service.Service:
+def svc(sql_store: sql_catalog.SqlCatalog, clock: FakeClock) -> service.Service:
     # The API's own config check: every kind, python names by pattern.
     return service.Service.build(
         sql_store, clock, check_config=actions.config_checker(allow_shell=False)
@@ -38,7 +38,7 @@ def svc(sql_store: sql.SqlStore, clock: FakeClock) -> service.Service:
 
 @pytest.fixture
 def catalog(
-    svc: service.Service, sql_store: sql.SqlStore, clock: FakeClock
+    svc: service.Service, sql_store: sql_catalog.SqlCatalog, clock: FakeClock
 ) -> service_templates.Templates:
     return service_templates.Templates(
         svc.workflows, svc.schedules, store_templates.SqlTemplates(sql_store.engine), clock

@@ -12,7 +12,7 @@ from cronwright import domain, errors, service
 from cronwright.clock import FakeClock
 from cronwright.service import declarative
 from cronwright.service import templates as service_templates
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 
 DOC = (Path(__file__).parents[2] / "docs" / "templates.md").read_text()
 BLOCKS = re.findall(r"```yaml\n(.*?)```", DOC, flags=re.DOTALL)
@@ -37,7 +37,7 @@ def test_the_template_written_in_the_docs_saves_and_instantiates(
 def test_the_apply_file_in_the_docs_applies(
     catalog: service_templates.Templates,
     svc: service.Service,
-    sql_store: sql.SqlStore,
+    sql_store: sql_catalog.SqlCatalog,
     clock: FakeClock,
 ) -> None:
     [text] = [b for b in BLOCKS if b.startswith("organization: acme")]

@@ -7,7 +7,7 @@ import threading
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cronwright.store.write_gate import FairLock
+from cronwright.store.database.write_gate import FairLock
 
 
 def _queue_up(lock: FairLock, count: int, taken: list[int]) -> list[threading.Thread]:

@@ -17,7 +17,7 @@ from cronwright import actions, domain, service
 from cronwright.api import Container, create_app
 from cronwright.clock import FakeClock
 from cronwright.engine import alerts
-from cronwright.store import sql
+from cronwright.store.catalog import sql_catalog
 from cronwright.testing.server import ServerThread
 from cronwright.web import Alerts, mount_dashboard
 from tests.conftest import LOCAL_OUTBOUND, fresh_database_url
@@ -44,7 +44,7 @@ class Site:
     url: str
     container: Container
     clock: FakeClock
-    store: sql.SqlStore  # a second pool on the same database, to seed runs and steps
+    store: sql_catalog.SqlCatalog  # a second pool on the same database, to seed runs and steps
     _clients: list[httpx.Client] = field(default_factory=list)
 
     @property
@@ -153,7 +153,7 @@ def open_site(url: str) -> Iterator[Site]:
         queue=container.queue,
         alerts=Alerts(channels=container.alert_channels, alerter=container.alerter),
     )
-    store = sql.SqlStore.from_url(url)
+    store = sql_catalog.SqlCatalog.from_url(url)
     with ServerThread(app) as server:
         site = Site(url=server.url, container=container, clock=clock, store=store)
         yield site

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cronwright import domain, outbound
-from cronwright.actions import celery, http, python, shell, trigger
+from cronwright.actions import celery, http_request, python, shell, trigger
 from cronwright.actions.registry import ActionRegistry
 
 
@@ -19,7 +19,7 @@ def install_default_actions(
     ``celery``, ``shell`` (refused with a clear message unless ``allow_shell``; then for the
     organizations ``shell_gate`` lets through, None: all) and, given a ``trigger_port``,
     ``trigger`` to ``registry`` (which has ``python`` already, or not)."""
-    http.install(registry, outbound_policy or outbound.OutboundPolicy())
+    http_request.install(registry, outbound_policy or outbound.OutboundPolicy())
     celery.install(registry)
     shell.install(registry, allow=allow_shell, gate=shell_gate)
     if trigger_port is not None:

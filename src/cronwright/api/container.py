@@ -18,8 +18,8 @@ from cronwright.bootstrap import node, root
 from cronwright.engine import alerts, loop
 from cronwright.service import alert_channels, throttle, triggers
 from cronwright.service import templates as service_templates
-from cronwright.store import queue
-from cronwright.store import templates as store_templates
+from cronwright.store import contracts
+from cronwright.store.catalog import templates as store_templates
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,7 +28,7 @@ class Container:
     alert_channels: alert_channels.AlertChannels
     triggers: triggers.Triggers
     templates: service_templates.Templates
-    queue: queue.RunQueue
+    queue: contracts.RunQueue
     alerter: alerts.Alerter  # for test alerts; its loop runs elsewhere (App, the service runtime)
     clock: clock_module.Clock
     throttle: throttle.FailedAuthThrottle  # failed sign-ins, shared by the API and the dashboard

@@ -10,7 +10,7 @@ from cronwright import service
 from cronwright.api.container import Container
 from cronwright.service import alert_channels, triggers
 from cronwright.service import templates as service_templates
-from cronwright.store import queue
+from cronwright.store import contracts
 
 
 def get_container(request: Request) -> Container:
@@ -33,7 +33,7 @@ def get_templates(request: Request) -> service_templates.Templates:
     return get_container(request).templates
 
 
-def get_queue(request: Request) -> queue.RunQueue:
+def get_queue(request: Request) -> contracts.RunQueue:
     return get_container(request).queue
 
 
@@ -41,5 +41,5 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 ServiceDep = Annotated[service.Service, Depends(get_service)]
 AlertChannelsDep = Annotated[alert_channels.AlertChannels, Depends(get_alert_channels)]
 TriggersDep = Annotated[triggers.Triggers, Depends(get_triggers)]
-QueueDep = Annotated[queue.RunQueue, Depends(get_queue)]
+QueueDep = Annotated[contracts.RunQueue, Depends(get_queue)]
 TemplatesDep = Annotated[service_templates.Templates, Depends(get_templates)]

@@ -39,9 +39,11 @@ from cronwright.bootstrap import node, root
 from cronwright.engine import alerts, loop, reaper, scheduler, worker
 from cronwright.service import alert_channels, schedules
 from cronwright.service import templates as service_templates
-from cronwright.store import alert_channels as store_alert_channels
-from cronwright.store import dialect, migrations, queue
-from cronwright.store import templates as store_templates
+from cronwright.store import contracts, migrations
+from cronwright.store.catalog import alert_channels as store_alert_channels
+from cronwright.store.catalog import templates as store_templates
+from cronwright.store.database import dialect
+from cronwright.store.run_queue import sql_queue
 
 _SIGNAL_CHECK = 0.2  # seconds: how long a signal may wait for the main thread
 log = logging.getLogger(__name__)
@@ -71,7 +73,7 @@ class App:
         organization: str = DEFAULT_ORGANIZATION,
         concurrency: int = worker.DEFAULT_CONCURRENCY,
         global_max_concurrent_runs: int | None = None,
-        lease: Duration = queue.DEFAULT_LEASE,
+        lease: Duration = contracts.DEFAULT_LEASE,
         heartbeat: Duration = worker.DEFAULT_HEARTBEAT,
         poll_interval: Duration = worker.DEFAULT_POLL_INTERVAL,
         shutdown_grace: Duration = worker.DEFAULT_SHUTDOWN_GRACE,
@@ -169,7 +171,7 @@ class App:
     # -- the engine's parts (built and wired by bootstrap.node) -----------------------------------
 
     @property
-    def queue(self) -> queue.SqlRunQueue:
+    def queue(self) -> sql_queue.SqlRunQueue:
         return self._node.queue
 
     @property

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from cronwright import domain, errors, service
 from cronwright.examples import demo as demo_actions
-from cronwright.store import base as store_base
+from cronwright.store import contracts
 
 ORGANIZATION = "demo"
 AUTHOR = "demo"
@@ -54,7 +54,7 @@ def _workflows(base_url: str, kinds: frozenset[str]) -> list[tuple[str, str, dom
 
 
 def seed(
-    store: store_base.Store, services: service.Service, *, base_url: str, kinds: frozenset[str]
+    store: contracts.Catalog, services: service.Service, *, base_url: str, kinds: frozenset[str]
 ) -> Seeded:
     organization = _organization(store, services)
     org_id = organization.id
@@ -83,7 +83,7 @@ def seed(
     return Seeded(organization=organization, key=key, schedules=tuple(made))
 
 
-def _organization(store: store_base.Store, services: service.Service) -> domain.Organization:
+def _organization(store: contracts.Catalog, services: service.Service) -> domain.Organization:
     for found in store.list_organizations():
         if found.name == ORGANIZATION:
             return found

@@ -20,7 +20,6 @@ from prometheus_client.registry import Collector
 from cronwright import domain
 from cronwright.engine import loop
 from cronwright.engine import scheduler as scheduler_module
-from cronwright.store import queue
 
 LAG_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900)
 DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600)
@@ -94,7 +93,7 @@ class EngineMetrics:
 
     def refresh(
         self,
-        counts: queue.QueueSnapshot | None,
+        counts: domain.QueueSnapshot | None,
         scheduler: scheduler_module.SchedulerStats | None = None,
     ) -> None:
         if counts is not None:

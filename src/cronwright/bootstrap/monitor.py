@@ -11,9 +11,10 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from cronwright import clock as clocks
+from cronwright import domain
 from cronwright.engine import loop, stats, worker
 from cronwright.engine import scheduler as scheduler_module
-from cronwright.store import queue
+from cronwright.store import contracts
 
 log = logging.getLogger("cronwright.stats")
 
@@ -46,7 +47,7 @@ class Sampler:
 
     def __init__(
         self,
-        runs: queue.RunQueue,
+        runs: contracts.RunQueue,
         clock: clocks.Clock,
         *,
         scheduler: scheduler_module.Scheduler | None,
@@ -57,7 +58,7 @@ class Sampler:
         self.scheduler = scheduler
         self.worker = worker
 
-    def counts(self) -> queue.QueueSnapshot:
+    def counts(self) -> domain.QueueSnapshot:
         """Runs by state, queue depth, running runs: without the lag percentiles, which read
         every run started in the last hour (the stats line's business, not every refresh's)."""
         now = self._clock.now()

@@ -19,10 +19,12 @@ from cronwright import actions, clock, domain, outbound
 from cronwright.actions import shell
 from cronwright.bootstrap import root as root_module
 from cronwright.engine import alerts, executor, loop, reaper, scheduler, worker, writer
-from cronwright.engine.delivery import Sender, email, webhook
+from cronwright.engine.delivery import Sender, smtp_mail, webhook
 from cronwright.service import chains
-from cronwright.store import alerts as alert_store
-from cronwright.store import queue, scheduling, sql, wakeups
+from cronwright.store import contracts
+from cronwright.store.alerts import alert_ledger as alert_store
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.run_queue import wakeups
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +56,8 @@ def loop_report(loops: loop.Loops) -> domain.JsonValue:
 
 def install_actions(
     registry: actions.ActionRegistry,
-    store: sql.SqlStore,
-    slots: scheduling.SlotStore,
+    store: sql_catalog.SqlCatalog,
+    slots: contracts.SlotLedger,
     clock: clock.Clock,
     *,
     allow_shell: bool,
@@ -76,7 +78,7 @@ def install_actions(
     )
 
 
-def _name_of(store: sql.SqlStore) -> Callable[[domain.OrganizationId], str]:
+def _name_of(store: sql_catalog.SqlCatalog) -> Callable[[domain.OrganizationId], str]:
     return lambda org_id: store.get_organization(org_id).name
 
 
@@ -93,11 +95,11 @@ def build_alerter(
         domain.AlertChannelKind.WEBHOOK: webhook.WebhookSender(
             timeout=chosen.webhook_timeout, policy=chosen.outbound_policy
         ),
-        domain.AlertChannelKind.EMAIL: email.EmailSender(chosen.smtp),
+        domain.AlertChannelKind.EMAIL: smtp_mail.EmailSender(chosen.smtp),
     }
     if on_sent is not None:
         senders = {kind: _Counted(kind, sender, on_sent) for kind, sender in senders.items()}
-    return alerts.Alerter(alert_store.SqlAlertStore(engine), clock, senders, chosen)
+    return alerts.Alerter(alert_store.SqlAlertLedger(engine), clock, senders, chosen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +108,7 @@ class _Counted:
     sender: Sender
     on_sent: Callable[[domain.AlertChannelKind], None]
 
-    def send(self, delivery: alert_store.OutgoingDelivery, *, now: datetime) -> None:
+    def send(self, delivery: domain.OutgoingDelivery, *, now: datetime) -> None:
         self.sender.send(delivery, now=now)  # raises when not delivered: nothing to count
         self.on_sent(self.kind)
 
@@ -114,7 +116,7 @@ class _Counted:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkerOptions:
     concurrency: int = worker.DEFAULT_CONCURRENCY
-    lease: timedelta = queue.DEFAULT_LEASE
+    lease: timedelta = contracts.DEFAULT_LEASE
     heartbeat: timedelta = worker.DEFAULT_HEARTBEAT
     poll_interval: timedelta = worker.DEFAULT_POLL_INTERVAL
     idle_poll_interval: timedelta = worker.DEFAULT_IDLE_POLL_INTERVAL

@@ -20,8 +20,11 @@ from sqlalchemy.engine import Engine
 
 from cronwright import clock as clock_module
 from cronwright.engine import loop
-from cronwright.store import alert_channels, dialect, queue, scheduling, sql
-from cronwright.store import clock as db_clock
+from cronwright.store.catalog import alert_channels, sql_catalog
+from cronwright.store.database import database_clock as db_clock
+from cronwright.store.database import dialect
+from cronwright.store.run_queue import sql_queue
+from cronwright.store.slots import slot_ledger
 
 ClockFactory = Callable[[], clock_module.Clock]
 
@@ -37,7 +40,7 @@ def clock_factory(engine: Engine) -> ClockFactory:
 @dataclass(eq=False)
 class Root:
     engine: Engine
-    store: sql.SqlStore
+    store: sql_catalog.SqlCatalog
     clocks: ClockFactory  # a new clock for each loop; the same one when a test injects one
     loops: loop.Loops = field(default_factory=loop.Loops)
 
@@ -53,18 +56,18 @@ class Root:
         one clock for everything (tests); otherwise :func:`clock_factory`'s."""
         engine = dialect.create_engine(url, **(engine_options or {}))
         chosen: ClockFactory = (lambda: clock) if clock is not None else clock_factory(engine)
-        return cls(engine=engine, store=sql.SqlStore(engine), clocks=chosen)
+        return cls(engine=engine, store=sql_catalog.SqlCatalog(engine), clocks=chosen)
 
     def clock(self) -> clock_module.Clock:
         return self.clocks()
 
     # The store's parts over the process's engine: the only place the edges get them from.
 
-    def run_queue(self, **options: Any) -> queue.SqlRunQueue:
-        return queue.SqlRunQueue(self.engine, **options)
+    def run_queue(self, **options: Any) -> sql_queue.SqlRunQueue:
+        return sql_queue.SqlRunQueue(self.engine, **options)
 
-    def slot_store(self, **options: Any) -> scheduling.SqlSlotStore:
-        return scheduling.SqlSlotStore(self.engine, **options)
+    def slot_store(self, **options: Any) -> slot_ledger.SqlSlotLedger:
+        return slot_ledger.SqlSlotLedger(self.engine, **options)
 
     def alert_channel_store(self) -> alert_channels.SqlAlertChannels:
         return alert_channels.SqlAlertChannels(self.engine)

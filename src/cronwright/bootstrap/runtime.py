@@ -36,13 +36,15 @@ from cronwright import actions, errors, outbound, service
 from cronwright import settings as settings_module
 from cronwright.bootstrap import demo, logs, monitor, node
 from cronwright.bootstrap import errors as startup
-from cronwright.bootstrap import http as http_module
+from cronwright.bootstrap import http_server as http_module
 from cronwright.bootstrap import metrics as metrics_module
 from cronwright.bootstrap import root as root_module
 from cronwright.engine import alerts, loop
 from cronwright.engine import scheduler as scheduler_module
-from cronwright.engine.delivery import email
-from cronwright.store import diagnosis, migrations, sql
+from cronwright.engine.delivery import smtp_mail
+from cronwright.store import migrations
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.database import diagnosis
 
 log = logging.getLogger("cronwright.runtime")
 
@@ -114,7 +116,7 @@ def check_schema(url: str) -> None:
 class Runtime:
     settings: settings_module.Settings
     role: Role
-    store: sql.SqlStore
+    store: sql_catalog.SqlCatalog
     root: root_module.Root
     node: node.Node
     registry: actions.ActionRegistry
@@ -360,12 +362,12 @@ def _open_database(url: str, role: Role) -> root_module.Root:
 def alert_settings(settings: settings_module.Settings) -> alerts.AlerterSettings:
     password = settings.smtp_password
     return alerts.AlerterSettings(
-        smtp=email.SmtpSettings(
+        smtp=smtp_mail.SmtpSettings(
             host=settings.smtp_host or "localhost",
             port=settings.smtp_port,
             sender=settings.smtp_from,
             starttls=settings.smtp_starttls,
-            tls=email.SmtpTls(settings.smtp_tls),
+            tls=smtp_mail.SmtpTls(settings.smtp_tls),
             allow_plaintext_auth=settings.smtp_allow_plaintext_auth,
             ca_file=settings.smtp_ca_file,
             username=settings.smtp_username,

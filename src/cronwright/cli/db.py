@@ -9,7 +9,8 @@ import typer
 from sqlalchemy.engine import make_url
 
 from cronwright.cli import failures
-from cronwright.store import diagnosis, dialect, migrations
+from cronwright.store import migrations
+from cronwright.store.database import diagnosis, dialect
 
 app = typer.Typer(name="db", help="Create and migrate the database schema.", no_args_is_help=True)
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from cronwright.cli import progress
 from cronwright.cli.admin import common
-from cronwright.store import copy
+from cronwright.store.database import copying
 
 
 def command(
@@ -31,7 +31,7 @@ def command(
     write to SOURCE first, or their later writes will not be in the copy.
     """
     with common.reported(), progress.tracker(enabled=progress.wanted(as_json=as_json)) as bars:
-        report = copy.copy_database(source, destination, force=force, progress=bars)
+        report = copying.copy_database(source, destination, force=force, progress=bars)
     shown = make_url(destination).render_as_string(hide_password=True)
     if as_json:
         result = {"destination": shown, "revision": report.revision, "tables": report.rows}

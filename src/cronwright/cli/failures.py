@@ -20,7 +20,7 @@ import typer
 from typer.core import TyperGroup
 
 from cronwright import errors
-from cronwright.store import diagnosis
+from cronwright.store.database import diagnosis
 
 EXIT_ERROR = 1
 EXIT_INVALID = 2

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cronwright import domain
 from cronwright.cli.admin.common import (
     DEFAULT_URL,
     EXIT_ERROR,
@@ -23,7 +24,6 @@ from cronwright.cli.admin.common import (
     say,
     when,
 )
-from cronwright.store import queue
 
 LIVE_WINDOW = timedelta(seconds=60)
 
@@ -94,7 +94,7 @@ def _loops(raw: Any) -> list[dict[str, Any]]:
     return [loop for loop in raw if isinstance(loop, dict)] if isinstance(raw, list) else []
 
 
-def _can_run(worker: queue.LiveWorker) -> str:
+def _can_run(worker: domain.LiveWorker) -> str:
     if worker.capabilities is None:
         return "anything"
     kinds = sorted(worker.capabilities.kinds)

@@ -24,7 +24,7 @@ from cronwright.cli.admin.common import (
     say,
 )
 from cronwright.service import templates as service_templates
-from cronwright.store import templates as store_templates
+from cronwright.store.catalog import templates as store_templates
 
 app = typer.Typer(help="Schedule templates: list, show, save and use them.", no_args_is_help=True)
 

@@ -12,7 +12,6 @@ import re
 from typing import NamedTuple
 
 from cronwright.cron import parser
-from cronwright.cron.ast import DayItem, Field, LastDayOfMonth, Span
 from cronwright.cron.fields import (
     FIVE_FIELDS,
     SEVEN_FIELDS,
@@ -21,6 +20,7 @@ from cronwright.cron.fields import (
     FieldKind,
     FieldSpec,
 )
+from cronwright.cron.syntax_tree import DayItem, Field, LastDayOfMonth, Span
 
 _SIMPLE = re.compile(r"(\*|[0-9A-Za-z]+)(?:-([0-9A-Za-z]+))?(?:/([0-9]+))?")
 _FULL = {kind: ((2 << spec.high) - 1) ^ ((1 << spec.low) - 1) for kind, spec in SPECS.items()}

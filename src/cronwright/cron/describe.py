@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Literal, NamedTuple
 
-from cronwright.cron.ast import (
+from cronwright.cron.fields import SPECS, FieldSpec
+from cronwright.cron.parser import Parsed
+from cronwright.cron.syntax_tree import (
     Field,
     LastDayOfMonth,
     LastOfWeekday,
@@ -21,8 +23,6 @@ from cronwright.cron.ast import (
     NthOfWeekday,
     Span,
 )
-from cronwright.cron.fields import SPECS, FieldSpec
-from cronwright.cron.parser import Parsed
 
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 MONTHS = (

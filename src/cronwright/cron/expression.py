@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from cronwright.cron import describe, parser, zones
-from cronwright.cron.ast import Field
 from cronwright.cron.compiled import Compiled, compile_expression
 from cronwright.cron.matcher import Matcher, Wall
+from cronwright.cron.syntax_tree import Field
 from cronwright.cron.zones import DstFold, DstGap, DstMark
 
 _SECOND = timedelta(seconds=1)

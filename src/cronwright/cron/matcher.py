@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from cronwright.cron.ast import (
+from cronwright.cron.compiled import Compiled
+from cronwright.cron.fields import YEAR_HIGH, YEAR_LOW
+from cronwright.cron.syntax_tree import (
     DayItem,
     LastDayOfMonth,
     LastOfWeekday,
@@ -19,8 +21,6 @@ from cronwright.cron.ast import (
     NearestWeekday,
     NthOfWeekday,
 )
-from cronwright.cron.compiled import Compiled
-from cronwright.cron.fields import YEAR_HIGH, YEAR_LOW
 
 # Years searched for an expression with no year field: the Gregorian calendar repeats every
 # 400 years, so an expression with no match in that span never matches.

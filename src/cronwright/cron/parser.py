@@ -9,7 +9,15 @@ import hashlib
 import re
 from typing import NamedTuple
 
-from cronwright.cron.ast import (
+from cronwright.cron.fields import (
+    FIVE_FIELDS,
+    SEVEN_FIELDS,
+    SIX_FIELDS,
+    SPECS,
+    FieldKind,
+    FieldSpec,
+)
+from cronwright.cron.syntax_tree import (
     Field,
     Item,
     LastDayOfMonth,
@@ -18,14 +26,6 @@ from cronwright.cron.ast import (
     NearestWeekday,
     NthOfWeekday,
     Span,
-)
-from cronwright.cron.fields import (
-    FIVE_FIELDS,
-    SEVEN_FIELDS,
-    SIX_FIELDS,
-    SPECS,
-    FieldKind,
-    FieldSpec,
 )
 from cronwright.errors import CronSyntaxError
 

@@ -3,6 +3,12 @@
 Instants are aware UTC and end in ``_at``; durations are ``timedelta``.
 """
 
+from cronwright.domain.alert_records import (
+    AttemptRecord,
+    DeliveryRecord,
+    OutgoingDelivery,
+    ScanReport,
+)
 from cronwright.domain.capabilities import Capabilities
 from cronwright.domain.enums import (
     TERMINAL_RUN_STATES,
@@ -30,6 +36,16 @@ from cronwright.domain.json_values import JsonObject, JsonValue, canonical_json,
 from cronwright.domain.organization import ApiKey, IssuedApiKey, Organization
 from cronwright.domain.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from cronwright.domain.run import NewRun, Run, RunFilter, RunOrigin, RunStep
+from cronwright.domain.run_records import (
+    ClaimedRun,
+    Finish,
+    InsertedRuns,
+    LiveWorker,
+    Materialized,
+    QueueSnapshot,
+    RunOutcome,
+    StepRecord,
+)
 from cronwright.domain.schedule import (
     RETRY_FIELDS,
     SPEC_FIELDS,
@@ -64,30 +80,41 @@ __all__ = [
     "AlertDeliveryState",
     "ApiKey",
     "ApiKeyId",
+    "AttemptRecord",
     "Capabilities",
     "CatchupPolicy",
+    "ClaimedRun",
     "ConfigCheck",
+    "DeliveryRecord",
     "DstFoldPolicy",
     "DstGapPolicy",
     "FieldChange",
+    "Finish",
+    "InsertedRuns",
     "IssuedApiKey",
     "JsonObject",
     "JsonValue",
+    "LiveWorker",
+    "Materialized",
     "NewRun",
     "NewSchedule",
     "Organization",
     "OrganizationId",
+    "OutgoingDelivery",
     "OverlapPolicy",
     "Page",
+    "QueueSnapshot",
     "RetryDefaults",
     "Role",
     "Run",
     "RunFilter",
     "RunId",
     "RunOrigin",
+    "RunOutcome",
     "RunState",
     "RunStep",
     "RunStepId",
+    "ScanReport",
     "Schedule",
     "ScheduleEvent",
     "ScheduleEventKind",
@@ -97,6 +124,7 @@ __all__ = [
     "ScheduleVersion",
     "ScheduleVersionId",
     "Step",
+    "StepRecord",
     "Trigger",
     "Workflow",
     "WorkflowDefinition",

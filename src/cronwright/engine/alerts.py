@@ -18,15 +18,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.engine import Engine
-
 from cronwright import clock as clocks
 from cronwright import domain, errors, outbound
 from cronwright.domain import alert_channel
 from cronwright.engine import loop
-from cronwright.engine.delivery import Sender, email, webhook
+from cronwright.engine.delivery import Sender, smtp_mail, webhook
 from cronwright.planning import alerts as planning
-from cronwright.store import alerts
+from cronwright.store import contracts
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +41,11 @@ class AlerterSettings:
     lease: timedelta = timedelta(minutes=2)
     rate: planning.RateLimit = field(default_factory=planning.RateLimit)
     policy: planning.DeliveryPolicy = field(default_factory=planning.DeliveryPolicy)
-    overlap: timedelta = alerts.DEFAULT_OVERLAP  # rescan this far back for late commits
-    max_lookback: timedelta = alerts.DEFAULT_MAX_LOOKBACK  # after an outage of every alerter
+    overlap: timedelta = contracts.DEFAULT_OVERLAP  # rescan this far back for late commits
+    max_lookback: timedelta = contracts.DEFAULT_MAX_LOOKBACK  # after an outage of every alerter
     retention: timedelta = timedelta(days=30)  # delivered and failed deliveries are kept so long
     webhook_timeout: timedelta = webhook.DEFAULT_TIMEOUT
-    smtp: email.SmtpSettings = field(default_factory=email.SmtpSettings)
+    smtp: smtp_mail.SmtpSettings = field(default_factory=smtp_mail.SmtpSettings)
     outbound_policy: outbound.OutboundPolicy = field(default_factory=outbound.OutboundPolicy)
 
     def __post_init__(self) -> None:
@@ -68,7 +66,7 @@ class TestOutcome:
 class Alerter:
     def __init__(
         self,
-        store: alerts.AlertStore,
+        store: contracts.AlertLedger,
         clock: clocks.Clock,
         senders: Mapping[domain.AlertChannelKind, Sender],
         settings: AlerterSettings | None = None,
@@ -83,23 +81,9 @@ class Alerter:
         self._prune_at: datetime | None = None
         self.loop = loop.Loop("alerter", self._round, clock, interval=self.settings.poll_interval)
 
-    @classmethod
-    def from_engine(
-        cls, engine: Engine, clock: clocks.Clock, settings: AlerterSettings | None = None
-    ) -> Alerter:
-        """An alerter over the database behind ``engine``, with webhook and SMTP senders."""
-        chosen = settings or AlerterSettings()
-        senders: dict[domain.AlertChannelKind, Sender] = {
-            domain.AlertChannelKind.WEBHOOK: webhook.WebhookSender(
-                timeout=chosen.webhook_timeout, policy=chosen.outbound_policy
-            ),
-            domain.AlertChannelKind.EMAIL: email.EmailSender(chosen.smtp),
-        }
-        return cls(alerts.SqlAlertStore(engine), clock, senders, chosen)
-
     # -- one step at a time (the loop below, and tests) -------------------------------------------
 
-    def scan_once(self) -> alerts.ScanReport | None:
+    def scan_once(self) -> domain.ScanReport | None:
         """Queue the deliveries new facts call for; None if another process is scanning."""
         return self.store.scan(
             now=self._clock.now(),
@@ -116,7 +100,7 @@ class Alerter:
             pruned += batch
         return pruned
 
-    def deliver_once(self) -> list[alerts.DeliveryRecord | None]:
+    def deliver_once(self) -> list[domain.DeliveryRecord | None]:
         """Claim what is due (up to the thread count), send it on the pool, wait for the
         outcomes. For tests and one-shot use; the loop does not wait."""
         claimed = self._claim(self.settings.threads)
@@ -178,7 +162,7 @@ class Alerter:
         with self._lock:
             return self.settings.threads - self._in_flight
 
-    def _claim(self, limit: int) -> list[alerts.OutgoingDelivery]:
+    def _claim(self, limit: int) -> list[domain.OutgoingDelivery]:
         if limit <= 0:
             return []
         claimed = self.store.claim_due(
@@ -188,10 +172,10 @@ class Alerter:
             self._in_flight += len(claimed)
         return claimed
 
-    def _done(self, _future: Future[alerts.DeliveryRecord | None]) -> None:
+    def _done(self, _future: Future[domain.DeliveryRecord | None]) -> None:
         self._clock.wake()  # a thread is free: look for due deliveries now
 
-    def _deliver(self, delivery: alerts.OutgoingDelivery) -> alerts.DeliveryRecord | None:
+    def _deliver(self, delivery: domain.OutgoingDelivery) -> domain.DeliveryRecord | None:
         try:
             started_at = self._clock.now()
             error = self._send(delivery)
@@ -212,12 +196,12 @@ class Alerter:
             with self._lock:
                 self._in_flight -= 1
 
-    def _send(self, delivery: alerts.OutgoingDelivery) -> str | None:
+    def _send(self, delivery: domain.OutgoingDelivery) -> str | None:
         """None if the channel took it, else why not."""
         failure = self._failure(delivery)
         return None if failure is None else str(failure)
 
-    def _failure(self, delivery: alerts.OutgoingDelivery) -> errors.AlertDeliveryFailed | None:
+    def _failure(self, delivery: domain.OutgoingDelivery) -> errors.AlertDeliveryFailed | None:
         sender = self._senders.get(delivery.kind)
         if sender is None:
             return errors.AlertDeliveryFailed(

@@ -50,7 +50,6 @@ from cronwright.domain import graph
 from cronwright.engine import run_context
 from cronwright.engine.watchdog import Watchdog
 from cronwright.planning import backoff
-from cronwright.store import queue
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +64,7 @@ State = domain.RunState
 
 
 class StepRecorder(Protocol):
-    def record_step(self, step: queue.StepRecord) -> None: ...
+    def record_step(self, step: domain.StepRecord) -> None: ...
 
 
 def ordered_steps(definition: domain.WorkflowDefinition) -> list[domain.Step]:
@@ -91,7 +90,7 @@ def cap_output(output: domain.JsonValue, limit: int = MAX_OUTPUT_BYTES) -> domai
     return {"truncated": True, "bytes": size, "head": head}
 
 
-OnDone = Callable[[queue.RunOutcome | None], None]
+OnDone = Callable[[domain.RunOutcome | None], None]
 
 
 class Executor:
@@ -119,7 +118,7 @@ class Executor:
 
     def run(
         self,
-        claimed: queue.ClaimedRun,
+        claimed: domain.ClaimedRun,
         *,
         on_done: OnDone,
         interrupt: threading.Event | None = None,
@@ -136,15 +135,15 @@ class Executor:
         return attempt.drive()
 
     def execute(
-        self, claimed: queue.ClaimedRun, *, interrupt: threading.Event | None = None
-    ) -> queue.RunOutcome | None:
+        self, claimed: domain.ClaimedRun, *, interrupt: threading.Event | None = None
+    ) -> domain.RunOutcome | None:
         """:meth:`run` on a thread of its own, waited for: the outcome as soon as it is known,
         even while an abandoned step goes on."""
-        outcomes: list[queue.RunOutcome | None] = []
+        outcomes: list[domain.RunOutcome | None] = []
         failures: list[Exception] = []
         known = threading.Event()
 
-        def done(outcome: queue.RunOutcome | None) -> None:
+        def done(outcome: domain.RunOutcome | None) -> None:
             outcomes.append(outcome)
             known.set()
 
@@ -199,7 +198,7 @@ class _Attempt:
     def __init__(
         self,
         executor: Executor,
-        claimed: queue.ClaimedRun,
+        claimed: domain.ClaimedRun,
         interrupt: threading.Event,
         on_done: OnDone,
         on_abandoned: Callable[[], None] | None,
@@ -214,7 +213,7 @@ class _Attempt:
         self.deadline = executor.clock.now() + claimed.timeout
         self.steps = {s.name: _StepState(s) for s in ordered_steps(claimed.definition)}
         self.outputs: dict[str, domain.JsonValue] = {}
-        self.failure: queue.RunOutcome | None = None
+        self.failure: domain.RunOutcome | None = None
         self.run_context = run_context.of(claimed)
 
     def drive(self) -> bool:
@@ -245,7 +244,7 @@ class _Attempt:
             self.on_done(self.failure)
         else:
             self.on_done(
-                queue.RunOutcome.succeeded({name: self.outputs[name] for name in self.steps})
+                domain.RunOutcome.succeeded({name: self.outputs[name] for name in self.steps})
             )
         return True
 
@@ -407,7 +406,9 @@ class _Attempt:
             return
         if self.failure is None:
             make = (
-                queue.RunOutcome.timed_out if ended is State.TIMED_OUT else queue.RunOutcome.failed
+                domain.RunOutcome.timed_out
+                if ended is State.TIMED_OUT
+                else domain.RunOutcome.failed
             )
             self.failure = make(f"step {name!r}: {error}")
         self._skip_dependants()
@@ -428,7 +429,7 @@ class _Attempt:
                 self._record(state, State.SKIPPED, None, reason)
                 break
 
-    def _time_out_run(self) -> queue.RunOutcome:
+    def _time_out_run(self) -> domain.RunOutcome:
         error = f"the run's timeout is {self.claimed.timeout}"
         first = next(self._in(_Status.RUNNING), None)
         self._end_running(State.TIMED_OUT, f"timed out: {error}")
@@ -442,7 +443,7 @@ class _Attempt:
         if self.failure is not None:
             return self.failure
         where = f"step {first.step.name!r} timed out" if first else "timed out"
-        return queue.RunOutcome.timed_out(f"{where}: {error}")
+        return domain.RunOutcome.timed_out(f"{where}: {error}")
 
     def _end_running(self, ended: State, error: str | None) -> None:
         for state in self._in(_Status.RUNNING):
@@ -473,7 +474,7 @@ class _Attempt:
         self, state: _StepState, ended: State, output: domain.JsonValue, error: str | None
     ) -> None:
         self.executor.recorder.record_step(
-            queue.StepRecord(
+            domain.StepRecord(
                 run_id=self.claimed.id,
                 attempt=self.claimed.attempt,
                 name=state.step.name,

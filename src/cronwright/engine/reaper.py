@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from cronwright import clock, domain
 from cronwright.engine import loop
-from cronwright.store import queue
+from cronwright.store import contracts
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ DEFAULT_BATCH = 100
 class Reaper:
     def __init__(
         self,
-        queue: queue.RunQueue,
+        queue: contracts.RunQueue,
         clock: clock.Clock,
         *,
         interval: timedelta = DEFAULT_INTERVAL,

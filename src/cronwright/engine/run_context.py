@@ -6,12 +6,11 @@ from __future__ import annotations
 import functools
 from zoneinfo import ZoneInfo
 
-from cronwright import cron
+from cronwright import cron, domain
 from cronwright.actions.base import RunContext
-from cronwright.store import queue
 
 
-def of(claimed: queue.ClaimedRun) -> RunContext:
+def of(claimed: domain.ClaimedRun) -> RunContext:
     """Computed from the schedule version that made the run, so a retry of last Tuesday's run
     (or a backfilled slot) has last Tuesday's interval whatever the schedule says today."""
     run, origin = claimed.run, claimed.origin

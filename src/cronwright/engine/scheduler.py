@@ -19,7 +19,7 @@ from cronwright import clock as clocks
 from cronwright import domain
 from cronwright.engine import loop
 from cronwright.planning import materialize, wakeup
-from cronwright.store import scheduling
+from cronwright.store import contracts
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ MAX_PASSES_PER_TICK = 100
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SchedulerSettings:
     lookahead: timedelta = DEFAULT_LOOKAHEAD  # write a slot's run this long before it is due
-    batch: int = scheduling.DEFAULT_BATCH  # schedules per transaction
+    batch: int = contracts.DEFAULT_BATCH  # schedules per transaction
     max_poll: timedelta = wakeup.DEFAULT_MAX_POLL
     min_poll: timedelta = wakeup.DEFAULT_MIN_POLL
     error_backoff: timedelta = DEFAULT_ERROR_BACKOFF  # pause after a failed tick
@@ -74,7 +74,7 @@ class Scheduler:
 
     def __init__(
         self,
-        store: scheduling.SlotStore,
+        store: contracts.SlotLedger,
         clock: clocks.Clock,
         settings: SchedulerSettings | None = None,
         *,

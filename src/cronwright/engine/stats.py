@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cronwright import domain
-from cronwright.store import queue
+from cronwright.store import contracts
 
 DEFAULT_LAG_WINDOW = timedelta(hours=1)
 
@@ -46,7 +46,7 @@ class EngineStats:
     @classmethod
     def collect(
         cls,
-        runs: queue.RunQueue,
+        runs: contracts.RunQueue,
         *,
         now: datetime,
         counters: Counters | None = None,

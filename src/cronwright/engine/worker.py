@@ -18,7 +18,7 @@ With ``claim_ahead`` (on in every process bootstrap builds), a claim also takes 
 runs due within that horizon: held by :mod:`cronwright.engine.timed_starts` until their time,
 then handed to the runners together, so that only a thread wake-up happens at the fire time.
 Held runs are leased, heartbeated and counted by every limit like the others; see
-:meth:`cronwright.store.queue.RunQueue.claim` for how overlap and misfire treat them.
+:meth:`cronwright.store.run_queue.sql_queue.RunQueue.claim` for how overlap and misfire treat them.
 
 Shutdown (:meth:`Worker.stop`): stop claiming, release the buffered runs no idle runner takes,
 let the runs executing finish within the grace period, write their outcomes, then release the
@@ -45,7 +45,7 @@ from cronwright.engine.executor import Executor
 from cronwright.engine.stats import Counters
 from cronwright.engine.timed_starts import TimedStarts
 from cronwright.engine.writer import GroupCommitWriter
-from cronwright.store import queue
+from cronwright.store import contracts
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class RunListener(Protocol):
 
 @dataclass
 class _InFlight:
-    claimed: queue.ClaimedRun
+    claimed: domain.ClaimedRun
     interrupt: threading.Event = field(default_factory=threading.Event)
     released: bool = False
     finishing: bool = False  # executed; its finish is queued for the writer
@@ -88,7 +88,7 @@ class _InFlight:
 class Worker:
     def __init__(
         self,
-        runs: queue.RunQueue,
+        runs: contracts.RunQueue,
         executor: Executor,
         clock: clock.Clock,
         *,
@@ -96,7 +96,7 @@ class Worker:
         concurrency: int = DEFAULT_CONCURRENCY,
         prefetch: int | None = None,
         writer: GroupCommitWriter | None = None,
-        lease: timedelta = queue.DEFAULT_LEASE,
+        lease: timedelta = contracts.DEFAULT_LEASE,
         heartbeat: timedelta = DEFAULT_HEARTBEAT,
         poll_interval: timedelta = DEFAULT_POLL_INTERVAL,
         idle_poll_interval: timedelta = DEFAULT_IDLE_POLL_INTERVAL,
@@ -180,7 +180,7 @@ class Worker:
         with self._changed:
             return len(self._in_flight)
 
-    def claim_once(self) -> list[queue.ClaimedRun]:
+    def claim_once(self) -> list[domain.ClaimedRun]:
         """Claim runs for the free threads and the local buffer, in one transaction, and hand
         them to the executor threads; nothing while the buffer still holds half its prefetch
         (a bigger batch later costs one transaction instead of many)."""
@@ -518,7 +518,7 @@ class Worker:
         return kept
 
     def _done(
-        self, entry: _InFlight, outcome: queue.RunOutcome | None, started_at: datetime
+        self, entry: _InFlight, outcome: domain.RunOutcome | None, started_at: datetime
     ) -> None:
         """The attempt ended (on the runner's thread, or the one that drove on after it)."""
         claimed = entry.claimed
@@ -559,7 +559,7 @@ class Worker:
     def _finished(
         self,
         entry: _InFlight,
-        outcome: queue.RunOutcome,
+        outcome: domain.RunOutcome,
         started_at: datetime,
         done: Future[domain.Run | None],
     ) -> None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cronwright import domain
-from cronwright.store import queue
+from cronwright.store import contracts
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class StepsNotRecordedError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class _Finish:
-    request: queue.Finish
+    request: domain.Finish
     future: Future[domain.Run | None]
 
 
@@ -55,7 +55,7 @@ class _Barrier:
     written: threading.Event
 
 
-_Item = queue.StepRecord | _Finish | _Barrier
+_Item = domain.StepRecord | _Finish | _Barrier
 
 
 class GroupCommitWriter:
@@ -69,7 +69,7 @@ class GroupCommitWriter:
 
     def __init__(
         self,
-        runs: queue.RunQueue,
+        runs: contracts.RunQueue,
         *,
         max_delay: timedelta = DEFAULT_MAX_DELAY,
         max_batch: int = DEFAULT_MAX_BATCH,
@@ -103,7 +103,7 @@ class GroupCommitWriter:
 
     # -- callers ----------------------------------------------------------------------------------
 
-    def record_step(self, step: queue.StepRecord) -> None:
+    def record_step(self, step: domain.StepRecord) -> None:
         self._put(step)
 
     def finish(
@@ -112,12 +112,12 @@ class GroupCommitWriter:
         *,
         worker_id: str,
         attempt: int,
-        outcome: queue.RunOutcome,
+        outcome: domain.RunOutcome,
         now: datetime,
     ) -> Future[domain.Run | None]:
         """Queue a fenced finish; the future gives what :meth:`RunQueue.finish` would return,
         once its batch committed (or the exception that failed the batch)."""
-        request = queue.Finish(
+        request = domain.Finish(
             run_id=run_id, worker_id=worker_id, attempt=attempt, outcome=outcome, now=now
         )
         future: Future[domain.Run | None] = Future()
@@ -212,14 +212,14 @@ class GroupCommitWriter:
                 return
             self._more.wait(_DEFER_STEP)
 
-    def _write(self, batch: list[queue.StepRecord | _Finish]) -> None:
+    def _write(self, batch: list[domain.StepRecord | _Finish]) -> None:
         if not batch:
             return
         discarded = self._discarded
         steps = [
             item
             for item in batch
-            if isinstance(item, queue.StepRecord)
+            if isinstance(item, domain.StepRecord)
             and (not discarded or (item.run_id, item.attempt) not in discarded)
         ]
         finishes: list[_Finish] = []

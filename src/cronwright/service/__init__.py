@@ -12,7 +12,7 @@ from cronwright.service.preview import Preview, PreviewFire
 from cronwright.service.runs import Retention, Runs
 from cronwright.service.schedules import Schedules
 from cronwright.service.workflows import Workflows
-from cronwright.store import base as store_base
+from cronwright.store import contracts
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +25,7 @@ class Service:
     @classmethod
     def build(
         cls,
-        store: store_base.Store,
+        store: contracts.Catalog,
         clock: clock.Clock,
         *,
         check_config: domain.ConfigCheck | None = None,

@@ -13,11 +13,11 @@ from collections.abc import Collection
 from urllib.parse import urlsplit
 
 from cronwright import clock, domain, errors, outbound
-from cronwright.actions import secrets
+from cronwright.actions import secret_values
 from cronwright.domain import alert_channel
 from cronwright.service import paging
 from cronwright.service.organizations import check_name
-from cronwright.store import alert_channels as store_alert_channels
+from cronwright.store import contracts
 
 MAX_TARGET_LENGTH = 2000
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -67,7 +67,7 @@ def check_secret(kind: domain.AlertChannelKind, secret: str | None) -> str | Non
 class AlertChannels:
     def __init__(
         self,
-        store: store_alert_channels.SqlAlertChannels,
+        store: contracts.AlertChannels,
         clock: clock.Clock,
         *,
         outbound_policy: outbound.OutboundPolicy | None = None,
@@ -203,6 +203,6 @@ def _kept_password(target: str, stored: str | None) -> str:
     """A webhook URL whose password reads ``***``: the stored one, for the same scheme, host
     and port only."""
     try:
-        return secrets.keep_stored_url(target, stored)
-    except secrets.SecretNotKept as exc:
+        return secret_values.keep_stored_url(target, stored)
+    except secret_values.SecretNotKept as exc:
         raise errors.InvalidInput(field="target", message=str(exc).removeprefix("url: ")) from None

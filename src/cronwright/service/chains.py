@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from cronwright import clock, domain
 from cronwright.domain import schedule as schedule_defaults
-from cronwright.store import base as store_base
-from cronwright.store import scheduling
+from cronwright.store import contracts
 
 
 class ChainStarter:
     def __init__(
-        self, store: store_base.Store, slots: scheduling.SlotStore, clock: clock.Clock
+        self, store: contracts.Catalog, slots: contracts.SlotLedger, clock: clock.Clock
     ) -> None:
         self._store = store
         self._slots = slots

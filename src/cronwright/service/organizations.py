@@ -9,7 +9,7 @@ import secrets
 from datetime import timedelta
 
 from cronwright import clock, domain, errors
-from cronwright.store import base as store_base
+from cronwright.store import contracts
 
 TOKEN_PREFIX = "cw"
 _TOKEN = re.compile(r"cw_([0-9a-f]{12})_([A-Za-z0-9_-]{20,100})")
@@ -38,7 +38,7 @@ def check_quota(value: int, field: str) -> int:
 
 
 class Organizations:
-    def __init__(self, store: store_base.Store, clock: clock.Clock) -> None:
+    def __init__(self, store: contracts.Catalog, clock: clock.Clock) -> None:
         self._store = store
         self._clock = clock
 

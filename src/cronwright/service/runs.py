@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from cronwright import clock, domain, errors
 from cronwright.service import paging
-from cronwright.store import base as store_base
+from cronwright.store import contracts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -20,7 +20,7 @@ class Retention:
 
 
 class Runs:
-    def __init__(self, store: store_base.Store, clock: clock.Clock) -> None:
+    def __init__(self, store: contracts.Catalog, clock: clock.Clock) -> None:
         self._store = store
         self._clock = clock
 

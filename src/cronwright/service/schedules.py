@@ -19,7 +19,7 @@ from cronwright import clock, domain, errors
 from cronwright.planning.slots import Cadence
 from cronwright.service import paging, validation
 from cronwright.service.preview import Preview, preview
-from cronwright.store import base as store_base
+from cronwright.store import contracts
 
 _EDIT_RETRIES = 3
 
@@ -31,7 +31,7 @@ def new_hash_key() -> str:
 class Schedules:
     def __init__(
         self,
-        store: store_base.Store,
+        store: contracts.Catalog,
         clock: clock.Clock,
         *,
         retry_defaults: domain.RetryDefaults | None = None,

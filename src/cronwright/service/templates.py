@@ -22,9 +22,9 @@ from cronwright.service import validation
 from cronwright.service.organizations import check_name
 from cronwright.service.schedules import Schedules
 from cronwright.service.workflows import Workflows
-from cronwright.store import templates as store_templates
+from cronwright.store import contracts
 
-TemplateNotFound = store_templates.TemplateNotFound
+TemplateNotFound = errors.TemplateNotFound
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,7 +50,7 @@ class Templates:
         self,
         workflows: Workflows,
         schedules: Schedules,
-        store: store_templates.SqlTemplates,
+        store: contracts.Templates,
         clock: clock.Clock,
     ) -> None:
         self._workflows = workflows

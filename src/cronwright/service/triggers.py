@@ -21,8 +21,7 @@ from enum import StrEnum
 from cronwright import clock, domain, errors
 from cronwright.planning import catchup
 from cronwright.planning.slots import Cadence
-from cronwright.store import base as store_base
-from cronwright.store import scheduling
+from cronwright.store import contracts
 
 DEFAULT_MAX_BACKFILL_SLOTS = 1000
 RETRYABLE_STATES = frozenset(
@@ -73,8 +72,8 @@ class Backfill:
 class Triggers:
     def __init__(
         self,
-        store: store_base.Store,
-        slots: scheduling.SlotStore,
+        store: contracts.Catalog,
+        slots: contracts.SlotLedger,
         clock: clock.Clock,
         *,
         max_backfill_slots: int = DEFAULT_MAX_BACKFILL_SLOTS,

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from cronwright import domain, errors
 from cronwright.actions import references, trigger
 from cronwright.domain import graph
-from cronwright.store import base as store_base
+from cronwright.store import contracts
 
 _PAGE = 500
 
@@ -24,7 +24,7 @@ def check_references(definition: domain.WorkflowDefinition) -> None:
 
 
 def check_triggers(
-    store: store_base.Store,
+    store: contracts.Catalog,
     org_id: domain.OrganizationId,
     definition: domain.WorkflowDefinition,
     *,
@@ -67,7 +67,7 @@ def _label(workflow: domain.Workflow | None, workflow_id: int) -> str:
 
 
 def _all_workflows(
-    store: store_base.Store, org_id: domain.OrganizationId
+    store: contracts.Catalog, org_id: domain.OrganizationId
 ) -> Iterator[domain.Workflow]:
     after: int | None = None
     while True:

@@ -1,7 +1,7 @@
 """Workflows CRUD, scoped to one organization; definitions are validated on every save.
 
-Secret values in step configs (see :mod:`cronwright.actions.secrets`) are write-only: an update
-that still says ``***`` where a secret was keeps the stored secret.
+Secret values in step configs (see :mod:`cronwright.actions.secret_values`) are write-only: an
+update that still says ``***`` where a secret was keeps the stored secret.
 
 Names are unique in an organization (``NameTaken`` with the existing id); :meth:`Workflows.put`
 creates or updates by name, so a script that sets up its workflows can run any number of times.
@@ -12,16 +12,16 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 
 from cronwright import clock, domain, errors
-from cronwright.actions import secrets, shell
+from cronwright.actions import secret_values, shell
 from cronwright.service import paging, workflow_graph
 from cronwright.service.organizations import check_name
-from cronwright.store import base as store_base
+from cronwright.store import contracts
 
 
 class Workflows:
     def __init__(
         self,
-        store: store_base.Store,
+        store: contracts.Catalog,
         clock: clock.Clock,
         *,
         kinds: Collection[str] = domain.ACTION_KINDS,
@@ -151,12 +151,12 @@ def keep_stored_secrets(
         kind, name = raw.get("kind"), raw.get("name")
         before = stored.get(name) if isinstance(name, str) else None
         try:
-            config = secrets.keep_stored(
+            config = secret_values.keep_stored(
                 str(kind),
                 raw["config"],
                 before.config if before is not None and before.kind == kind else None,
             )
-        except secrets.SecretNotKept as exc:
+        except secret_values.SecretNotKept as exc:
             raise errors.InvalidInput(
                 field=f"{field}.steps[{index}].config", message=str(exc)
             ) from None

@@ -1,1 +1,2 @@
-"""Durable storage: the ``Store`` contract and its SQL implementation for SQLite and PostgreSQL."""
+"""Durable storage: the contracts (:mod:`cronwright.store.contracts`) and their SQL
+implementation for SQLite and PostgreSQL, one folder per concept."""

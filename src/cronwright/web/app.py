@@ -19,7 +19,7 @@ from cronwright import clock as clock_module
 from cronwright import domain, errors, service
 from cronwright.service import throttle as throttle_module
 from cronwright.service import triggers as triggers_module
-from cronwright.store import queue as store_queue
+from cronwright.store import contracts
 from cronwright.web import pages, routes, session
 from cronwright.web.forms import MAX_FORM_BYTES
 from cronwright.web.limits import BodyLimitMiddleware
@@ -32,7 +32,7 @@ def create_dashboard(
     *,
     triggers: triggers_module.Triggers | None = None,
     throttle: throttle_module.FailedAuthThrottle | None = None,
-    queue: store_queue.RunQueue | None = None,
+    queue: contracts.RunQueue | None = None,
     alerts: pages.Alerts | None = None,
 ) -> FastAPI:
     """The dashboard over ``svc``; ``triggers`` enables "run now", retry and backfill, ``queue``
@@ -161,7 +161,7 @@ def mount_dashboard(
     *,
     triggers: triggers_module.Triggers | None = None,
     throttle: throttle_module.FailedAuthThrottle | None = None,
-    queue: store_queue.RunQueue | None = None,
+    queue: contracts.RunQueue | None = None,
     alerts: pages.Alerts | None = None,
     path: str = "/ui",
 ) -> None:

@@ -19,7 +19,7 @@ from cronwright import domain, errors, service
 from cronwright.engine import alerts
 from cronwright.service import alert_channels
 from cronwright.service import triggers as triggers_module
-from cronwright.store import queue as store_queue
+from cronwright.store import contracts
 from cronwright.web import session
 from cronwright.web.forms import form_fields
 
@@ -109,7 +109,7 @@ class Dashboard:
         svc: service.Service,
         clock: clock_module.Clock,
         triggers: triggers_module.Triggers | None,
-        queue: store_queue.RunQueue | None = None,
+        queue: contracts.RunQueue | None = None,
         alerts: Alerts | None = None,
     ) -> None:
         self.service = svc

@@ -12,7 +12,7 @@ import calendar
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from cronwright.cron import CronExpression, DstFold, DstGap
-from cronwright.cron.ast import (
+from cronwright.cron.syntax_tree import (
     Field,
     LastDayOfMonth,
     LastOfWeekday,

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from cronwright.cron import CronExpression
-from cronwright.cron.ast import Span
+from cronwright.cron.syntax_tree import Span
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)  # a Wednesday
 

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from cronwright import domain
 from cronwright.engine import run_context
 from cronwright.planning.slots import Cadence
-from cronwright.store import queue
 
 EXPRESSIONS = [
     "0 2 * * *",  # fixed-time, inside the spring gap and the autumn overlap of many zones
@@ -29,7 +28,7 @@ GAPS = list(domain.DstGapPolicy)
 FOLDS = list(domain.DstFoldPolicy)
 
 
-def claimed(spec: domain.ScheduleSpec, slot: datetime) -> queue.ClaimedRun:
+def claimed(spec: domain.ScheduleSpec, slot: datetime) -> domain.ClaimedRun:
     run = domain.Run(
         id=domain.RunId(1),
         org_id=domain.OrganizationId(1),
@@ -57,7 +56,7 @@ def claimed(spec: domain.ScheduleSpec, slot: datetime) -> queue.ClaimedRun:
         {"steps": [{"name": "s", "kind": "python", "config": {"function": "f"}}]},
         kinds=frozenset({"python"}),
     )
-    return queue.ClaimedRun(
+    return domain.ClaimedRun(
         run=run, definition=definition, timeout=timedelta(minutes=1), origin=origin
     )
 

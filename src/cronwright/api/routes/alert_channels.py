@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from cronwright import domain
-from cronwright.actions import secrets
+from cronwright.actions import secret_values
 from cronwright.api.auth import Admin, Viewer
 from cronwright.api.deps import AlertChannelsDep, ContainerDep
 from cronwright.api.openapi import problems
@@ -80,7 +80,7 @@ def update_channel(
         name=body.name,
         target=body.target,
         events=None if body.events is None else list(body.events),
-        secret=None if body.secret == secrets.MASK else body.secret,
+        secret=None if body.secret == secret_values.MASK else body.secret,
         clear_secret="secret" in body.model_fields_set and body.secret is None,
         enabled=body.enabled,
     )

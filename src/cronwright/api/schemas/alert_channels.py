@@ -8,7 +8,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import AfterValidator, Field
 
 from cronwright import domain
-from cronwright.actions import secrets
+from cronwright.actions import secret_values
 from cronwright.api.schemas.common import FROM_TEXT, Name, Out, Strict, clean_text
 from cronwright.domain import alert_channel
 
@@ -61,7 +61,7 @@ class AlertChannelOut(Out):
             id=channel.id,
             name=channel.name,
             kind=channel.kind,
-            target=secrets.masked_url(channel.target),
+            target=secret_values.masked_url(channel.target),
             events=list(channel.events),
             has_secret=channel.secret is not None,
             enabled=channel.enabled,

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, JsonValue
 
 from cronwright import domain
-from cronwright.actions import secrets
+from cronwright.actions import secret_values
 from cronwright.api.schemas.common import Integer, JsonDocument, Name, Out, Strict, clean_text
 
 StepName = Annotated[
@@ -88,7 +88,7 @@ class WorkflowOut(Out):
                     StepOut(
                         name=step.name,
                         kind=step.kind,
-                        config=secrets.masked_config(step.kind, step.config),
+                        config=secret_values.masked_config(step.kind, step.config),
                         depends_on=list(step.depends_on),
                         timeout=None if step.timeout is None else step.timeout.total_seconds(),
                         retries=step.retries,

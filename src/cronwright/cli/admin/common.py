@@ -22,7 +22,9 @@ from cronwright import clock, domain, errors, service
 from cronwright.bootstrap import root
 from cronwright.cli import failures
 from cronwright.service import triggers
-from cronwright.store import diagnosis, dialect, migrations, sql
+from cronwright.store import migrations
+from cronwright.store.catalog import sql_catalog
+from cronwright.store.database import diagnosis, dialect
 
 # Where "now" comes from; tests put a FakeClock factory here. None: the composition root's
 # clock (the database's on PostgreSQL, whatever this host's clock says).
@@ -47,7 +49,7 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a tabl
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    store: sql.SqlStore
+    store: sql_catalog.SqlCatalog
     service: service.Service
     triggers: triggers.Triggers
     clock: clock.Clock

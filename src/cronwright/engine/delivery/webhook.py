@@ -1,6 +1,6 @@
 """Webhooks: the alert as a JSON body, signed so the receiver can check who sent it and when.
 
-Signature (see docs/alerts.md): ``X-Cronwright-Timestamp: <unix seconds>`` and
+Signature (see docs/alert_ledger.md): ``X-Cronwright-Timestamp: <unix seconds>`` and
 ``X-Cronwright-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>``. The
 timestamp inside the signed text lets a receiver refuse replays of an old request.
 
@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 import httpx
 
 from cronwright import domain, errors, outbound
-from cronwright.store import alerts
 
 TIMESTAMP_HEADER = "X-Cronwright-Timestamp"
 SIGNATURE_HEADER = "X-Cronwright-Signature"
@@ -50,7 +49,7 @@ class WebhookSender:
         self._timeout = httpx.Timeout(timeout.total_seconds())
         self._policy = policy or outbound.OutboundPolicy()
 
-    def send(self, delivery: alerts.OutgoingDelivery, *, now: datetime) -> None:
+    def send(self, delivery: domain.OutgoingDelivery, *, now: datetime) -> None:
         body = body_of(delivery.payload)
         timestamp = int(now.timestamp())
         headers = {

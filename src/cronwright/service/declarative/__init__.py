@@ -22,7 +22,7 @@ from cronwright.service.declarative.document import Document, format_duration, p
 from cronwright.service.declarative.execute import ChangedMeanwhile, execute
 from cronwright.service.declarative.plan import Plan, Planner
 from cronwright.service.declarative.source import ApplyError, ApplyErrors, Source, parse
-from cronwright.store import base as store_base
+from cronwright.store import contracts
 
 T = TypeVar("T")
 _NO_ORGANIZATION = domain.OrganizationId(0)  # has no workflows: every trigger target is missing
@@ -38,7 +38,7 @@ class Declarative:
     def __init__(
         self,
         service: Service,
-        store: store_base.Store,
+        store: contracts.Catalog,
         clock: clock.Clock,
         *,
         templates: service_templates.Templates | None = None,

@@ -17,7 +17,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from cronwright import errors
-from cronwright.store import dialect
+from cronwright.store.database import dialect
 
 SCRIPT_LOCATION = "cronwright.store:migrations"
 

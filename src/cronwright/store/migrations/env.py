@@ -6,9 +6,9 @@ from alembic import context
 from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 
-from cronwright.store import dialect, models
+from cronwright.store.database import dialect, schema
 
-TARGET_METADATA = models.Base.metadata
+TARGET_METADATA = schema.Base.metadata
 
 
 def _run(connection: Connection) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from cronwright.store import types
+from cronwright.store.database import column_types
 
 revision: str = "0001"
 down_revision: str | Sequence[str] | None = None
@@ -28,12 +28,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "organizations",
-        sa.Column("id", types.BigId, nullable=False),
+        sa.Column("id", column_types.BigId, nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("max_schedules", sa.Integer(), nullable=False),
         sa.Column("max_concurrent_runs", sa.Integer(), nullable=False),
         sa.Column("schedule_count", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("created_at", types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", column_types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organizations")),
         sa.UniqueConstraint("name", name=op.f("uq_organizations_name")),
     )
@@ -42,23 +42,23 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=200), nullable=False),
         sa.Column("host", sa.String(length=200), nullable=False),
         sa.Column("pid", sa.Integer(), nullable=False),
-        sa.Column("started_at", types.UTCDateTime(), nullable=False),
-        sa.Column("heartbeat_at", types.UTCDateTime(), nullable=False),
+        sa.Column("started_at", column_types.UTCDateTime(), nullable=False),
+        sa.Column("heartbeat_at", column_types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_workers")),
     )
     op.create_index(op.f("ix_workers_heartbeat_at"), "workers", ["heartbeat_at"], unique=False)
 
     op.create_table(
         "alert_channels",
-        sa.Column("id", types.BigId, nullable=False),
-        sa.Column("org_id", types.BigId, nullable=False),
+        sa.Column("id", column_types.BigId, nullable=False),
+        sa.Column("org_id", column_types.BigId, nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("target", sa.String(length=2000), nullable=False),
         sa.Column("secret", sa.String(length=200), nullable=True),
-        sa.Column("events", types.JsonDocument, nullable=False),
+        sa.Column("events", column_types.JsonDocument, nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
-        sa.Column("created_at", types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", column_types.UTCDateTime(), nullable=False),
         sa.CheckConstraint("kind IN ('webhook', 'email')", name=op.f("ck_alert_channels_kind")),
         sa.ForeignKeyConstraint(
             ["org_id"], ["organizations.id"], name=op.f("fk_alert_channels_org_id_organizations")
@@ -69,15 +69,15 @@ def upgrade() -> None:
 
     op.create_table(
         "api_keys",
-        sa.Column("id", types.BigId, nullable=False),
-        sa.Column("org_id", types.BigId, nullable=False),
+        sa.Column("id", column_types.BigId, nullable=False),
+        sa.Column("org_id", column_types.BigId, nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("prefix", sa.String(length=32), nullable=False),
         sa.Column("secret_hash", sa.String(length=128), nullable=False),
-        sa.Column("created_at", types.UTCDateTime(), nullable=False),
-        sa.Column("last_used_at", types.UTCDateTime(), nullable=True),
-        sa.Column("revoked_at", types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", column_types.UTCDateTime(), nullable=False),
+        sa.Column("last_used_at", column_types.UTCDateTime(), nullable=True),
+        sa.Column("revoked_at", column_types.UTCDateTime(), nullable=True),
         sa.CheckConstraint("role IN ('admin', 'editor', 'viewer')", name=op.f("ck_api_keys_role")),
         sa.ForeignKeyConstraint(
             ["org_id"], ["organizations.id"], name=op.f("fk_api_keys_org_id_organizations")
@@ -89,14 +89,14 @@ def upgrade() -> None:
 
     op.create_table(
         "workflows",
-        sa.Column("id", types.BigId, nullable=False),
-        sa.Column("org_id", types.BigId, nullable=False),
+        sa.Column("id", column_types.BigId, nullable=False),
+        sa.Column("org_id", column_types.BigId, nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("definition", types.JsonDocument, nullable=False),
+        sa.Column("definition", column_types.JsonDocument, nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", types.UTCDateTime(), nullable=False),
-        sa.Column("deleted_at", types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", column_types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", column_types.UTCDateTime(), nullable=False),
+        sa.Column("deleted_at", column_types.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["org_id"], ["organizations.id"], name=op.f("fk_workflows_org_id_organizations")
         ),
@@ -107,35 +107,35 @@ def upgrade() -> None:
 
     op.create_table(
         "schedules",
-        sa.Column("id", types.BigId, nullable=False),
-        sa.Column("org_id", types.BigId, nullable=False),
-        sa.Column("workflow_id", types.BigId, nullable=False),
+        sa.Column("id", column_types.BigId, nullable=False),
+        sa.Column("org_id", column_types.BigId, nullable=False),
+        sa.Column("workflow_id", column_types.BigId, nullable=False),
         sa.Column("hash_key", sa.String(length=64), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("cron", sa.String(length=200), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("paused", sa.Boolean(), nullable=False),
-        sa.Column("start_at", types.UTCDateTime(), nullable=True),
-        sa.Column("end_at", types.UTCDateTime(), nullable=True),
-        sa.Column("input", types.JsonDocument, nullable=False),
+        sa.Column("start_at", column_types.UTCDateTime(), nullable=True),
+        sa.Column("end_at", column_types.UTCDateTime(), nullable=True),
+        sa.Column("input", column_types.JsonDocument, nullable=False),
         sa.Column("input_digest", sa.String(length=64), nullable=False),
         sa.Column("dst_gap", sa.String(length=16), nullable=False),
         sa.Column("dst_fold", sa.String(length=16), nullable=False),
         sa.Column("catchup", sa.String(length=16), nullable=False),
-        sa.Column("catchup_window", types.Duration(), nullable=False),
-        sa.Column("misfire_grace", types.Duration(), nullable=False),
+        sa.Column("catchup_window", column_types.Duration(), nullable=False),
+        sa.Column("misfire_grace", column_types.Duration(), nullable=False),
         sa.Column("overlap", sa.String(length=16), nullable=False),
         sa.Column("max_attempts", sa.Integer(), nullable=False),
-        sa.Column("backoff_initial", types.Duration(), nullable=False),
+        sa.Column("backoff_initial", column_types.Duration(), nullable=False),
         sa.Column("backoff_factor", sa.Float(), nullable=False),
-        sa.Column("backoff_max", types.Duration(), nullable=False),
-        sa.Column("timeout", types.Duration(), nullable=False),
-        sa.Column("jitter", types.Duration(), nullable=False),
-        sa.Column("next_fire_at", types.UTCDateTime(), nullable=True),
+        sa.Column("backoff_max", column_types.Duration(), nullable=False),
+        sa.Column("timeout", column_types.Duration(), nullable=False),
+        sa.Column("jitter", column_types.Duration(), nullable=False),
+        sa.Column("next_fire_at", column_types.UTCDateTime(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("created_at", types.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", types.UTCDateTime(), nullable=False),
-        sa.Column("deleted_at", types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", column_types.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", column_types.UTCDateTime(), nullable=False),
+        sa.Column("deleted_at", column_types.UTCDateTime(), nullable=True),
         sa.CheckConstraint(
             "catchup IN ('none', 'latest', 'all')", name=op.f("ck_schedules_catchup")
         ),
@@ -181,14 +181,14 @@ def upgrade() -> None:
 
     op.create_table(
         "schedule_events",
-        sa.Column("id", types.BigId, nullable=False),
-        sa.Column("org_id", types.BigId, nullable=False),
-        sa.Column("schedule_id", types.BigId, nullable=False),
+        sa.Column("id", column_types.BigId, nullable=False),
+        sa.Column("org_id", column_types.BigId, nullable=False),
+        sa.Column("schedule_id", column_types.BigId, nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("author", sa.String(length=200), nullable=False),
-        sa.Column("detail", types.JsonDocument, nullable=False),
-        sa.Column("created_at", types.UTCDateTime(), nullable=False),
+        sa.Column("detail", column_types.JsonDocument, nullable=False),
+        sa.Column("created_at", column_types.UTCDateTime(), nullable=False),
         sa.CheckConstraint(
             "kind IN ('created', 'edited', 'paused', 'resumed', 'rolled_back', 'deleted')",
             name=op.f("ck_schedule_events_kind"),
@@ -207,13 +207,13 @@ def upgrade() -> None:
 
     op.create_table(
         "schedule_versions",
-        sa.Column("id", types.BigId, nullable=False),
-        sa.Column("org_id", types.BigId, nullable=False),
-        sa.Column("schedule_id", types.BigId, nullable=False),
+        sa.Column("id", column_types.BigId, nullable=False),
+        sa.Column("org_id", column_types.BigId, nullable=False),
+        sa.Column("schedule_id", column_types.BigId, nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("snapshot", types.JsonDocument, nullable=False),
+        sa.Column("snapshot", column_types.JsonDocument, nullable=False),
         sa.Column("author", sa.String(length=200), nullable=False),
-        sa.Column("created_at", types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", column_types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["org_id"], ["organizations.id"], name=op.f("fk_schedule_versions_org_id_organizations")
         ),
@@ -229,26 +229,26 @@ def upgrade() -> None:
     )
     op.create_table(
         "runs",
-        sa.Column("id", types.BigId, nullable=False),
-        sa.Column("org_id", types.BigId, nullable=False),
-        sa.Column("schedule_id", types.BigId, nullable=True),
-        sa.Column("workflow_id", types.BigId, nullable=False),
-        sa.Column("schedule_version_id", types.BigId, nullable=True),
+        sa.Column("id", column_types.BigId, nullable=False),
+        sa.Column("org_id", column_types.BigId, nullable=False),
+        sa.Column("schedule_id", column_types.BigId, nullable=True),
+        sa.Column("workflow_id", column_types.BigId, nullable=False),
+        sa.Column("schedule_version_id", column_types.BigId, nullable=True),
         sa.Column("trigger", sa.String(length=16), nullable=False),
-        sa.Column("scheduled_for", types.UTCDateTime(), nullable=False),
-        sa.Column("available_at", types.UTCDateTime(), nullable=False),
+        sa.Column("scheduled_for", column_types.UTCDateTime(), nullable=False),
+        sa.Column("available_at", column_types.UTCDateTime(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("attempt", sa.Integer(), server_default="0", nullable=False),
         sa.Column("max_attempts", sa.Integer(), nullable=False),
         sa.Column("worker_id", sa.String(length=200), nullable=True),
-        sa.Column("lease_expires_at", types.UTCDateTime(), nullable=True),
-        sa.Column("started_at", types.UTCDateTime(), nullable=True),
-        sa.Column("finished_at", types.UTCDateTime(), nullable=True),
-        sa.Column("input", types.JsonDocument, nullable=False),
-        sa.Column("result", types.JsonDocument, nullable=True),
+        sa.Column("lease_expires_at", column_types.UTCDateTime(), nullable=True),
+        sa.Column("started_at", column_types.UTCDateTime(), nullable=True),
+        sa.Column("finished_at", column_types.UTCDateTime(), nullable=True),
+        sa.Column("input", column_types.JsonDocument, nullable=False),
+        sa.Column("result", column_types.JsonDocument, nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("created_at", types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", column_types.UTCDateTime(), nullable=False),
         sa.CheckConstraint(
             "state IN ('pending', 'running', 'succeeded', 'failed', 'timed_out', 'cancelled', "
             "'skipped', 'missed')",
@@ -290,20 +290,20 @@ def upgrade() -> None:
 
     op.create_table(
         "alert_deliveries",
-        sa.Column("id", types.BigId, nullable=False),
-        sa.Column("org_id", types.BigId, nullable=False),
-        sa.Column("channel_id", types.BigId, nullable=False),
-        sa.Column("run_id", types.BigId, nullable=True),
-        sa.Column("schedule_id", types.BigId, nullable=True),
+        sa.Column("id", column_types.BigId, nullable=False),
+        sa.Column("org_id", column_types.BigId, nullable=False),
+        sa.Column("channel_id", column_types.BigId, nullable=False),
+        sa.Column("run_id", column_types.BigId, nullable=True),
+        sa.Column("schedule_id", column_types.BigId, nullable=True),
         sa.Column("event", sa.String(length=32), nullable=False),
         sa.Column("dedup_key", sa.String(length=200), nullable=False),
-        sa.Column("payload", types.JsonDocument, nullable=False),
+        sa.Column("payload", column_types.JsonDocument, nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("next_attempt_at", types.UTCDateTime(), nullable=False),
+        sa.Column("next_attempt_at", column_types.UTCDateTime(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", types.UTCDateTime(), nullable=False),
-        sa.Column("delivered_at", types.UTCDateTime(), nullable=True),
+        sa.Column("created_at", column_types.UTCDateTime(), nullable=False),
+        sa.Column("delivered_at", column_types.UTCDateTime(), nullable=True),
         sa.CheckConstraint(
             "state IN ('pending', 'delivered', 'failed')", name=op.f("ck_alert_deliveries_state")
         ),
@@ -344,15 +344,15 @@ def upgrade() -> None:
 
     op.create_table(
         "run_steps",
-        sa.Column("id", types.BigId, nullable=False),
-        sa.Column("run_id", types.BigId, nullable=False),
+        sa.Column("id", column_types.BigId, nullable=False),
+        sa.Column("run_id", column_types.BigId, nullable=False),
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("started_at", types.UTCDateTime(), nullable=True),
-        sa.Column("finished_at", types.UTCDateTime(), nullable=True),
-        sa.Column("output", types.JsonDocument, nullable=True),
+        sa.Column("started_at", column_types.UTCDateTime(), nullable=True),
+        sa.Column("finished_at", column_types.UTCDateTime(), nullable=True),
+        sa.Column("output", column_types.JsonDocument, nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.CheckConstraint(
             "state IN ('pending', 'running', 'succeeded', 'failed', 'timed_out', 'cancelled', "

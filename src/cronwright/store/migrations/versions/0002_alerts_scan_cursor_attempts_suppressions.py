@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from cronwright.store import types
+from cronwright.store.database import column_types
 
 revision: str = "0002"
 down_revision: str | Sequence[str] | None = "0001"
@@ -25,16 +25,16 @@ def upgrade() -> None:
     op.create_table(
         "alert_scans",
         sa.Column("name", sa.String(length=64), nullable=False),
-        sa.Column("scanned_until", types.UTCDateTime(), nullable=False),
+        sa.Column("scanned_until", column_types.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_alert_scans")),
     )
     op.create_table(
         "alert_attempts",
-        sa.Column("id", types.BigId, nullable=False),
-        sa.Column("delivery_id", types.BigId, nullable=False),
+        sa.Column("id", column_types.BigId, nullable=False),
+        sa.Column("delivery_id", column_types.BigId, nullable=False),
         sa.Column("attempt", sa.Integer(), nullable=False),
-        sa.Column("started_at", types.UTCDateTime(), nullable=False),
-        sa.Column("finished_at", types.UTCDateTime(), nullable=False),
+        sa.Column("started_at", column_types.UTCDateTime(), nullable=False),
+        sa.Column("finished_at", column_types.UTCDateTime(), nullable=False),
         sa.Column("delivered", sa.Boolean(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
@@ -50,12 +50,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "alert_suppressions",
-        sa.Column("id", types.BigId, nullable=False),
-        sa.Column("channel_id", types.BigId, nullable=False),
+        sa.Column("id", column_types.BigId, nullable=False),
+        sa.Column("channel_id", column_types.BigId, nullable=False),
         sa.Column("dedup_key", sa.String(length=200), nullable=False),
         sa.Column("event", sa.String(length=32), nullable=False),
-        sa.Column("coalesced_into", types.BigId, nullable=False),
-        sa.Column("created_at", types.UTCDateTime(), nullable=False),
+        sa.Column("coalesced_into", column_types.BigId, nullable=False),
+        sa.Column("created_at", column_types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["channel_id"],
             ["alert_channels.id"],

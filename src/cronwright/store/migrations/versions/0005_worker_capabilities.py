@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from cronwright.store import types
+from cronwright.store.database import column_types
 
 revision: str = "0005"
 down_revision: str | Sequence[str] | None = "0004"
@@ -27,8 +27,8 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("workers") as batch:
-        batch.add_column(sa.Column("capabilities", types.JsonDocument, nullable=True))
-        batch.add_column(sa.Column("loops", types.JsonDocument, nullable=True))
+        batch.add_column(sa.Column("capabilities", column_types.JsonDocument, nullable=True))
+        batch.add_column(sa.Column("loops", column_types.JsonDocument, nullable=True))
 
 
 def downgrade() -> None:

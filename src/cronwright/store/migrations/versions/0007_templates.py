@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from cronwright.store import types
+from cronwright.store.database import column_types
 
 revision: str = "0007"
 down_revision: str | Sequence[str] | None = "0006"
@@ -24,13 +24,13 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "templates",
-        sa.Column("id", types.BigId, nullable=False),
-        sa.Column("org_id", types.BigId, nullable=False),
+        sa.Column("id", column_types.BigId, nullable=False),
+        sa.Column("org_id", column_types.BigId, nullable=False),
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("document", types.JsonDocument, nullable=False),
+        sa.Column("document", column_types.JsonDocument, nullable=False),
         sa.Column("author", sa.String(length=200), nullable=False),
-        sa.Column("created_at", types.UTCDateTime(), nullable=False),
+        sa.Column("created_at", column_types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["org_id"], ["organizations.id"], name=op.f("fk_templates_org_id_organizations")
         ),
@@ -42,13 +42,13 @@ def upgrade() -> None:
     op.create_index(op.f("ix_templates_org_id"), "templates", ["org_id"], unique=False)
     op.create_table(
         "schedule_templates",
-        sa.Column("schedule_id", types.BigId, nullable=False),
-        sa.Column("org_id", types.BigId, nullable=False),
+        sa.Column("schedule_id", column_types.BigId, nullable=False),
+        sa.Column("org_id", column_types.BigId, nullable=False),
         sa.Column("template", sa.String(length=64), nullable=False),
         sa.Column("template_version", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=16), nullable=False),
-        sa.Column("parameters", types.JsonDocument, nullable=False),
-        sa.Column("created_at", types.UTCDateTime(), nullable=False),
+        sa.Column("parameters", column_types.JsonDocument, nullable=False),
+        sa.Column("created_at", column_types.UTCDateTime(), nullable=False),
         sa.CheckConstraint(
             "source IN ('shipped', 'organization')", name=op.f("ck_schedule_templates_source")
         ),

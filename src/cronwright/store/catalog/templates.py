@@ -13,12 +13,8 @@ from sqlalchemy.orm import Session
 
 from cronwright import domain, errors
 from cronwright.domain import template_records
-from cronwright.store import dialect
-from cronwright.store.models import ScheduleTemplateRow, TemplateRow
-
-
-class TemplateNotFound(errors.NotFound):
-    kind = "template"
+from cronwright.store.database import dialect
+from cronwright.store.database.schema import ScheduleTemplateRow, TemplateRow
 
 
 class SqlTemplates:
@@ -72,7 +68,7 @@ class SqlTemplates:
     def get(
         self, org_id: domain.OrganizationId, name: str, version: int | None = None
     ) -> template_records.SavedTemplate:
-        """``version``, or the newest; ``TemplateNotFound`` naming ``name``."""
+        """``version``, or the newest; ``errors.TemplateNotFound`` naming ``name``."""
         query = sa.select(TemplateRow).where(TemplateRow.org_id == org_id, TemplateRow.name == name)
         query = (
             query.where(TemplateRow.version == version)
@@ -82,7 +78,7 @@ class SqlTemplates:
         with self._session(write=False) as session:
             row = session.scalars(query).first()
         if row is None:
-            raise TemplateNotFound(name if version is None else f"{name}@{version}")
+            raise errors.TemplateNotFound(name if version is None else f"{name}@{version}")
         return _saved(row)
 
     def latest(self, org_id: domain.OrganizationId) -> list[template_records.SavedTemplate]:
@@ -121,7 +117,7 @@ class SqlTemplates:
                 sa.delete(TemplateRow).where(TemplateRow.org_id == org_id, TemplateRow.name == name)
             )
         if not result.rowcount:  # type: ignore[attr-defined]
-            raise TemplateNotFound(name)
+            raise errors.TemplateNotFound(name)
 
     def record_origin(
         self, org_id: domain.OrganizationId, origin: template_records.ScheduleOrigin

@@ -11,9 +11,8 @@ import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -21,8 +20,10 @@ from sqlalchemy.engine import Connection, Engine
 from cronwright import domain, errors
 from cronwright.domain import alert_channel
 from cronwright.planning import alerts as planning
-from cronwright.store import alert_facts, alert_fanout, dialect, write_gate
-from cronwright.store.models import (
+from cronwright.store import contracts
+from cronwright.store.alerts import facts, fanout
+from cronwright.store.database import dialect, write_gate
+from cronwright.store.database.schema import (
     AlertAttemptRow,
     AlertChannelRow,
     AlertDeliveryRow,
@@ -32,8 +33,6 @@ from cronwright.store.models import (
 log = logging.getLogger(__name__)
 
 SCAN_CURSOR = "alerts"
-DEFAULT_OVERLAP = timedelta(minutes=1)  # finishing transactions commit in far less
-DEFAULT_MAX_LOOKBACK = timedelta(hours=24)
 _CHUNK = 500  # ids per IN list: under SQLite's limit of bound parameters
 _PENDING = domain.AlertDeliveryState.PENDING.value
 _DELIVERED = domain.AlertDeliveryState.DELIVERED.value
@@ -41,137 +40,8 @@ _FAILED = domain.AlertDeliveryState.FAILED.value
 _SCANNED_STATES = [s.value for s in (*planning.OUTCOMES, domain.RunState.MISSED)]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ScanReport:
-    since: datetime  # facts after this instant (the cursor less the overlap) ...
-    until: datetime  # ... up to this one were considered
-    alerts: int  # alerts the facts called for, before dedup against earlier scans
-    enqueued: int  # deliveries written
-    coalesced: int  # alerts held back by the rate limit (counted in a summary instead)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OutgoingDelivery:
-    """A claimed delivery: where it goes, what it says, and which attempt this is."""
-
-    id: int
-    org_id: domain.OrganizationId
-    channel_id: alert_channel.AlertChannelId
-    kind: domain.AlertChannelKind
-    target: str
-    secret: str | None
-    event: str
-    payload: domain.JsonObject
-    attempt: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DeliveryRecord:
-    id: int
-    channel_id: alert_channel.AlertChannelId
-    schedule_id: domain.ScheduleId | None
-    run_id: domain.RunId | None
-    event: str
-    dedup_key: str
-    payload: domain.JsonObject
-    state: domain.AlertDeliveryState
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None
-    created_at: datetime
-    delivered_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AttemptRecord:
-    delivery_id: int
-    attempt: int
-    started_at: datetime
-    finished_at: datetime
-    delivered: bool
-    error: str | None
-
-
-class AlertStore(Protocol):
-    """Alert bookkeeping shared by any number of processes.
-
-    Invariants every implementation keeps:
-
-    - **One delivery per alert and channel.** ``(channel_id, dedup_key)`` is unique among
-      deliveries and among suppressions (alerts held back by the rate limit), and inserts use
-      ``ON CONFLICT DO NOTHING``: scanning the same facts twice, or from two processes, queues
-      nothing twice.
-    - **No fact is skipped.** Scans take turns on a cursor row (``FOR UPDATE SKIP LOCKED``;
-      SQLite: ``BEGIN IMMEDIATE``); each considers runs finished after the cursor less an
-      overlap (transactions that committed late) and moves the cursor to ``now``. Late slots
-      are found by state (``next_fire_at`` or a pending run past its grace), not by the cursor.
-    - **One sender per attempt.** Claiming a delivery counts the attempt and pushes its
-      ``next_attempt_at`` out by a lease, so no other process takes it while it is being sent;
-      a sender that dies leaves it to be claimed again when the lease ends. Outcomes are fenced
-      on the attempt number; each attempt is recorded with how it ended.
-    """
-
-    def scan(
-        self,
-        *,
-        now: datetime,
-        rate: planning.RateLimit,
-        overlap: timedelta = DEFAULT_OVERLAP,
-        max_lookback: timedelta = DEFAULT_MAX_LOOKBACK,
-    ) -> ScanReport | None:
-        """Queue the deliveries the facts up to ``now`` call for; None if another process is
-        scanning right now (it will do the work)."""
-        ...
-
-    def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[OutgoingDelivery]:
-        """Up to ``limit`` pending deliveries with ``next_attempt_at <= now``, oldest first,
-        each with its attempt counted and its ``next_attempt_at`` moved to ``now + lease``."""
-        ...
-
-    def add_test(
-        self,
-        org_id: domain.OrganizationId,
-        channel_id: alert_channel.AlertChannelId,
-        *,
-        now: datetime,
-        lease: timedelta,
-    ) -> OutgoingDelivery:
-        """A test delivery for the channel (enabled or not), claimed for its first and only
-        attempt. ``AlertChannelNotFound`` if the organization has no such channel."""
-        ...
-
-    def record_attempt(
-        self,
-        delivery: OutgoingDelivery,
-        *,
-        started_at: datetime,
-        now: datetime,
-        error: str | None,
-        policy: planning.DeliveryPolicy,
-    ) -> DeliveryRecord | None:
-        """Record how ``delivery``'s attempt went (``error`` None: delivered). A failure is
-        retried at the policy's next time, or ends the delivery ``failed``. None if the attempt
-        was fenced out (its lease ended and another process took the delivery)."""
-        ...
-
-    def prune(self, *, created_before: datetime, limit: int = 1000) -> int:
-        """Delete up to ``limit`` delivered or failed deliveries created before
-        ``created_before`` (their attempts and suppressions go with them); how many went.
-        Pending ones are kept whatever their age."""
-        ...
-
-    def deliveries(
-        self,
-        org_id: domain.OrganizationId,
-        *,
-        channel_id: alert_channel.AlertChannelId | None = None,
-    ) -> list[DeliveryRecord]: ...
-
-    def attempts(self, delivery_id: int) -> list[AttemptRecord]: ...
-
-
-class SqlAlertStore:
-    """:class:`AlertStore` over the SQL schema, for SQLite and PostgreSQL."""
+class SqlAlertLedger:
+    """:class:`AlertLedger` over the SQL schema, for SQLite and PostgreSQL."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -191,36 +61,34 @@ class SqlAlertStore:
         *,
         now: datetime,
         rate: planning.RateLimit,
-        overlap: timedelta = DEFAULT_OVERLAP,
-        max_lookback: timedelta = DEFAULT_MAX_LOOKBACK,
-    ) -> ScanReport | None:
+        overlap: timedelta = contracts.DEFAULT_OVERLAP,
+        max_lookback: timedelta = contracts.DEFAULT_MAX_LOOKBACK,
+    ) -> domain.ScanReport | None:
         with self._write() as connection:
             # The first scan of a database looks back as far as any scan may.
             cursor = self._lock_cursor(connection, now - max_lookback)
             if cursor is None:
                 return None
             since = max(cursor - overlap, now - max_lookback)
-            finished = alert_facts.finished_runs(connection, since, now)
-            previous = alert_facts.previous_outcomes(
+            finished = facts.finished_runs(connection, since, now)
+            previous = facts.previous_outcomes(
                 connection,
                 {r.schedule_id for r in finished if r.state is domain.RunState.SUCCEEDED},
                 before=since,
             )
             late = [
-                *alert_facts.missed_slots(connection, since, now),
-                *alert_facts.unwritten_slots(connection, now),
-                *alert_facts.waiting_slots(connection, now),
+                *facts.missed_slots(connection, since, now),
+                *facts.unwritten_slots(connection, now),
+                *facts.waiting_slots(connection, now),
             ]
             found = planning.alerts_for(finished, previous, late, now=now)
-            enqueued, coalesced = alert_fanout.Fanout(connection, self._dialect, now, rate).add(
-                found
-            )
+            enqueued, coalesced = fanout.Fanout(connection, self._dialect, now, rate).add(found)
             connection.execute(
                 sa.update(AlertScanRow)
                 .where(AlertScanRow.name == SCAN_CURSOR)
                 .values(scanned_until=max(cursor, now))
             )
-        return ScanReport(
+        return domain.ScanReport(
             since=since, until=now, alerts=len(found), enqueued=enqueued, coalesced=coalesced
         )
 
@@ -246,7 +114,9 @@ class SqlAlertStore:
 
     # -- delivering -------------------------------------------------------------------------------
 
-    def claim_due(self, *, now: datetime, lease: timedelta, limit: int) -> list[OutgoingDelivery]:
+    def claim_due(
+        self, *, now: datetime, lease: timedelta, limit: int
+    ) -> list[domain.OutgoingDelivery]:
         if limit <= 0:
             return []
         oldest_due = (
@@ -273,7 +143,7 @@ class SqlAlertStore:
         lease_until: datetime,
         *,
         require_enabled: bool = True,
-    ) -> OutgoingDelivery | None:
+    ) -> domain.OutgoingDelivery | None:
         row = connection.execute(
             sa.update(AlertDeliveryRow)
             .where(AlertDeliveryRow.id == delivery_id)
@@ -293,13 +163,13 @@ class SqlAlertStore:
             return None
         payload = row.payload
         if row.event == planning.COALESCED:
-            payload = alert_fanout.with_suppressed(connection, row)
+            payload = fanout.with_suppressed(connection, row)
             connection.execute(
                 sa.update(AlertDeliveryRow)
                 .where(AlertDeliveryRow.id == delivery_id)
                 .values(payload=payload)
             )
-        return OutgoingDelivery(
+        return domain.OutgoingDelivery(
             id=row.id,
             org_id=domain.OrganizationId(row.org_id),
             channel_id=alert_channel.AlertChannelId(row.channel_id),
@@ -318,7 +188,7 @@ class SqlAlertStore:
         *,
         now: datetime,
         lease: timedelta,
-    ) -> OutgoingDelivery:
+    ) -> domain.OutgoingDelivery:
         key = f"test:{uuid.uuid4().hex}"
         with self._write() as connection:
             name = connection.execute(
@@ -360,13 +230,13 @@ class SqlAlertStore:
 
     def record_attempt(
         self,
-        delivery: OutgoingDelivery,
+        delivery: domain.OutgoingDelivery,
         *,
         started_at: datetime,
         now: datetime,
         error: str | None,
         policy: planning.DeliveryPolicy,
-    ) -> DeliveryRecord | None:
+    ) -> domain.DeliveryRecord | None:
         values: dict[str, Any]
         if error is None:
             values = {"state": _DELIVERED, "delivered_at": now, "last_error": None}
@@ -425,14 +295,14 @@ class SqlAlertStore:
         org_id: domain.OrganizationId,
         *,
         channel_id: alert_channel.AlertChannelId | None = None,
-    ) -> list[DeliveryRecord]:
+    ) -> list[domain.DeliveryRecord]:
         query = sa.select(AlertDeliveryRow.__table__).where(AlertDeliveryRow.org_id == org_id)
         if channel_id is not None:
             query = query.where(AlertDeliveryRow.channel_id == channel_id)
         with self._engine.connect() as connection:
             return [_record(row) for row in connection.execute(query.order_by(AlertDeliveryRow.id))]
 
-    def attempts(self, delivery_id: int) -> list[AttemptRecord]:
+    def attempts(self, delivery_id: int) -> list[domain.AttemptRecord]:
         query = (
             sa.select(AlertAttemptRow.__table__)
             .where(AlertAttemptRow.delivery_id == delivery_id)
@@ -440,7 +310,7 @@ class SqlAlertStore:
         )
         with self._engine.connect() as connection:
             return [
-                AttemptRecord(
+                domain.AttemptRecord(
                     delivery_id=row.delivery_id,
                     attempt=row.attempt,
                     started_at=row.started_at,
@@ -452,8 +322,8 @@ class SqlAlertStore:
             ]
 
 
-def _record(row: Any) -> DeliveryRecord:
-    return DeliveryRecord(
+def _record(row: Any) -> domain.DeliveryRecord:
+    return domain.DeliveryRecord(
         id=row.id,
         channel_id=alert_channel.AlertChannelId(row.channel_id),
         schedule_id=None if row.schedule_id is None else domain.ScheduleId(row.schedule_id),

@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 
 from cronwright import domain
 from cronwright.planning import alerts as planning
-from cronwright.store.models import AlertChannelRow, RunRow, ScheduleRow
+from cronwright.store.database.schema import AlertChannelRow, RunRow, ScheduleRow
 
 _CHUNK = 500  # ids per IN list: under SQLite's limit of bound parameters
 _OUTCOMES = [s.value for s in planning.OUTCOMES]

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cronwright import domain
-from cronwright.store.models import ScheduleRow, ScheduleVersionRow
+from cronwright.store.database.schema import ScheduleRow, ScheduleVersionRow
 
 DEFAULT_SIZE = 1024
 

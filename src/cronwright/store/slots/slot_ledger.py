@@ -12,9 +12,8 @@ import functools
 import logging
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -22,100 +21,21 @@ from sqlalchemy.orm import Session
 
 from cronwright import domain, errors
 from cronwright.planning import materialize as planning
-from cronwright.store import dialect, rows, write_gate
-from cronwright.store.models import RunRow, ScheduleRow, ScheduleVersionRow
+from cronwright.store import contracts
+from cronwright.store.database import dialect, rows, write_gate
+from cronwright.store.database.schema import RunRow, ScheduleRow, ScheduleVersionRow
 
 log = logging.getLogger(__name__)
 
 # Runs written (by this store) after which PostgreSQL's statistics of ``runs`` are refreshed.
 ANALYZE_AFTER = 2000
-DEFAULT_BATCH = 500
 RUNS_CHANNEL = "cronwright_runs"  # PostgreSQL NOTIFY channel: "pending runs were written"
 # Rows per INSERT statement: keeps SQLite under its limit of bound parameters per statement.
 _INSERT_CHUNK = 500
 
 
-class PlanSlots(Protocol):
-    def __call__(
-        self, schedule: domain.Schedule, *, now: datetime, until: datetime
-    ) -> planning.SchedulePlan:
-        """The runs to write for ``schedule``'s slots from its ``next_fire_at`` up to ``until``,
-        and its new ``next_fire_at``."""
-        ...
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Materialized:
-    """What one :meth:`SlotStore.materialize` call did."""
-
-    schedules: int = 0  # schedules locked and planned
-    pending: int = 0  # runs inserted as pending
-    missed: int = 0  # runs inserted as missed
-    existing: int = 0  # slots that already had a run (a replay, or a backfill got there first)
-    failed: int = 0  # schedules whose plan raised; left as they were and logged
-    more: bool = False  # a full batch, or a schedule capped: more is due right now
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InsertedRuns:
-    """Which of the offered runs were written; the others' slots already had a run."""
-
-    runs: tuple[domain.Run, ...] = ()
-    existing: tuple[datetime, ...] = field(default=())
-
-
-class SlotStore(Protocol):
-    """The scheduler's store.
-
-    Invariants every implementation keeps:
-
-    - **One run per slot.** A ``(schedule_id, scheduled_for)`` pair has at most one run, however
-      many schedulers offer it and however often; offering it again inserts nothing.
-    - **All or nothing.** :meth:`materialize` writes a schedule's runs and its new
-      ``next_fire_at`` in one transaction: killed half-way, it leaves neither, so no slot is lost
-      (the old ``next_fire_at`` still points at it) and none is written twice (the constraint).
-    - **No two schedulers plan one schedule at once.** Schedules being materialised are locked;
-      other schedulers skip them (PostgreSQL ``FOR UPDATE SKIP LOCKED``) or wait (SQLite's single
-      writer), so many schedulers share the work with no leader.
-    - Only live (not deleted), unpaused schedules are materialised.
-    """
-
-    def materialize(
-        self,
-        *,
-        now: datetime,
-        lookahead: timedelta,
-        batch: int = DEFAULT_BATCH,
-        plan: PlanSlots | None = None,
-    ) -> Materialized:
-        """In one transaction: lock up to ``batch`` live, unpaused schedules with
-        ``next_fire_at <= now + lookahead`` (oldest first), plan each with ``plan`` (default
-        :class:`~cronwright.planning.materialize.SlotPlanner`) up to ``now + lookahead``, insert
-        the planned runs (``trigger = schedule``, the schedule's current version, its input and
-        ``max_attempts``; a missed run is finished at ``now``), skipping slots that have a run
-        already, and set each ``next_fire_at`` to the plan's. Signals workers if pending runs
-        were written."""
-        ...
-
-    def earliest_next_fire_at(self) -> datetime | None:
-        """The earliest ``next_fire_at`` of a live, unpaused schedule, or None."""
-        ...
-
-    def add_runs(self, runs: Sequence[domain.NewRun]) -> InsertedRuns:
-        """Insert ``runs`` in one transaction; a scheduled slot that already has a run is
-        skipped and reported in ``existing``. Runs without a schedule are always inserted.
-        Signals workers if pending runs were written."""
-        ...
-
-    def existing_slots(
-        self, schedule_id: domain.ScheduleId, slots: Collection[datetime]
-    ) -> dict[datetime, domain.RunState]:
-        """The state of the run of each slot in ``slots`` that has one."""
-        ...
-
-
-class SqlSlotStore:
-    """:class:`SlotStore` over the SQL schema, for SQLite and PostgreSQL.
+class SqlSlotLedger:
+    """:class:`SlotLedger` over the SQL schema, for SQLite and PostgreSQL.
 
     ``on_pending`` is called after a commit that wrote pending runs: the in-process wake-up for
     workers sharing this process (SQLite); on PostgreSQL a ``NOTIFY`` on :data:`RUNS_CHANNEL`
@@ -151,12 +71,12 @@ class SqlSlotStore:
         *,
         now: datetime,
         lookahead: timedelta,
-        batch: int = DEFAULT_BATCH,
-        plan: PlanSlots | None = None,
-    ) -> Materialized:
+        batch: int = contracts.DEFAULT_BATCH,
+        plan: contracts.PlanSlots | None = None,
+    ) -> domain.Materialized:
         if batch < 1:
             raise ValueError("batch must be at least 1")
-        planner: PlanSlots = plan or planning.SlotPlanner()
+        planner: contracts.PlanSlots = plan or planning.SlotPlanner()
         until = now + lookahead
         due = (
             sa.select(ScheduleRow, ScheduleVersionRow.id)
@@ -206,7 +126,7 @@ class SqlSlotStore:
         if self._written_since_analyze >= self._analyze_after:
             self._written_since_analyze = 0
             self._refresh_statistics()
-        return Materialized(
+        return domain.Materialized(
             schedules=len(found),
             pending=pending,
             missed=missed,
@@ -238,7 +158,7 @@ class SqlSlotStore:
             found: datetime | None = connection.execute(query).scalar()
             return found
 
-    def add_runs(self, runs: Sequence[domain.NewRun]) -> InsertedRuns:
+    def add_runs(self, runs: Sequence[domain.NewRun]) -> domain.InsertedRuns:
         values = [rows.new_run_values(run) for run in runs]
         with self._write() as session:
             ids = self._insert_returning_ids(session, values)
@@ -255,7 +175,7 @@ class SqlSlotStore:
             for run in runs
             if run.schedule_id is not None and (run.schedule_id, run.scheduled_for) not in written
         )
-        return InsertedRuns(runs=inserted, existing=existing)
+        return domain.InsertedRuns(runs=inserted, existing=existing)
 
     def existing_slots(
         self, schedule_id: domain.ScheduleId, slots: Collection[datetime]

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from cronwright.store import dialect
-from cronwright.store.types import UTCDateTime
+from cronwright.store.database import dialect
+from cronwright.store.database.column_types import UTCDateTime
 
 log = logging.getLogger(__name__)
 

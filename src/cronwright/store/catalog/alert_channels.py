@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from cronwright import domain, errors
 from cronwright.domain import alert_channel
-from cronwright.store import dialect, names, write_gate
-from cronwright.store.models import AlertChannelRow
+from cronwright.store.catalog import names
+from cronwright.store.database import dialect, write_gate
+from cronwright.store.database.schema import AlertChannelRow
 
 
 class SqlAlertChannels:

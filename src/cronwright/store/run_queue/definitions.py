@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cronwright import domain
-from cronwright.store.models import WorkflowRow
+from cronwright.store.database.schema import WorkflowRow
 
 DEFAULT_SIZE = 256
 Key = tuple[int, int]  # (workflow id, version)

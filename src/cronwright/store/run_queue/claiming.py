@@ -1,7 +1,7 @@
 """One claim transaction: choose candidates, lock the limits they touch, decide each one.
 
 Used by ``SqlRunQueue.claim``; the guarantees are stated on ``RunQueue`` in
-:mod:`cronwright.store.queue`.
+:mod:`cronwright.store.run_queue.sql_queue`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from sqlalchemy.engine import Connection
 
 from cronwright import domain
 from cronwright.planning import misfire, overlap
-from cronwright.store import dialect, rows
-from cronwright.store.models import (
+from cronwright.store.database import dialect, rows
+from cronwright.store.database.schema import (
     LimitLockRow,
     OrganizationRow,
     RunRow,

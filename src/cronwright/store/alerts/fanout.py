@@ -14,8 +14,8 @@ from sqlalchemy.engine import Connection
 from cronwright import domain
 from cronwright.domain import alert_channel
 from cronwright.planning import alerts as planning
-from cronwright.store import dialect
-from cronwright.store.models import AlertChannelRow, AlertDeliveryRow, AlertSuppressionRow
+from cronwright.store.database import dialect
+from cronwright.store.database.schema import AlertChannelRow, AlertDeliveryRow, AlertSuppressionRow
 
 _CHUNK = 500
 MAX_LISTED_IDS = 100  # a summary names this many of the alerts it counts

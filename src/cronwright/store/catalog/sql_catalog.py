@@ -1,4 +1,5 @@
-"""``SqlStore``: the :class:`~cronwright.store.base.Store` on SQLAlchemy, for SQLite and PostgreSQL.
+"""``SqlCatalog``: the :class:`~cronwright.store.contracts.Catalog` on SQLAlchemy, for SQLite and
+PostgreSQL.
 
 Each public method runs in exactly one transaction. Transactions that write are opened with the
 ``WRITE`` execution option, which makes SQLite take its write lock up front (``BEGIN IMMEDIATE``);
@@ -18,8 +19,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from cronwright import domain, errors
-from cronwright.store import dialect, names, rows, write_gate
-from cronwright.store.models import (
+from cronwright.store.catalog import names
+from cronwright.store.database import dialect, rows, write_gate
+from cronwright.store.database.schema import (
     ApiKeyRow,
     Base,
     OrganizationRow,
@@ -34,13 +36,13 @@ from cronwright.store.models import (
 _TERMINAL = sorted(state.value for state in domain.TERMINAL_RUN_STATES)
 
 
-class SqlStore:
+class SqlCatalog:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._dialect = engine.dialect.name
 
     @classmethod
-    def from_url(cls, url: str, **engine_options: Any) -> SqlStore:
+    def from_url(cls, url: str, **engine_options: Any) -> SqlCatalog:
         return cls(dialect.create_engine(url, **engine_options))
 
     @property

@@ -22,8 +22,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from cronwright import errors
-from cronwright.store import dialect, migrations
-from cronwright.store.models import Base
+from cronwright.store import migrations
+from cronwright.store.database import dialect
+from cronwright.store.database.schema import Base
 
 BATCH = 1000
 _JsonNullIsNull = sa.JSON(none_as_null=True).with_variant(

@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from cronwright import domain
-from cronwright.store import models
+from cronwright.store.database import schema
 
 
-def organization(row: models.OrganizationRow) -> domain.Organization:
+def organization(row: schema.OrganizationRow) -> domain.Organization:
     return domain.Organization(
         id=domain.OrganizationId(row.id),
         name=row.name,
@@ -20,7 +20,7 @@ def organization(row: models.OrganizationRow) -> domain.Organization:
     )
 
 
-def api_key(row: models.ApiKeyRow) -> domain.ApiKey:
+def api_key(row: schema.ApiKeyRow) -> domain.ApiKey:
     return domain.ApiKey(
         id=domain.ApiKeyId(row.id),
         org_id=domain.OrganizationId(row.org_id),
@@ -34,7 +34,7 @@ def api_key(row: models.ApiKeyRow) -> domain.ApiKey:
     )
 
 
-def workflow(row: models.WorkflowRow) -> domain.Workflow:
+def workflow(row: schema.WorkflowRow) -> domain.Workflow:
     return domain.Workflow(
         id=domain.WorkflowId(row.id),
         org_id=domain.OrganizationId(row.org_id),
@@ -55,7 +55,7 @@ def spec_columns(spec: domain.ScheduleSpec) -> dict[str, Any]:
     return values
 
 
-def spec(row: models.ScheduleRow) -> domain.ScheduleSpec:
+def spec(row: schema.ScheduleRow) -> domain.ScheduleSpec:
     return domain.ScheduleSpec(
         workflow_id=domain.WorkflowId(row.workflow_id),
         name=row.name,
@@ -80,7 +80,7 @@ def spec(row: models.ScheduleRow) -> domain.ScheduleSpec:
     )
 
 
-def schedule(row: models.ScheduleRow) -> domain.Schedule:
+def schedule(row: schema.ScheduleRow) -> domain.Schedule:
     return domain.Schedule(
         id=domain.ScheduleId(row.id),
         org_id=domain.OrganizationId(row.org_id),
@@ -93,7 +93,7 @@ def schedule(row: models.ScheduleRow) -> domain.Schedule:
     )
 
 
-def schedule_version(row: models.ScheduleVersionRow) -> domain.ScheduleVersion:
+def schedule_version(row: schema.ScheduleVersionRow) -> domain.ScheduleVersion:
     return domain.ScheduleVersion(
         id=domain.ScheduleVersionId(row.id),
         schedule_id=domain.ScheduleId(row.schedule_id),
@@ -104,7 +104,7 @@ def schedule_version(row: models.ScheduleVersionRow) -> domain.ScheduleVersion:
     )
 
 
-def schedule_event(row: models.ScheduleEventRow) -> domain.ScheduleEvent:
+def schedule_event(row: schema.ScheduleEventRow) -> domain.ScheduleEvent:
     return domain.ScheduleEvent(
         id=row.id,
         schedule_id=domain.ScheduleId(row.schedule_id),
@@ -137,7 +137,7 @@ def new_run_values(run: domain.NewRun) -> dict[str, Any]:
     }
 
 
-def run(row: models.RunRow) -> domain.Run:
+def run(row: schema.RunRow) -> domain.Run:
     return run_with(
         row,
         state=domain.RunState(row.state),
@@ -195,7 +195,7 @@ def run_with(
     )
 
 
-def run_step(row: models.RunStepRow) -> domain.RunStep:
+def run_step(row: schema.RunStepRow) -> domain.RunStep:
     return domain.RunStep(
         id=domain.RunStepId(row.id),
         run_id=domain.RunId(row.run_id),

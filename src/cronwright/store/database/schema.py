@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from cronwright import domain
-from cronwright.store.types import BigId, Duration, JsonDocument, UTCDateTime
+from cronwright.store.database.column_types import BigId, Duration, JsonDocument, UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",

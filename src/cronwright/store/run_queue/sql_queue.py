@@ -13,7 +13,6 @@ import random
 import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
@@ -23,281 +22,24 @@ from sqlalchemy.engine import Connection, Engine
 from cronwright import domain, errors
 from cronwright.domain import schedule as schedule_defaults
 from cronwright.planning import backoff
-from cronwright.store import (
-    claiming,
-    definitions,
-    dialect,
-    origins,
-    rows,
-    types,
-    wakeups,
-    write_gate,
-)
-from cronwright.store.models import (
+from cronwright.store import contracts
+from cronwright.store.database import column_types, dialect, rows, write_gate
+from cronwright.store.database.schema import (
     RunRow,
     RunStepRow,
     ScheduleRow,
     WorkerRow,
     WorkflowRow,
 )
+from cronwright.store.run_queue import claiming, definitions, origins, wakeups
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LEASE = timedelta(seconds=30)
 LEASE_STEP = "_lease"  # the run_steps name under which a reaped attempt records its lease expiry
 _RUNNING = domain.RunState.RUNNING.value
 _PENDING = domain.RunState.PENDING.value
-_ATTEMPT_FAILURES = frozenset({domain.RunState.FAILED, domain.RunState.TIMED_OUT})
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClaimedRun:
-    """A run now ``running`` for the claiming worker, with what it needs to execute it."""
-
-    run: domain.Run
-    definition: domain.WorkflowDefinition
-    timeout: timedelta  # for the whole attempt; the schedule's, or the default for manual runs
-    origin: domain.RunOrigin | None = None  # the schedule version that made it, if any
-
-    @property
-    def id(self) -> domain.RunId:
-        return self.run.id
-
-    @property
-    def attempt(self) -> int:
-        return self.run.attempt
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RunOutcome:
-    """How one attempt ended: ``succeeded``, ``failed`` or ``timed_out``."""
-
-    state: domain.RunState
-    result: domain.JsonValue = None
-    error: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.state not in _ATTEMPT_FAILURES | {domain.RunState.SUCCEEDED}:
-            raise ValueError(f"an attempt cannot end as {self.state.value}")
-
-    @classmethod
-    def succeeded(cls, result: domain.JsonValue = None) -> RunOutcome:
-        return cls(state=domain.RunState.SUCCEEDED, result=result)
-
-    @classmethod
-    def failed(cls, error: str) -> RunOutcome:
-        return cls(state=domain.RunState.FAILED, error=error)
-
-    @classmethod
-    def timed_out(cls, error: str) -> RunOutcome:
-        return cls(state=domain.RunState.TIMED_OUT, error=error)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StepRecord:
-    run_id: domain.RunId
-    attempt: int
-    name: str
-    kind: str
-    state: domain.RunState
-    started_at: datetime | None
-    finished_at: datetime | None
-    output: domain.JsonValue = None
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Finish:
-    """One ``finish`` call, for :meth:`RunQueue.finish_many` and :meth:`RunQueue.write_batch`."""
-
-    run_id: domain.RunId
-    worker_id: str
-    attempt: int
-    outcome: RunOutcome
-    now: datetime
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class QueueSnapshot:
-    """Counts for :class:`~cronwright.engine.stats.EngineStats`, read in one transaction."""
-
-    runs_by_state: dict[domain.RunState, int]
-    queue_depth: int  # pending and available now
-    active_runs: int  # running
-    dispatch_lags: tuple[timedelta, ...] = field(default=())  # first starts since ``since``
-
-
-class RunQueue(Protocol):
-    """The runs a worker may execute, with exactness guarantees across any number of processes.
-
-    Invariants every implementation keeps:
-
-    - **One owner per attempt.** A run is claimed by at most one worker at a time; claiming sets
-      ``state = running``, ``worker_id``, ``attempt + 1``, ``started_at = now`` and
-      ``lease_expires_at = now + lease``.
-    - **Limits hold exactly, cluster-wide.** A claim never makes the number of ``running`` runs
-      exceed an organization's ``max_concurrent_runs``, the global limit, or ``process_capacity``
-      for the claiming worker; the schedule's overlap policy decides about its own siblings. The
-      counts come from the ``runs`` table itself, under the ``limit_locks`` rows involved (locked
-      in key order, so two claimers never deadlock).
-    - **Fenced writes.** Heartbeat, finish and release only touch rows still ``running`` for
-      that worker at that attempt: a worker that lost its lease (reaped, cancelled) changes
-      nothing. A failed attempt with attempts left goes back to ``pending`` after a backoff;
-      the last one ends ``failed`` or ``timed_out``.
-    - **Nothing is lost to a dead worker.** A run whose lease expired is reaped by any process
-      into a retry or a final failure, exactly as if the attempt had failed.
-    - Each method is one transaction; none stays open while an action runs.
-    """
-
-    def register_worker(
-        self,
-        worker_id: str,
-        *,
-        host: str,
-        pid: int,
-        now: datetime,
-        capabilities: domain.Capabilities | None = None,
-    ) -> None:
-        """Insert or refresh the worker's row in the registry, with what it can execute (None:
-        anything)."""
-        ...
-
-    def unregister_worker(self, worker_id: str) -> None: ...
-
-    def claim(
-        self,
-        worker_id: str,
-        *,
-        now: datetime,
-        lease: timedelta = DEFAULT_LEASE,
-        limit: int,
-        process_capacity: int | None = None,
-        capabilities: domain.Capabilities | None = None,
-        ahead: timedelta = timedelta(0),
-        ahead_limit: int = 0,
-    ) -> list[ClaimedRun]:
-        """Claim up to ``limit`` pending runs with ``available_at <= now``, oldest first, and up
-        to ``ahead_limit`` whose ``available_at`` is within ``ahead`` after ``now``: claimed
-        ahead, to be started at their time (their ``started_at`` is that time). A run claimed
-        ahead counts as running for every limit; only a run its overlap policy lets start now
-        is claimed ahead (see :func:`cronwright.store.claiming.claim_runs`).
-
-        With ``capabilities``, only runs whose every step the worker can execute: the others
-        stay pending, untouched, for a worker that can (capability routing).
-
-        Candidates are first judged: overlap (see :mod:`cronwright.planning.overlap`) may skip
-        them, keep them waiting or cancel running siblings; misfire (see
-        :mod:`cronwright.planning.misfire`) may mark them ``missed``. A run that would break a
-        limit stays pending for a later claim. ``process_capacity`` caps this worker's own
-        running runs, counted from the table.
-        """
-        ...
-
-    def next_available_at(self, *, after: datetime) -> datetime | None:
-        """The earliest ``available_at`` later than ``after`` of a pending run, or None: when a
-        claim finds nothing, the worker sleeps until then rather than a whole poll interval."""
-        ...
-
-    def heartbeat(
-        self,
-        worker_id: str,
-        run_ids: Collection[domain.RunId],
-        *,
-        now: datetime,
-        lease: timedelta = DEFAULT_LEASE,
-        capabilities: domain.Capabilities | None = None,
-        loops: domain.JsonValue = None,
-    ) -> set[domain.RunId]:
-        """Extend the leases of the runs still running for ``worker_id``, refresh its registry
-        row (and its capabilities and loop health, when given), and return the ids it has lost
-        (cancelled, reaped): their actions must stop."""
-        ...
-
-    def record_step(self, step: StepRecord) -> None:
-        """Record one step of one attempt (idempotent per run, name and attempt)."""
-        ...
-
-    def finish(
-        self,
-        run_id: domain.RunId,
-        *,
-        worker_id: str,
-        attempt: int,
-        outcome: RunOutcome,
-        now: datetime,
-    ) -> domain.Run | None:
-        """End an attempt, fenced on ``(worker_id, attempt, state = running)``; None if fenced
-        out (the worker lost the run). Failure with attempts left: back to ``pending`` at
-        ``now + backoff``, the error kept; after the last attempt: ``failed``/``timed_out``."""
-        ...
-
-    def record_steps(self, steps: Sequence[StepRecord]) -> None:
-        """:meth:`record_step` for each, in one transaction."""
-        ...
-
-    def finish_many(self, finishes: Sequence[Finish]) -> list[domain.Run | None]:
-        """:meth:`finish` for each, in one transaction, each fenced on its own; the results in
-        the same order (None: fenced out). A second finish of the same attempt is fenced out."""
-        ...
-
-    def write_batch(
-        self, steps: Sequence[StepRecord], finishes: Sequence[Finish]
-    ) -> list[domain.Run | None]:
-        """:meth:`record_steps` then :meth:`finish_many`, in one transaction (group commit)."""
-        ...
-
-    def release(
-        self, worker_id: str, run_ids: Collection[domain.RunId], *, now: datetime
-    ) -> list[domain.RunId]:
-        """Give runs back (shutdown): ``pending`` again, available now (a run claimed ahead:
-        at its time, as before), the attempt not consumed, the step records of that attempt
-        deleted (its re-run records its own). Only rows still running for ``worker_id``; returns
-        those released."""
-        ...
-
-    def reap_expired(self, *, now: datetime, limit: int = 100) -> list[domain.Run]:
-        """Treat each running run whose lease expired before ``now`` as a failed attempt (its
-        steps get a ``_lease`` record saying so): a retry, or the final failure."""
-        ...
-
-    def cancel(
-        self,
-        org_id: domain.OrganizationId,
-        run_id: domain.RunId,
-        *,
-        now: datetime,
-        reason: str = "cancelled",
-    ) -> domain.Run:
-        """Cancel a pending or running run of the organization (a running one's worker learns
-        at its next heartbeat and stops the action). ``RunNotFound`` if not the organization's;
-        ``Conflict`` if the run already ended."""
-        ...
-
-    def snapshot(self, *, now: datetime, since: datetime) -> QueueSnapshot: ...
-
-    def live_workers(self, *, since: datetime) -> list[LiveWorker]:
-        """The registered workers whose last heartbeat is not older than ``since``."""
-        ...
-
-    def explain_waiting(self, *, now: datetime, live_since: datetime) -> int:
-        """Give pending runs due by ``now`` that no live worker can execute the reason why; take
-        it off those one now can. How many runs were given a reason."""
-        ...
-
-
 WAITING_REASON_PREFIX = "waiting for a worker that can run "
 MAX_ROUTING_VERDICTS = 10_000  # workflow versions judged, kept per worker
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LiveWorker:
-    id: str
-    host: str
-    pid: int
-    started_at: datetime
-    heartbeat_at: datetime
-    capabilities: domain.Capabilities | None  # None: advertised nothing (runs anything)
-    loops: domain.JsonValue  # its process's loop health at its last heartbeat
 
 
 class _Routing:
@@ -431,13 +173,13 @@ class SqlRunQueue:
         worker_id: str,
         *,
         now: datetime,
-        lease: timedelta = DEFAULT_LEASE,
+        lease: timedelta = contracts.DEFAULT_LEASE,
         limit: int,
         process_capacity: int | None = None,
         capabilities: domain.Capabilities | None = None,
         ahead: timedelta = timedelta(0),
         ahead_limit: int = 0,
-    ) -> list[ClaimedRun]:
+    ) -> list[domain.ClaimedRun]:
         if limit <= 0 and ahead_limit <= 0:
             return []
         routing = None if capabilities is None else self._routing_for(capabilities)
@@ -462,7 +204,7 @@ class SqlRunQueue:
                 connection, {c.version_id for c in claimed if c.version_id is not None}
             )
         return [
-            ClaimedRun(
+            domain.ClaimedRun(
                 run=claim.run(),
                 definition=parsed[claim.workflow_key],
                 timeout=schedule_defaults.DEFAULT_TIMEOUT
@@ -488,7 +230,7 @@ class SqlRunQueue:
 
     # -- capability routing -----------------------------------------------------------------------
 
-    def live_workers(self, *, since: datetime) -> list[LiveWorker]:
+    def live_workers(self, *, since: datetime) -> list[domain.LiveWorker]:
         """The workers whose last heartbeat is not older than ``since``, oldest first."""
         with self._engine.connect() as connection:
             found = connection.execute(
@@ -497,7 +239,7 @@ class SqlRunQueue:
                 .order_by(WorkerRow.started_at, WorkerRow.id)
             ).all()
         return [
-            LiveWorker(
+            domain.LiveWorker(
                 id=row.id,
                 host=row.host,
                 pid=row.pid,
@@ -575,7 +317,7 @@ class SqlRunQueue:
         run_ids: Collection[domain.RunId],
         *,
         now: datetime,
-        lease: timedelta = DEFAULT_LEASE,
+        lease: timedelta = contracts.DEFAULT_LEASE,
         capabilities: domain.Capabilities | None = None,
         loops: domain.JsonValue = None,
     ) -> set[domain.RunId]:
@@ -602,15 +344,15 @@ class SqlRunQueue:
             ).scalars()
             return set(run_ids) - {domain.RunId(run_id) for run_id in kept}
 
-    def record_step(self, step: StepRecord) -> None:
+    def record_step(self, step: domain.StepRecord) -> None:
         self.record_steps([step])
 
-    def record_steps(self, steps: Sequence[StepRecord]) -> None:
+    def record_steps(self, steps: Sequence[domain.StepRecord]) -> None:
         if steps:
             with self._write() as connection:
                 self._record_steps(connection, steps)
 
-    def _record_steps(self, connection: Connection, steps: Sequence[StepRecord]) -> None:
+    def _record_steps(self, connection: Connection, steps: Sequence[domain.StepRecord]) -> None:
         if self._dialect == "sqlite":
             # Converted here for the driver: SQLAlchemy's per-row parameter processing of an
             # executemany costs more CPU than SQLite's inserts.
@@ -623,9 +365,9 @@ class SqlRunQueue:
                         step.kind,
                         step.attempt,
                         step.state.value,
-                        types.sqlite_instant(step.started_at),
-                        types.sqlite_instant(step.finished_at),
-                        types.sqlite_json(step.output),
+                        column_types.sqlite_instant(step.started_at),
+                        column_types.sqlite_instant(step.finished_at),
+                        column_types.sqlite_json(step.output),
                         step.error,
                     )
                     for step in steps
@@ -658,19 +400,23 @@ class SqlRunQueue:
         *,
         worker_id: str,
         attempt: int,
-        outcome: RunOutcome,
+        outcome: domain.RunOutcome,
         now: datetime,
     ) -> domain.Run | None:
         [finished] = self.finish_many(
-            [Finish(run_id=run_id, worker_id=worker_id, attempt=attempt, outcome=outcome, now=now)]
+            [
+                domain.Finish(
+                    run_id=run_id, worker_id=worker_id, attempt=attempt, outcome=outcome, now=now
+                )
+            ]
         )
         return finished
 
-    def finish_many(self, finishes: Sequence[Finish]) -> list[domain.Run | None]:
+    def finish_many(self, finishes: Sequence[domain.Finish]) -> list[domain.Run | None]:
         return self.write_batch((), finishes)
 
     def write_batch(
-        self, steps: Sequence[StepRecord], finishes: Sequence[Finish]
+        self, steps: Sequence[domain.StepRecord], finishes: Sequence[domain.Finish]
     ) -> list[domain.Run | None]:
         if not steps and not finishes:
             return []
@@ -683,7 +429,7 @@ class SqlRunQueue:
         return finished
 
     def _finish_in(
-        self, connection: Connection, finishes: Sequence[Finish]
+        self, connection: Connection, finishes: Sequence[domain.Finish]
     ) -> list[domain.Run | None]:
         """Each finish fenced on its own ``(worker_id, attempt, state = running)``, the rows
         locked (PostgreSQL) or the write lock held (SQLite) from the read to the writes."""
@@ -724,8 +470,8 @@ class SqlRunQueue:
                 _SQLITE_SUCCEEDED,
                 [
                     (
-                        types.sqlite_json(done.result),
-                        types.sqlite_instant(done.now),
+                        column_types.sqlite_json(done.result),
+                        column_types.sqlite_instant(done.now),
                         done.row.id,
                         done.row.worker_id,
                         done.row.attempt,
@@ -904,7 +650,7 @@ class SqlRunQueue:
 
     # -- statistics -------------------------------------------------------------------------------
 
-    def snapshot(self, *, now: datetime, since: datetime) -> QueueSnapshot:
+    def snapshot(self, *, now: datetime, since: datetime) -> domain.QueueSnapshot:
         with self._engine.connect() as connection, connection.begin():
             by_state = {
                 domain.RunState(state): count
@@ -927,7 +673,7 @@ class SqlRunQueue:
             lags = tuple(
                 started - scheduled for started, scheduled in starts if started is not None
             )
-        return QueueSnapshot(
+        return domain.QueueSnapshot(
             runs_by_state=by_state,
             queue_depth=int(depth),
             active_runs=by_state.get(domain.RunState.RUNNING, 0),
@@ -1040,14 +786,14 @@ class _Running(NamedTuple):
             workflow_id,
             version_id,
             trigger,
-            types.from_micros(scheduled_for),
-            types.from_micros(available_at),
+            column_types.from_micros(scheduled_for),
+            column_types.from_micros(available_at),
             attempt,
             max_attempts,
             worker_id,
-            types.instant_from_db(started_at),
-            types.sqlite_json_value(input_),
-            types.from_micros(created_at),
+            column_types.instant_from_db(started_at),
+            column_types.sqlite_json_value(input_),
+            column_types.from_micros(created_at),
         )
 
 

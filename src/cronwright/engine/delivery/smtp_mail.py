@@ -18,9 +18,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from enum import StrEnum
 
-from cronwright import errors
+from cronwright import domain, errors
 from cronwright.engine.delivery import render
-from cronwright.store import alerts
 
 DEFAULT_TIMEOUT = timedelta(seconds=10)
 IMPLICIT_TLS_PORT = 465
@@ -63,7 +62,7 @@ class SmtpSettings:
         return self.tls
 
 
-def message_for(delivery: alerts.OutgoingDelivery, *, sender: str, now: datetime) -> EmailMessage:
+def message_for(delivery: domain.OutgoingDelivery, *, sender: str, now: datetime) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = render.subject(delivery.payload)
     message["From"] = sender
@@ -80,7 +79,7 @@ class EmailSender:
     def __init__(self, settings: SmtpSettings | None = None) -> None:
         self.settings = settings or SmtpSettings()
 
-    def send(self, delivery: alerts.OutgoingDelivery, *, now: datetime) -> None:
+    def send(self, delivery: domain.OutgoingDelivery, *, now: datetime) -> None:
         config = self.settings
         message = message_for(delivery, sender=config.sender, now=now)
         try:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cronwright import errors
-from cronwright.store.models import AlertChannelRow, ScheduleRow, WorkflowRow
+from cronwright.store.database.schema import AlertChannelRow, ScheduleRow, WorkflowRow
 
 _KIND = {WorkflowRow: "workflow", ScheduleRow: "schedule", AlertChannelRow: "alert channel"}
 NamedRow = type[WorkflowRow] | type[ScheduleRow] | type[AlertChannelRow]

@@ -1,0 +1,1 @@
+"""The catalog: organizations, API keys, workflows, schedules, alert channels and templates."""

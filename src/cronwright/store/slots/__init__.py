@@ -1,0 +1,1 @@
+"""The slot ledger: schedulers write each slot's run exactly once."""
