@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from tests.actions.conftest import Server
 from tests.conftest import LOCAL_OUTBOUND, fresh_database_url
+from tests.support.rows import add_run
 
 from cronwright import actions, domain, errors, service
 from cronwright.actions import StepContext
@@ -261,7 +262,8 @@ def test_a_retry_keeps_its_slot_and_a_manual_run_is_for_its_request_time(
 def test_a_run_of_a_bare_workflow_has_its_slot_in_utc_and_no_schedule(world: World) -> None:
     steps = [{"name": "python", "kind": "python", "config": {"function": "seen"}}]
     workflow = world.svc.workflows.create(world.org.id, name="bare", definition={"steps": steps})
-    added = world.store.add_run(
+    added = add_run(
+        world.store,
         domain.NewRun(
             org_id=world.org.id,
             workflow_id=workflow.id,
@@ -272,7 +274,7 @@ def test_a_run_of_a_bare_workflow_has_its_slot_in_utc_and_no_schedule(world: Wor
             available_at=NOW,
             max_attempts=1,
             created_at=NOW,
-        )
+        ),
     )
     assert added is not None
     [ran] = world.run_all()

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from tests.actions.conftest import Server, workflows_of
 from tests.engine.conftest import Bench, python_step
+from tests.support.rows import add_run
 
 from cronwright import domain, errors
 from cronwright.actions import StepContext
@@ -34,7 +35,8 @@ def change(bench: Bench, workflow: domain.Workflow, *steps: dict[str, Any]) -> d
 
 def start(bench: Bench, workflow: domain.Workflow, **input: Any) -> domain.Run:
     now = bench.clock.now()
-    added = bench.store.add_run(
+    added = add_run(
+        bench.store,
         domain.NewRun(
             org_id=bench.org.id,
             workflow_id=workflow.id,
@@ -46,7 +48,7 @@ def start(bench: Bench, workflow: domain.Workflow, **input: Any) -> domain.Run:
             max_attempts=1,
             created_at=now,
             input=input,
-        )
+        ),
     )
     assert added is not None
     return added

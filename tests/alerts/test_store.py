@@ -6,15 +6,16 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from cronwright.store.alerts.alert_ledger import SCAN_CURSOR
 
 from cronwright import domain
 from cronwright.clock import FakeClock
 from cronwright.planning import alerts as planning
+from cronwright.store.alerts.alert_ledger import SCAN_CURSOR
 from cronwright.store.database import dialect
 from cronwright.store.database.schema import AlertScanRow
 from tests.alerts.conftest import Harness, make_app
 from tests.alerts.receivers import WebhookReceiver
+from tests.support.rows import add_run
 
 LEASE = timedelta(minutes=2)
 POLICY = planning.DeliveryPolicy()
@@ -115,7 +116,8 @@ def test_a_run_that_commits_after_a_scan_that_passed_its_finish_time_is_still_al
 
     def committed_late(finished_ago: timedelta) -> int:
         finished_at = harness.clock.now() - finished_ago
-        run = harness.app.store.add_run(
+        run = add_run(
+            harness.app.store,
             domain.NewRun(
                 org_id=harness.org,
                 workflow_id=workflow.id,
@@ -128,7 +130,7 @@ def test_a_run_that_commits_after_a_scan_that_passed_its_finish_time_is_still_al
                 created_at=finished_at,
                 state=domain.RunState.FAILED,
                 finished_at=finished_at,
-            )
+            ),
         )
         assert run is not None
         return int(run.id)

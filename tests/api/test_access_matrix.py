@@ -20,6 +20,7 @@ from cronwright import domain
 from cronwright.api import app as api_app
 from cronwright.api.auth import RANK, required_role
 from tests.api.conftest import STEPS, Api, Tenant, schedule_body
+from tests.support.rows import add_run
 
 V1 = "/api/v1"
 CALLERS = ("anonymous", "revoked", "viewer", "editor", "admin", "rival")
@@ -53,7 +54,8 @@ def _workflow(api: Api, tenant: Tenant) -> int:
 
 def _run(api: Api, tenant: Tenant, state: domain.RunState = domain.RunState.PENDING) -> int:
     now = api.clock.now()
-    run = api.service.runs._store.add_run(
+    run = add_run(
+        api.service.runs._store,
         domain.NewRun(
             org_id=tenant.org.id,
             workflow_id=tenant.workflow.id,
@@ -65,7 +67,7 @@ def _run(api: Api, tenant: Tenant, state: domain.RunState = domain.RunState.PEND
             max_attempts=1,
             created_at=now,
             state=state,
-        )
+        ),
     )
     assert run is not None
     return int(run.id)

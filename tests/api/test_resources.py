@@ -6,6 +6,7 @@ from typing import Any
 
 from cronwright import domain
 from tests.api.conftest import STEPS, Api, Tenant, problem_of, rejected, schedule_body
+from tests.support.rows import add_run, add_run_step
 
 V1 = "/api/v1"
 
@@ -76,7 +77,8 @@ def test_a_workflow_in_use_cannot_be_deleted(api: Api, acme: Tenant) -> None:
 def _run(api: Api, tenant: Tenant, state: domain.RunState = domain.RunState.PENDING) -> int:
     store: Any = api.container.service.runs._store
     now = api.clock.now()
-    run = store.add_run(
+    run = add_run(
+        store,
         domain.NewRun(
             org_id=tenant.org.id,
             workflow_id=tenant.workflow.id,
@@ -89,10 +91,10 @@ def _run(api: Api, tenant: Tenant, state: domain.RunState = domain.RunState.PEND
             created_at=now,
             state=state,
             input={"n": 1},
-        )
+        ),
     )
-    store.add_run_step(
-        run_id=run.id, name="call", kind="http", attempt=1, state=domain.RunState.SUCCEEDED
+    add_run_step(
+        store, run_id=run.id, name="call", kind="http", attempt=1, state=domain.RunState.SUCCEEDED
     )
     return int(run.id)
 

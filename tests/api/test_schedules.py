@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from cronwright import domain
 from tests.api.conftest import Api, Tenant, fields_of, problem_of, rejected, schedule_body
+from tests.support.rows import add_run
 
 BASE = "/api/v1/schedules"
 
@@ -260,7 +261,8 @@ def _add_runs(
     ids = []
     for n in range(count):
         at = api.clock.now() - timedelta(hours=count - n)
-        run = store.add_run(
+        run = add_run(
+            store,
             domain.NewRun(
                 org_id=tenant.org.id,
                 workflow_id=tenant.workflow.id,
@@ -271,7 +273,7 @@ def _add_runs(
                 available_at=at,
                 max_attempts=3,
                 created_at=at,
-            )
+            ),
         )
         assert run is not None
         ids.append(run.id)

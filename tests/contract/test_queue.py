@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from tests.support.rows import add_run
 
 from cronwright import domain, errors
 from cronwright.store.catalog import sql_catalog
@@ -59,7 +60,8 @@ class Env:
         max_attempts: int = 3,
     ) -> domain.Run:
         at = at or self.t0
-        added = self.store.add_run(
+        added = add_run(
+            self.store,
             domain.NewRun(
                 org_id=self.org.id,
                 workflow_id=self.workflow.id,
@@ -71,7 +73,7 @@ class Env:
                 available_at=available_at or at,
                 max_attempts=max_attempts,
                 created_at=at,
-            )
+            ),
         )
         assert added is not None
         return added

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from tests.support.rows import add_run
+
 from cronwright import domain
 from cronwright.store.catalog import sql_catalog
 from cronwright.store.run_queue import sql_queue
@@ -33,7 +35,8 @@ def _runs(
 ) -> list[domain.Run]:
     made = []
     for n in range(count):
-        added = store.add_run(
+        added = add_run(
+            store,
             domain.NewRun(
                 org_id=org.id,
                 workflow_id=workflow.id,
@@ -44,7 +47,7 @@ def _runs(
                 available_at=at + n * timedelta(microseconds=1),
                 max_attempts=3,
                 created_at=at,
-            )
+            ),
         )
         assert added is not None
         made.append(added)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from tests.contract.conftest import DEFINITION, spec_for
+from tests.support.rows import add_run, add_run_step
 
 from cronwright import domain, errors
 from cronwright.store.catalog import sql_catalog
@@ -224,7 +225,7 @@ def test_another_organizations_rows_are_not_found_and_never_listed(
     t0: datetime,
 ) -> None:
     schedule = add(store, org, spec_for(workflow), t0)
-    run = store.add_run(new_run(schedule, t0))
+    run = add_run(store, new_run(schedule, t0))
     assert run is not None
     key = store.add_api_key(
         org_id=org.id, name="k", role=domain.Role.ADMIN, prefix="p1", secret_hash="h", now=t0
@@ -284,16 +285,16 @@ def test_a_slot_is_inserted_once_however_often_it_is_offered(
     store: Store, org: domain.Organization, workflow: domain.Workflow, t0: datetime
 ) -> None:
     schedule = add(store, org, spec_for(workflow), t0)
-    first = store.add_run(new_run(schedule, t0))
+    first = add_run(store, new_run(schedule, t0))
     assert first is not None
-    assert store.add_run(new_run(schedule, t0, available_at=t0 + timedelta(seconds=9))) is None
+    assert add_run(store, new_run(schedule, t0, available_at=t0 + timedelta(seconds=9))) is None
     assert first.state == "pending"
     assert first.attempt == 0
     assert store.get_run(org.id, first.id) == first
     # Runs without a schedule (manual) are never deduplicated by slot.
     manual = new_run(schedule, t0, schedule_id=None, trigger=domain.Trigger.MANUAL)
-    assert store.add_run(manual) is not None
-    assert store.add_run(manual) is not None
+    assert add_run(store, manual) is not None
+    assert add_run(store, manual) is not None
 
 
 def test_runs_filter_by_schedule_state_trigger_and_time_newest_first(
@@ -305,13 +306,14 @@ def test_runs_filter_by_schedule_state_trigger_and_time_newest_first(
     made = []
     for n in range(6):
         schedule = one if n % 2 == 0 else two
-        run = store.add_run(
+        run = add_run(
+            store,
             new_run(
                 schedule,
                 t0 + timedelta(minutes=n),
                 state=states[n % 3],
                 trigger=domain.Trigger.BACKFILL if n == 5 else domain.Trigger.SCHEDULE,
-            )
+            ),
         )
         assert run is not None
         made.append(run.id)
@@ -356,14 +358,16 @@ def test_pruning_removes_old_and_surplus_finished_runs_with_their_steps(
     for n in range(6):
         at = t0 + timedelta(days=n)
         state = domain.RunState.PENDING if n == 0 else domain.RunState.SUCCEEDED
-        run = store.add_run(
+        run = add_run(
+            store,
             new_run(
                 schedule, at, state=state, finished_at=None if n == 0 else at + timedelta(minutes=1)
-            )
+            ),
         )
         assert run is not None
         runs.append(run)
-    store.add_run_step(
+    add_run_step(
+        store,
         run_id=runs[1].id,
         name="call",
         kind="http",
@@ -501,7 +505,7 @@ def test_runs_count_by_slot_hour_and_state_in_one_pass(
         (hourly, hour + timedelta(hours=5), s.MISSED),  # outside the window
     ]
     for schedule, at, state in slots:
-        assert store.add_run(new_run(schedule, at, state=state)) is not None
+        assert add_run(store, new_run(schedule, at, state=state)) is not None
     counted = store.count_runs_by_hour(org.id, since=hour, until=hour + timedelta(hours=2))
     assert counted == {
         (hour.astimezone(UTC), s.SUCCEEDED): 2,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import fresh_database_url
+from tests.support.rows import add_run
 
 from cronwright import actions, domain
 from cronwright.clock import FakeClock
@@ -44,7 +45,8 @@ class Bench:
             definition=definition,
             now=self.clock.now(),
         )
-        added = self.store.add_run(
+        added = add_run(
+            self.store,
             domain.NewRun(
                 org_id=self.org.id,
                 workflow_id=workflow.id,
@@ -56,7 +58,7 @@ class Bench:
                 max_attempts=max_attempts,
                 created_at=self.clock.now(),
                 input=dict(input),  # type: ignore[arg-type]
-            )
+            ),
         )
         assert added is not None
         return added

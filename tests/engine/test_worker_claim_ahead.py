@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from tests.engine.conftest import Bench, python_step
+from tests.support.rows import add_run
 
 from cronwright import domain
 from cronwright.actions import StepContext
@@ -57,7 +58,8 @@ def future_run(bench: Bench, at: datetime) -> domain.Run:
     workflow = bench.store.add_workflow(
         org_id=bench.org.id, name=f"w-{next(_names)}", definition=definition, now=bench.clock.now()
     )
-    added = bench.store.add_run(
+    added = add_run(
+        bench.store,
         domain.NewRun(
             org_id=bench.org.id,
             workflow_id=workflow.id,
@@ -68,7 +70,7 @@ def future_run(bench: Bench, at: datetime) -> domain.Run:
             available_at=at,
             max_attempts=3,
             created_at=bench.clock.now(),
-        )
+        ),
     )
     assert added is not None
     return added

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from tests.service.conftest import spec_for
+from tests.support.rows import add_run
 
 from cronwright import domain, service
 from cronwright.clock import FakeClock
@@ -14,7 +15,8 @@ DAY = timedelta(days=1)
 def record(
     store: sql_catalog.SqlCatalog, schedule: domain.Schedule, at: datetime, state: domain.RunState
 ) -> domain.Run:
-    run = store.add_run(
+    run = add_run(
+        store,
         domain.NewRun(
             org_id=schedule.org_id,
             workflow_id=schedule.spec.workflow_id,
@@ -27,7 +29,7 @@ def record(
             created_at=at,
             state=state,
             finished_at=None if not state.is_terminal else at + timedelta(seconds=5),
-        )
+        ),
     )
     assert run is not None
     return run

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pytest
 from tests.service.conftest import STEPS, spec_for
+from tests.support.rows import add_run
 
 from cronwright import domain, errors, service
 from cronwright.clock import FakeClock
@@ -32,7 +33,8 @@ def world(store: sql_catalog.SqlCatalog, t0: datetime) -> tuple[service.Service,
     theirs = svc.organizations.create("theirs")
     workflow = svc.workflows.create(theirs.id, name="theirs", definition=STEPS)
     schedule = svc.schedules.create(theirs.id, spec_for(workflow), author="them")
-    run = store.add_run(
+    run = add_run(
+        store,
         domain.NewRun(
             org_id=theirs.id,
             workflow_id=workflow.id,
@@ -43,7 +45,7 @@ def world(store: sql_catalog.SqlCatalog, t0: datetime) -> tuple[service.Service,
             available_at=t0,
             max_attempts=1,
             created_at=t0,
-        )
+        ),
     )
     key = svc.organizations.issue_api_key(theirs.id, name="k", role=domain.Role.ADMIN).key
     svc.workflows.create(mine.id, name="mine", definition=STEPS)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from tests.service.conftest import spec_for
+from tests.support import rows as support_rows
 
 from cronwright import domain, errors, service
 from cronwright.clock import FakeClock
@@ -207,7 +208,8 @@ def add_run(
     at: datetime = NOW - HOUR,
     version_id: domain.ScheduleVersionId | None = None,
 ) -> domain.Run:
-    run = store.add_run(
+    run = support_rows.add_run(
+        store,
         domain.NewRun(
             org_id=schedule.org_id,
             workflow_id=schedule.spec.workflow_id,
@@ -220,7 +222,7 @@ def add_run(
             created_at=at,
             state=state,
             input={"k": 1},
-        )
+        ),
     )
     assert run is not None
     return run

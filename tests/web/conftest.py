@@ -21,6 +21,7 @@ from cronwright.store.catalog import sql_catalog
 from cronwright.testing.server import ServerThread
 from cronwright.web import Alerts, mount_dashboard
 from tests.conftest import LOCAL_OUTBOUND, fresh_database_url
+from tests.support.rows import add_run, add_run_step
 
 T0 = datetime.fromisoformat("2026-03-02T09:30:15+00:00")
 STEPS: dict[str, Any] = {
@@ -101,7 +102,8 @@ class Site:
     ) -> domain.Run:
         """A run ``age`` before now with one step in ``state``."""
         at = self.clock.now() - age
-        run = self.store.add_run(
+        run = add_run(
+            self.store,
             domain.NewRun(
                 org_id=tenant.org.id,
                 workflow_id=tenant.workflow.id,
@@ -114,10 +116,11 @@ class Site:
                 created_at=at,
                 state=state,
                 reason=error,  # the run's own error is the engine's to set; the list shows both
-            )
+            ),
         )
         assert run is not None
-        self.store.add_run_step(
+        add_run_step(
+            self.store,
             run_id=run.id,
             name="call",
             kind="http",

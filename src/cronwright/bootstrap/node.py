@@ -24,6 +24,7 @@ from cronwright.service import chains
 from cronwright.store import contracts
 from cronwright.store.alerts import alert_ledger as alert_store
 from cronwright.store.catalog import sql_catalog
+from cronwright.store.database import dialect
 from cronwright.store.run_queue import wakeups
 
 log = logging.getLogger(__name__)
@@ -210,7 +211,7 @@ class Node:
             self.root.loops.add(part)
         if self.worker is not None:
             self.worker.start()
-            if self.engine.dialect.name == "postgresql":
+            if dialect.capabilities_of(self.engine).notifications:
                 # Other processes' NOTIFYs; on SQLite every writer is in this process.
                 self._listener = wakeups.PostgresListener(self.engine, self.wake_workers).start()
         if self.reaper is not None:

@@ -32,7 +32,7 @@ ClockFactory = Callable[[], clock_module.Clock]
 def clock_factory(engine: Engine) -> ClockFactory:
     """A new clock per loop (a wake-up meant for one loop never cuts another's sleep): the
     database's time on PostgreSQL, where hosts share it; the system's on SQLite (one host)."""
-    if engine.dialect.name == "postgresql":
+    if dialect.capabilities_of(engine).shared_clock:
         return lambda: db_clock.DatabaseClock(engine)
     return clock_module.SystemClock
 

@@ -208,16 +208,6 @@ class Catalog(Protocol):
         others are left out)."""
         ...
 
-    def find_conflicting_schedule(
-        self,
-        org_id: domain.OrganizationId,
-        spec: domain.ScheduleSpec,
-        *,
-        exclude: domain.ScheduleId | None = None,
-    ) -> domain.ScheduleId | None:
-        """The live schedule (other than ``exclude``) that ``spec`` would conflict with."""
-        ...
-
     def find_schedule_by_name(
         self, org_id: domain.OrganizationId, name: str
     ) -> domain.Schedule | None:
@@ -286,11 +276,6 @@ class Catalog(Protocol):
 
     # -- runs -------------------------------------------------------------------------------------
 
-    def add_run(self, run: domain.NewRun) -> domain.Run | None:
-        """Insert a run at attempt 0. A second run for the same ``(schedule_id, scheduled_for)``
-        is not inserted and None is returned: a slot runs once however often it is offered."""
-        ...
-
     def get_run(self, org_id: domain.OrganizationId, run_id: domain.RunId) -> domain.Run:
         """``RunNotFound`` if absent or another organization's."""
         ...
@@ -327,22 +312,6 @@ class Catalog(Protocol):
     ) -> dict[tuple[datetime, domain.RunState], int]:
         """How many runs have a slot in ``[since, until)``, by (UTC hour of the slot, state), in
         one pass (hours and states with none are left out)."""
-        ...
-
-    def add_run_step(
-        self,
-        *,
-        run_id: domain.RunId,
-        name: str,
-        kind: str,
-        attempt: int,
-        state: domain.RunState,
-        started_at: datetime | None = None,
-        finished_at: datetime | None = None,
-        output: domain.JsonValue = None,
-        error: str | None = None,
-    ) -> domain.RunStep:
-        """Record one step of one attempt of a run; unique per ``(run_id, name, attempt)``."""
         ...
 
     def list_run_steps(

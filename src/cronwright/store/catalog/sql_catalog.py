@@ -389,16 +389,6 @@ class SqlCatalog:
         with self._read() as session:
             return [rows.schedule(row) for row in session.scalars(query)]
 
-    def find_conflicting_schedule(
-        self,
-        org_id: domain.OrganizationId,
-        spec: domain.ScheduleSpec,
-        *,
-        exclude: domain.ScheduleId | None = None,
-    ) -> domain.ScheduleId | None:
-        with self._read() as session:
-            return self._conflict(session, org_id, spec, exclude=exclude)
-
     def list_schedules(
         self,
         org_id: domain.OrganizationId,
@@ -536,21 +526,6 @@ class SqlCatalog:
 
     # -- runs -------------------------------------------------------------------------------------
 
-    def add_run(self, run: domain.NewRun) -> domain.Run | None:
-        values = rows.new_run_values(run)
-        statement = (
-            dialect.insert(RunRow, self._dialect)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["schedule_id", "scheduled_for"])
-            .returning(RunRow.id)
-        )
-        with self._write() as session:
-            run_id = session.execute(statement).scalar_one_or_none()
-            if run_id is None:
-                return None
-            row = session.get_one(RunRow, run_id)
-            return rows.run(row)
-
     def get_run(self, org_id: domain.OrganizationId, run_id: domain.RunId) -> domain.Run:
         with self._read() as session:
             return _linked(session, [rows.run(self._run_row(session, org_id, run_id))])[0]
@@ -594,7 +569,7 @@ class SqlCatalog:
         self, org_id: domain.OrganizationId, *, since: datetime, until: datetime
     ) -> dict[tuple[datetime, domain.RunState], int]:
         hour: sa.ColumnElement[Any]
-        if self._dialect == "sqlite":  # whole microseconds since the epoch
+        if dialect.capabilities(self._dialect).instants_as_micros:
             hour = sa.type_coerce(RunRow.scheduled_for, sa.BigInteger) // _HOUR_MICROS
         else:
             hour = sa.func.date_trunc("hour", sa.func.timezone("UTC", RunRow.scheduled_for))
@@ -607,34 +582,6 @@ class SqlCatalog:
         with self._read() as session:
             counted = session.execute(query).all()
         return {(_hour_start(bucket), domain.RunState(state)): n for bucket, state, n in counted}
-
-    def add_run_step(
-        self,
-        *,
-        run_id: domain.RunId,
-        name: str,
-        kind: str,
-        attempt: int,
-        state: domain.RunState,
-        started_at: datetime | None = None,
-        finished_at: datetime | None = None,
-        output: domain.JsonValue = None,
-        error: str | None = None,
-    ) -> domain.RunStep:
-        row = RunStepRow(
-            run_id=run_id,
-            name=name,
-            kind=kind,
-            attempt=attempt,
-            state=state.value,
-            started_at=started_at,
-            finished_at=finished_at,
-            output=output,
-            error=error,
-        )
-        with self._write() as session:
-            session.add(row)
-        return rows.run_step(row)
 
     def list_run_steps(
         self, org_id: domain.OrganizationId, run_id: domain.RunId

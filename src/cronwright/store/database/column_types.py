@@ -20,6 +20,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
+from cronwright.store.database.dialect import capabilities
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 
@@ -31,14 +33,14 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "sqlite":
+        if capabilities(dialect.name).instants_as_micros:
             return dialect.type_descriptor(sa.BigInteger())
         return dialect.type_descriptor(sa.DateTime(timezone=True))
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> object:
         if value is None:
             return None
-        if dialect.name == "sqlite":
+        if capabilities(dialect.name).instants_as_micros:
             return sqlite_instant(value)
         _refuse_naive(value)
         return value.astimezone(UTC)

@@ -152,7 +152,7 @@ def _is_json(column: sa.Column[Any]) -> bool:
 def _reset_sequences(writer: Connection) -> None:
     """PostgreSQL hands out ids from sequences that copied rows did not advance: move each past
     the largest id, so the next insert does not collide with a copied row."""
-    if writer.dialect.name != "postgresql":
+    if not dialect.capabilities_of(writer).id_sequences:
         return  # SQLite takes the next rowid from the rows themselves
     for table in tables():
         for column in _serial_columns(table):

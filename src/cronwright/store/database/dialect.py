@@ -1,4 +1,5 @@
-"""Every difference between SQLite and PostgreSQL lives here.
+"""Every difference between SQLite and PostgreSQL lives here: the engines' set-up, and
+:class:`Capabilities`, the flags the stores consult instead of asking which database it is.
 
 SQLite (the default, ``sqlite:///cronwright.db``), per connection: WAL journal (readers never block
 the writer), ``busy_timeout`` (a writer waits for the lock instead of failing), ``foreign_keys=ON``
@@ -14,6 +15,7 @@ row locks and conditional ``UPDATE ... WHERE`` statements, which both backends h
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,68 @@ from sqlalchemy.engine import Connection, Engine, make_url
 DEFAULT_URL = "sqlite:///cronwright.db"
 DEFAULT_BUSY_TIMEOUT_MS = 30_000
 WRITE = {"cronwright_write": True}  # execution option: this transaction will write
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Capabilities:
+    """What a database offers that the stores build on, in one place."""
+
+    # Writers serialise on one database-wide lock (SQLite): the process's writers take turns on
+    # a fair lock (``write_gate``), and a transaction that holds the lock sees exact counts, so
+    # claims need no row locks on limits.
+    single_writer: bool
+    # ``SELECT ... FOR UPDATE [SKIP LOCKED]`` locks rows (PostgreSQL): claimers lock the limits
+    # they touch, schedulers skip each other's schedules.
+    row_locks: bool
+    # ``LISTEN``/``NOTIFY`` reaches every process of a cluster (PostgreSQL); elsewhere every
+    # writer shares the process and wakes workers directly.
+    notifications: bool
+    # The server's clock is the cluster's clock (PostgreSQL: many hosts share one server).
+    shared_clock: bool
+    # Planner statistics go stale after a bulk insert until analysed (PostgreSQL).
+    analyze_after_bulk_insert: bool
+    # Ids come from sequences that copied rows do not advance (PostgreSQL).
+    id_sequences: bool
+    # Instants are stored as integer microseconds since the epoch (SQLite: no instant type).
+    instants_as_micros: bool
+    # Hot statements are executed through the driver with parameters converted by the caller
+    # (SQLite: SQLAlchemy's per-row processing costs more CPU than the statement itself).
+    driver_fast_paths: bool
+    # ALTER TABLE cannot change most things: migrations copy tables instead (SQLite).
+    batch_alter: bool
+
+
+SQLITE = Capabilities(
+    single_writer=True,
+    row_locks=False,
+    notifications=False,
+    shared_clock=False,
+    analyze_after_bulk_insert=False,
+    id_sequences=False,
+    instants_as_micros=True,
+    driver_fast_paths=True,
+    batch_alter=True,
+)
+POSTGRESQL = Capabilities(
+    single_writer=False,
+    row_locks=True,
+    notifications=True,
+    shared_clock=True,
+    analyze_after_bulk_insert=True,
+    id_sequences=True,
+    instants_as_micros=False,
+    driver_fast_paths=False,
+    batch_alter=False,
+)
+
+
+def capabilities(dialect_name: str) -> Capabilities:
+    """The capabilities of a dialect by its SQLAlchemy name (``engine.dialect.name``)."""
+    return SQLITE if dialect_name == "sqlite" else POSTGRESQL
+
+
+def capabilities_of(bind: Engine | Connection) -> Capabilities:
+    return capabilities(bind.dialect.name)
 
 
 def normalize_url(url: str) -> str:

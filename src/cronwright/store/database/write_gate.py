@@ -18,6 +18,8 @@ from types import TracebackType
 
 from sqlalchemy.engine import Engine
 
+from cronwright.store.database import dialect
+
 
 class FairLock:
     """A reentrant lock handed to its waiters in the order they asked for it."""
@@ -75,7 +77,7 @@ def write_gate(engine: Engine) -> AbstractContextManager[object]:
     """What a write transaction on ``engine`` holds around itself in this process: one
     :class:`FairLock` per SQLite engine (claims, finishes, the scheduler's materialising, alert
     scans, the API), nothing on PostgreSQL."""
-    if engine.dialect.name != "sqlite":
+    if not dialect.capabilities_of(engine).single_writer:
         return nullcontext()
     with _GATES_GUARD:
         gate = _GATES.get(engine)

@@ -16,7 +16,7 @@ def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=TARGET_METADATA,
-        render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
+        render_as_batch=dialect.capabilities_of(connection).batch_alter,
         compare_type=True,
     )
     with context.begin_transaction():

@@ -7,14 +7,12 @@ finish them. Every method is one short transaction.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import random
-import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -23,71 +21,26 @@ from cronwright import domain, errors
 from cronwright.domain import schedule as schedule_defaults
 from cronwright.planning import backoff
 from cronwright.store import contracts
-from cronwright.store.database import column_types, dialect, rows, write_gate
+from cronwright.store.database import dialect, write_gate
 from cronwright.store.database.schema import (
     RunRow,
     RunStepRow,
-    ScheduleRow,
     WorkerRow,
-    WorkflowRow,
 )
-from cronwright.store.run_queue import claiming, definitions, origins, wakeups
+from cronwright.store.run_queue import (
+    claiming,
+    definitions,
+    finishing,
+    origins,
+    routing,
+    wakeups,
+)
 
 log = logging.getLogger(__name__)
 
 LEASE_STEP = "_lease"  # the run_steps name under which a reaped attempt records its lease expiry
 _RUNNING = domain.RunState.RUNNING.value
 _PENDING = domain.RunState.PENDING.value
-WAITING_REASON_PREFIX = "waiting for a worker that can run "
-MAX_ROUTING_VERDICTS = 10_000  # workflow versions judged, kept per worker
-
-
-class _Routing:
-    """The workflow versions one set of capabilities cannot execute, learnt claim by claim
-    (a version's definition never changes), so that their runs are left out of the next
-    claims' candidates instead of filling their batches."""
-
-    def __init__(
-        self, capabilities: domain.Capabilities, cache: definitions.DefinitionCache
-    ) -> None:
-        self.capabilities = capabilities
-        self._cache = cache
-        self._lock = threading.Lock()
-        self._known: set[claiming.Key] = set()
-        self._verdicts: dict[claiming.Key, bool] = {}  # can run it? A version never changes.
-
-    @property
-    def known(self) -> list[claiming.Key]:
-        with self._lock:
-            return sorted(self._known)
-
-    def unrunnable(
-        self, connection: Connection, keys: Collection[claiming.Key]
-    ) -> set[claiming.Key]:
-        with self._lock:
-            unknown = [key for key in keys if key not in self._verdicts]
-        if unknown:
-            parsed = self._cache.of(connection, unknown)
-            with self._lock:
-                if len(self._verdicts) > MAX_ROUTING_VERDICTS:
-                    self._verdicts.clear()
-                for key, definition in parsed.items():
-                    self._verdicts[key] = self.capabilities.can_run(definition)
-        with self._lock:
-            found = {key for key in keys if not self._verdicts.get(key, True)}
-            self._known |= found
-        return found
-
-
-def _waiting_reason(
-    definition: domain.WorkflowDefinition, advertised: Sequence[domain.Capabilities | None]
-) -> str | None:
-    """Why no live worker takes runs of ``definition``; None when one can (or when none is
-    live: then nothing is known of what would run it, and the late-slot alert speaks)."""
-    if not advertised or any(c is None or c.can_run(definition) for c in advertised):
-        return None
-    closest = min((c.missing(definition) for c in advertised if c is not None), key=len, default=[])
-    return f"{WAITING_REASON_PREFIX}{', '.join(closest)} (no live worker can)"
 
 
 class SqlRunQueue:
@@ -111,13 +64,13 @@ class SqlRunQueue:
         on_pending: Callable[[], None] | None = None,
     ) -> None:
         self._engine = engine
-        self._dialect = engine.dialect.name
         self._global_limit = global_max_concurrent_runs
-        self._unit_random = unit_random
+        self._capabilities = dialect.capabilities_of(engine)
+        self._attempts = finishing.AttemptEnds(engine.dialect, unit_random)
         self._on_pending = on_pending
         self._definitions = definitions.DefinitionCache()
         self._origins = origins.OriginCache()
-        self._routing: _Routing | None = None  # of the last capabilities claimed with
+        self._routing: routing.Routing | None = None  # of the last capabilities claimed with
         # SQLite has one writer: this process's claim loop, group-commit writer and heartbeat
         # take turns here, woken as soon as the lock is free, instead of sleeping in SQLite's
         # busy handler (1, 2, 5, 10... ms) while the others write back to back.
@@ -154,7 +107,7 @@ class SqlRunQueue:
             "heartbeat_at": now,
             "capabilities": advertised,
         }
-        statement = dialect.insert(WorkerRow, self._dialect).values(values)
+        statement = dialect.insert(WorkerRow, self._engine.dialect.name).values(values)
         statement = statement.on_conflict_do_update(
             index_elements=["id"],
             set_={"host": host, "pid": pid, "heartbeat_at": now, "capabilities": advertised},
@@ -182,7 +135,7 @@ class SqlRunQueue:
     ) -> list[domain.ClaimedRun]:
         if limit <= 0 and ahead_limit <= 0:
             return []
-        routing = None if capabilities is None else self._routing_for(capabilities)
+        routed = None if capabilities is None else self._routing_for(capabilities)
         with self._write() as connection:
             claimed = claiming.claim_runs(
                 connection,
@@ -192,8 +145,8 @@ class SqlRunQueue:
                 lease=lease,
                 limit=max(0, limit),
                 process_capacity=process_capacity,
-                unrunnable=None if routing is None else routing.unrunnable,
-                known_unrunnable=() if routing is None else routing.known,
+                unrunnable=None if routed is None else routed.unrunnable,
+                known_unrunnable=() if routed is None else routed.known,
                 ahead=ahead,
                 ahead_limit=max(0, ahead_limit),
             )
@@ -222,92 +175,31 @@ class SqlRunQueue:
             ).scalar_one()
             return found
 
-    def _routing_for(self, capabilities: domain.Capabilities) -> _Routing:
-        routing = self._routing
-        if routing is None or routing.capabilities != capabilities:
-            routing = self._routing = _Routing(capabilities, self._definitions)
-        return routing
+    def _routing_for(self, capabilities: domain.Capabilities) -> routing.Routing:
+        known = self._routing
+        if known is None or known.capabilities != capabilities:
+            known = self._routing = routing.Routing(capabilities, self._definitions)
+        return known
 
     # -- capability routing -----------------------------------------------------------------------
 
     def live_workers(self, *, since: datetime) -> list[domain.LiveWorker]:
-        """The workers whose last heartbeat is not older than ``since``, oldest first."""
         with self._engine.connect() as connection:
-            found = connection.execute(
-                sa.select(WorkerRow.__table__)
-                .where(WorkerRow.heartbeat_at >= since)
-                .order_by(WorkerRow.started_at, WorkerRow.id)
-            ).all()
-        return [
-            domain.LiveWorker(
-                id=row.id,
-                host=row.host,
-                pid=row.pid,
-                started_at=row.started_at,
-                heartbeat_at=row.heartbeat_at,
-                capabilities=domain.Capabilities.from_json(row.capabilities),
-                loops=row.loops,
-            )
-            for row in found
-        ]
+            return routing.live_workers(connection, since=since)
 
     def waiting_for_workers(self) -> dict[str, int]:
         """Pending runs that wait for a worker able to execute them, counted by reason."""
         with self._engine.connect() as connection:
-            found = connection.execute(
-                sa.select(RunRow.reason, sa.func.count())
-                .where(
-                    RunRow.state == _PENDING,
-                    RunRow.reason.startswith(WAITING_REASON_PREFIX),
-                )
-                .group_by(RunRow.reason)
-                .order_by(RunRow.reason)
-            ).all()
-        return {str(reason): int(count) for reason, count in found}
+            return routing.waiting_counts(connection)
 
     def explain_waiting(self, *, now: datetime, live_since: datetime) -> int:
-        """Give each pending run due by ``now`` that no live worker (heartbeat since
-        ``live_since``) can execute the reason it waits, and take that reason off runs a live
-        worker can now execute. Returns how many runs were given a reason."""
-        workers = self.live_workers(since=live_since)
-        advertised = [worker.capabilities for worker in workers]
+        advertised = [worker.capabilities for worker in self.live_workers(since=live_since)]
         with self._engine.connect() as connection:
-            keys = [
-                (row.workflow_id, row.version)
-                for row in connection.execute(_waiting_workflows(), {"b_now": now})
-            ]
-            if not keys:
-                return 0
-            parsed = self._definitions.of(connection, keys)
-            reasons: dict[int, str | None] = {}
-            for key, definition in parsed.items():
-                reasons[key[0]] = _waiting_reason(definition, advertised)
-            if all(reason is None for reason in reasons.values()) and (
-                connection.execute(_any_waiting_reason()).first() is None
-            ):
-                return 0  # nothing to mark, nothing to clear: no write lock taken
-        marked = 0
+            reasons = routing.waiting_reasons(connection, self._definitions, advertised, now=now)
+        if reasons is None:
+            return 0  # nothing to mark, nothing to clear: no write lock taken
         with self._write() as connection:
-            for workflow_id, reason in sorted(reasons.items()):
-                due = sa.and_(
-                    RunRow.workflow_id == workflow_id,
-                    RunRow.state == _PENDING,
-                    RunRow.available_at <= now,
-                )
-                if reason is None:
-                    connection.execute(
-                        sa.update(RunRow)
-                        .where(due, RunRow.reason.startswith(WAITING_REASON_PREFIX))
-                        .values(reason=None)
-                    )
-                    continue
-                done = connection.execute(
-                    sa.update(RunRow)
-                    .where(due, sa.or_(RunRow.reason.is_(None), RunRow.reason != reason))
-                    .values(reason=reason)
-                )
-                marked += done.rowcount
-        return marked
+            return routing.mark_waiting(connection, reasons, now=now)
 
     # -- while running ----------------------------------------------------------------------------
 
@@ -350,47 +242,7 @@ class SqlRunQueue:
     def record_steps(self, steps: Sequence[domain.StepRecord]) -> None:
         if steps:
             with self._write() as connection:
-                self._record_steps(connection, steps)
-
-    def _record_steps(self, connection: Connection, steps: Sequence[domain.StepRecord]) -> None:
-        if self._dialect == "sqlite":
-            # Converted here for the driver: SQLAlchemy's per-row parameter processing of an
-            # executemany costs more CPU than SQLite's inserts.
-            connection.exec_driver_sql(
-                _SQLITE_STEP_INSERT,
-                [
-                    (
-                        step.run_id,
-                        step.name,
-                        step.kind,
-                        step.attempt,
-                        step.state.value,
-                        column_types.sqlite_instant(step.started_at),
-                        column_types.sqlite_instant(step.finished_at),
-                        column_types.sqlite_json(step.output),
-                        step.error,
-                    )
-                    for step in steps
-                ],
-            )
-            return
-        connection.execute(
-            _step_insert(self._dialect),
-            [
-                {
-                    "run_id": step.run_id,
-                    "name": step.name,
-                    "kind": step.kind,
-                    "attempt": step.attempt,
-                    "state": step.state.value,
-                    "started_at": step.started_at,
-                    "finished_at": step.finished_at,
-                    "output": step.output,
-                    "error": step.error,
-                }
-                for step in steps
-            ],
-        )
+                self._attempts.record_steps(connection, steps)
 
     # -- ending an attempt ------------------------------------------------------------------------
 
@@ -422,126 +274,11 @@ class SqlRunQueue:
             return []
         with self._write() as connection:
             if steps:
-                self._record_steps(connection, steps)
-            finished = self._finish_in(connection, finishes) if finishes else []
+                self._attempts.record_steps(connection, steps)
+            finished = self._attempts.finish(connection, finishes) if finishes else []
         if any(run is not None and run.state is domain.RunState.PENDING for run in finished):
             self._signal()
         return finished
-
-    def _finish_in(
-        self, connection: Connection, finishes: Sequence[domain.Finish]
-    ) -> list[domain.Run | None]:
-        """Each finish fenced on its own ``(worker_id, attempt, state = running)``, the rows
-        locked (PostgreSQL) or the write lock held (SQLite) from the read to the writes."""
-        ids = sorted({finish.run_id for finish in finishes})
-        running = {row.id: row for row in self._running_rows(connection, ids)}
-        results: list[domain.Run | None] = []
-        succeeded: list[_Success] = []
-        for finish in finishes:
-            row = running.get(finish.run_id)
-            if row is None or row.worker_id != finish.worker_id or row.attempt != finish.attempt:
-                results.append(None)
-                continue
-            del running[finish.run_id]  # a second finish of this attempt is fenced out
-            outcome, now = finish.outcome, finish.now
-            if outcome.state is domain.RunState.SUCCEEDED:
-                succeeded.append(_Success(row, outcome.result, now))
-                results.append(_succeeded_run(row, outcome.result, now))
-            else:
-                assert outcome.error is not None
-                values = self._after_failed_attempt(
-                    connection, row, outcome.state, outcome.error, now
-                )
-                results.append(self._update(connection, row.id, values))
-        if succeeded:
-            self._write_successes(connection, succeeded)
-        return results
-
-    def _running_rows(self, connection: Connection, ids: Sequence[int]) -> list[_Running]:
-        """The runs among ``ids`` still running (locked on PostgreSQL)."""
-        if self._dialect == "sqlite":  # raw rows, converted here: see _record_steps
-            found = connection.exec_driver_sql(_SQLITE_RUNNING_RUNS, (json.dumps(ids),))
-            return [_Running.from_sqlite(row) for row in found]
-        return [_Running(*row) for row in connection.execute(_running_runs(), {"b_ids": ids})]
-
-    def _write_successes(self, connection: Connection, succeeded: Sequence[_Success]) -> None:
-        if self._dialect == "sqlite":  # parameters converted here: see _record_steps
-            connection.exec_driver_sql(
-                _SQLITE_SUCCEEDED,
-                [
-                    (
-                        column_types.sqlite_json(done.result),
-                        column_types.sqlite_instant(done.now),
-                        done.row.id,
-                        done.row.worker_id,
-                        done.row.attempt,
-                    )
-                    for done in succeeded
-                ],
-            )
-            return
-        connection.execute(
-            _fenced_update(),
-            [
-                {
-                    "b_id": done.row.id,
-                    "b_worker": done.row.worker_id,
-                    "b_attempt": done.row.attempt,
-                    "result": done.result,
-                    "finished_at": done.now,
-                }
-                for done in succeeded
-            ],
-        )
-
-    def _after_failed_attempt(
-        self,
-        connection: Connection,
-        row: _Attempt,
-        state: domain.RunState,
-        error: str,
-        now: datetime,
-    ) -> dict[str, Any]:
-        """The column values after attempt ``row.attempt`` ended in ``state``: a retry after the
-        schedule's backoff while attempts are left, else the final ``state``."""
-        policy = self._backoff_policy(connection, row)
-        what = "timed out" if state is domain.RunState.TIMED_OUT else "failed"
-        common = {"error": error, "lease_expires_at": None}
-        if policy.attempts_left(row.attempt):
-            retry_at = now + policy.delay(row.attempt, self._unit_random)
-            return common | {
-                "state": _PENDING,
-                "available_at": retry_at,
-                "worker_id": None,
-                "reason": (
-                    f"attempt {row.attempt} of {policy.max_attempts} {what}; "
-                    f"retrying at {retry_at.isoformat()}"
-                ),
-            }
-        return common | {
-            "state": state.value,
-            "finished_at": now,
-            "reason": f"{what} after {row.attempt} attempt{'s' if row.attempt > 1 else ''}",
-        }
-
-    def _backoff_policy(self, connection: Connection, row: _Attempt) -> backoff.BackoffPolicy:
-        # The run keeps its own max_attempts (the schedule may have been edited since); the
-        # delays follow the schedule's current policy, or the defaults for runs without one.
-        found = None
-        if row.schedule_id is not None:
-            found = connection.execute(
-                sa.select(
-                    ScheduleRow.backoff_initial, ScheduleRow.backoff_factor, ScheduleRow.backoff_max
-                ).where(ScheduleRow.id == row.schedule_id)
-            ).one_or_none()
-        if found is None:
-            return backoff.BackoffPolicy(max_attempts=row.max_attempts)
-        return backoff.BackoffPolicy(
-            max_attempts=row.max_attempts,
-            initial=found.backoff_initial,
-            factor=found.backoff_factor,
-            maximum=found.backoff_max,
-        )
 
     def release(
         self, worker_id: str, run_ids: Collection[domain.RunId], *, now: datetime
@@ -606,7 +343,7 @@ class SqlRunQueue:
                     f"worker {row.worker_id} stopped renewing it"
                 )
                 connection.execute(
-                    dialect.insert(RunStepRow, self._dialect)
+                    dialect.insert(RunStepRow, self._engine.dialect.name)
                     .values(
                         run_id=row.id,
                         name=LEASE_STEP,
@@ -620,10 +357,10 @@ class SqlRunQueue:
                     )
                     .on_conflict_do_nothing(index_elements=["run_id", "name", "attempt"])
                 )
-                values = self._after_failed_attempt(
+                values = self._attempts.after_failed_attempt(
                     connection, row, domain.RunState.FAILED, error, now
                 )
-                reaped.append(self._update(connection, row.id, values))
+                reaped.append(finishing.update_run(connection, row.id, values))
         if any(run.state is domain.RunState.PENDING for run in reaped):
             self._signal()
         return reaped
@@ -646,7 +383,7 @@ class SqlRunQueue:
                 raise errors.RunNotFound(run_id)
             if domain.RunState(row.state).is_terminal:
                 raise errors.Conflict(f"run {run_id} already ended: {row.state}")
-            return self._update(connection, row.id, claiming.cancelled_values(reason, now))
+            return finishing.update_run(connection, row.id, claiming.cancelled_values(reason, now))
 
     # -- statistics -------------------------------------------------------------------------------
 
@@ -682,17 +419,8 @@ class SqlRunQueue:
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _update(self, connection: Connection, run_id: int, values: dict[str, Any]) -> domain.Run:
-        row = connection.execute(
-            sa.update(RunRow)
-            .where(RunRow.id == run_id)
-            .values(values)
-            .returning(*RunRow.__table__.columns)
-        ).one()
-        return _run(row)
-
     def _notify(self, connection: Connection) -> None:
-        if self._dialect == "postgresql":
+        if self._capabilities.notifications:
             connection.execute(sa.text(f"NOTIFY {wakeups.RUNS_CHANNEL}"))  # sent at commit
 
     def _signal(self) -> None:
@@ -707,178 +435,12 @@ class SqlRunQueue:
 
 
 @functools.cache
-def _step_insert(dialect_name: str) -> Any:
-    return dialect.insert(RunStepRow, dialect_name).on_conflict_do_nothing(
-        index_elements=["run_id", "name", "attempt"]
-    )
-
-
-@functools.cache
-def _any_waiting_reason() -> sa.Select[Any]:
-    runs = RunRow.__table__.c
-    return (
-        sa.select(runs.id)
-        .where(runs.state == _PENDING, runs.reason.startswith(WAITING_REASON_PREFIX))
-        .limit(1)
-    )
-
-
-@functools.cache
-def _waiting_workflows() -> Any:
-    """The (workflow, version) pairs of the pending runs due now."""
-    return (
-        sa.select(RunRow.workflow_id, WorkflowRow.version)
-        .join(WorkflowRow, WorkflowRow.id == RunRow.workflow_id)
-        .where(RunRow.state == _PENDING, RunRow.available_at <= sa.bindparam("b_now"))
-        .distinct()
-    )
-
-
-@functools.cache
 def _next_available() -> sa.Select[Any]:
     runs = RunRow.__table__.c
     return sa.select(sa.func.min(runs.available_at)).where(
         runs.state == _PENDING,
         runs.available_at > sa.bindparam("b_after", type_=runs.available_at.type),
     )
-
-
-class _Attempt(Protocol):
-    """What deciding the outcome of a failed attempt reads of its run."""
-
-    @property
-    def schedule_id(self) -> int | None: ...
-    @property
-    def attempt(self) -> int: ...
-    @property
-    def max_attempts(self) -> int: ...
-
-
-class _Running(NamedTuple):
-    """What finishing an attempt reads of a running run: the other columns are either set by
-    the finish (success) or read back from the UPDATE (failure)."""
-
-    id: int
-    org_id: int
-    schedule_id: int | None
-    workflow_id: int
-    schedule_version_id: int | None
-    trigger: str
-    scheduled_for: datetime
-    available_at: datetime
-    attempt: int
-    max_attempts: int
-    worker_id: str
-    started_at: datetime | None
-    input: domain.JsonObject
-    created_at: datetime
-
-    @classmethod
-    def from_sqlite(cls, row: Sequence[Any]) -> _Running:
-        """From the driver's row of :data:`_SQLITE_RUNNING_RUNS`, converted as the column types
-        would."""
-        (id_, org_id, schedule_id, workflow_id, version_id, trigger, scheduled_for) = row[:7]
-        available_at, attempt, max_attempts, worker_id, started_at, input_, created_at = row[7:]
-        return cls(
-            id_,
-            org_id,
-            schedule_id,
-            workflow_id,
-            version_id,
-            trigger,
-            column_types.from_micros(scheduled_for),
-            column_types.from_micros(available_at),
-            attempt,
-            max_attempts,
-            worker_id,
-            column_types.instant_from_db(started_at),
-            column_types.sqlite_json_value(input_),
-            column_types.from_micros(created_at),
-        )
-
-
-class _Success(NamedTuple):
-    row: _Running
-    result: domain.JsonValue
-    now: datetime
-
-
-@functools.cache
-def _running_runs() -> sa.Select[Any]:
-    runs = RunRow.__table__
-    return (
-        sa.select(*(runs.c[name] for name in _Running._fields))
-        .where(runs.c.id.in_(sa.bindparam("b_ids", expanding=True)), runs.c.state == _RUNNING)
-        .order_by(runs.c.id)
-        .with_for_update()
-    )
-
-
-@functools.cache
-def _fenced_update() -> sa.Update:
-    """A success, fenced: ``result`` and ``finished_at`` bound per run."""
-    runs = RunRow.__table__.c
-    return (
-        sa.update(RunRow)
-        .where(
-            runs.id == sa.bindparam("b_id"),
-            runs.worker_id == sa.bindparam("b_worker"),
-            runs.attempt == sa.bindparam("b_attempt"),
-            runs.state == _RUNNING,
-        )
-        .values(
-            state=domain.RunState.SUCCEEDED.value,
-            result=sa.bindparam("result", type_=runs.result.type),
-            error=None,
-            reason=None,
-            finished_at=sa.bindparam("finished_at", type_=runs.finished_at.type),
-            lease_expires_at=None,
-        )
-    )
-
-
-def _succeeded_run(row: _Running, result: domain.JsonValue, now: datetime) -> domain.Run:
-    """A running run as the fenced update leaves it after a success."""
-    return rows.run_with(
-        row,
-        state=domain.RunState.SUCCEEDED,
-        reason=None,
-        attempt=row.attempt,
-        worker_id=row.worker_id,
-        lease_expires_at=None,
-        started_at=row.started_at,
-        finished_at=now,
-        result=result,
-        error=None,
-    )
-
-
-# The same statements for SQLite, written for the driver (``?`` parameters, converted by the
-# callers with the column types' conversions): on the hottest paths SQLAlchemy's per-row
-# parameter and result processing costs more CPU than SQLite itself.
-_SQLITE_STEP_INSERT = (
-    "INSERT INTO run_steps"
-    " (run_id, name, kind, attempt, state, started_at, finished_at, output, error)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (run_id, name, attempt) DO NOTHING"
-)
-_SQLITE_RUNNING_RUNS = (
-    'SELECT id, org_id, schedule_id, workflow_id, schedule_version_id, "trigger",'
-    " scheduled_for, available_at, attempt, max_attempts, worker_id, started_at, input,"
-    " created_at"
-    " FROM runs WHERE id IN (SELECT value FROM json_each(?))"  # one statement for any count
-    f" AND +state = '{_RUNNING}' ORDER BY id"  # ``+``: by primary key, not the state index
-)
-_SQLITE_SUCCEEDED = (
-    f"UPDATE runs SET state = '{domain.RunState.SUCCEEDED.value}', result = ?, error = NULL,"
-    " reason = NULL, finished_at = ?, lease_expires_at = NULL"
-    f" WHERE id = ? AND worker_id = ? AND attempt = ? AND state = '{_RUNNING}'"
-)
-
-
-def _run(row: Any) -> domain.Run:
-    """A domain run from a Core row of ``runs`` (the same columns as the ORM row)."""
-    return rows.run(row)
 
 
 @functools.cache
