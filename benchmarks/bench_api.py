@@ -37,6 +37,7 @@ from cronwright import domain
 from cronwright.api import Container, create_app
 from cronwright.store import migrations
 from cronwright.store.catalog import sql_catalog
+from cronwright.store.slots import slot_ledger
 from cronwright.testing.server import ServerThread
 
 WRK_MISSING = (
@@ -184,8 +185,9 @@ def main() -> None:
         ]
         t0 = datetime(2026, 1, 1, tzinfo=UTC)
         store = sql_catalog.SqlCatalog.from_url(url)
-        for n in range(300):  # a history to list: 300 runs of one schedule
-            store.add_run(
+        history = slot_ledger.SqlSlotLedger(store.engine)
+        history.add_runs(  # a history to list: 300 runs of one schedule
+            [
                 domain.NewRun(
                     org_id=org.id,
                     workflow_id=workflow.id,
@@ -197,7 +199,9 @@ def main() -> None:
                     max_attempts=1,
                     created_at=t0,
                 )
-            )
+                for n in range(300)
+            ]
+        )
         store.close()
         ids = ", ".join(str(schedule.id) for schedule in schedules)
         cases = {

@@ -93,6 +93,7 @@ def _run(api: Api, tenant: Tenant, state: domain.RunState = domain.RunState.PEND
             input={"n": 1},
         ),
     )
+    assert run is not None
     add_run_step(
         store, run_id=run.id, name="call", kind="http", attempt=1, state=domain.RunState.SUCCEEDED
     )

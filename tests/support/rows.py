@@ -8,20 +8,22 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from cronwright import domain
+from cronwright.store import contracts
 from cronwright.store.catalog import sql_catalog
 from cronwright.store.database import rows
 from cronwright.store.database.schema import RunStepRow
 from cronwright.store.slots import slot_ledger
 
 
-def add_run(store: sql_catalog.SqlCatalog, run: domain.NewRun) -> domain.Run | None:
+def add_run(store: contracts.Catalog, run: domain.NewRun) -> domain.Run | None:
     """Insert ``run``; None if its slot already has one."""
+    assert isinstance(store, sql_catalog.SqlCatalog)
     inserted = slot_ledger.SqlSlotLedger(store.engine).add_runs([run])
     return inserted.runs[0] if inserted.runs else None
 
 
 def add_run_step(
-    store: sql_catalog.SqlCatalog,
+    store: contracts.Catalog,
     *,
     run_id: domain.RunId,
     name: str,
@@ -33,6 +35,7 @@ def add_run_step(
     output: domain.JsonValue = None,
     error: str | None = None,
 ) -> domain.RunStep:
+    assert isinstance(store, sql_catalog.SqlCatalog)
     row = RunStepRow(
         run_id=run_id,
         name=name,

@@ -19,7 +19,6 @@ from cronwright.engine import alerts, loop
 from cronwright.service import alert_channels, throttle, triggers
 from cronwright.service import templates as service_templates
 from cronwright.store import contracts
-from cronwright.store.catalog import templates as store_templates
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,7 +96,7 @@ class Container:
             templates=service_templates.Templates(
                 built.workflows,
                 built.schedules,
-                store_templates.SqlTemplates(store.engine),
+                process.template_store(),
                 chosen,
             ),
             alert_channels=alert_channels.AlertChannels(

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from cronwright import clock as clock_module
 from cronwright.engine import loop
-from cronwright.store.catalog import alert_channels, sql_catalog
+from cronwright.store.catalog import alert_channels, sql_catalog, templates
 from cronwright.store.database import database_clock as db_clock
 from cronwright.store.database import dialect
 from cronwright.store.run_queue import sql_queue
@@ -71,6 +71,9 @@ class Root:
 
     def alert_channel_store(self) -> alert_channels.SqlAlertChannels:
         return alert_channels.SqlAlertChannels(self.engine)
+
+    def template_store(self) -> templates.SqlTemplates:
+        return templates.SqlTemplates(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

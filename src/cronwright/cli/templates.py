@@ -24,7 +24,6 @@ from cronwright.cli.admin.common import (
     say,
 )
 from cronwright.service import templates as service_templates
-from cronwright.store.catalog import templates as store_templates
 
 app = typer.Typer(help="Schedule templates: list, show, save and use them.", no_args_is_help=True)
 
@@ -43,7 +42,7 @@ def catalog(ctx: Context) -> service_templates.Templates:
     return service_templates.Templates(
         workflows,
         ctx.service.schedules,
-        store_templates.SqlTemplates(ctx.store.engine),
+        ctx.root.template_store(),
         ctx.clock,
     )
 
