@@ -1,0 +1,196 @@
+"""A worker that claims ahead holds runs due within its horizon and starts each at its time, on
+SQLite and PostgreSQL, with a fake clock: nothing sleeps, the test moves time."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from tests.component.engine.conftest import Bench, python_step
+from tests.support.rows import add_run
+
+from cronwright import domain
+from cronwright.actions import StepContext
+from cronwright.clock import FakeClock
+from cronwright.engine.worker import Worker
+from cronwright.store.catalog import sql_catalog
+
+State = domain.RunState
+AHEAD = timedelta(seconds=1)
+GRACE = timedelta(seconds=30)
+HALF = timedelta(milliseconds=500)
+
+
+@pytest.fixture
+def bench(database_url: str, t0: datetime) -> Iterator[Bench]:
+    store = sql_catalog.SqlCatalog.from_url(database_url)
+    yield Bench(store, FakeClock(t0))
+    store.close()
+
+
+class Recorder:
+    """A python action that notes the fake clock's time when it starts."""
+
+    def __init__(self, bench: Bench) -> None:
+        self.started: list[datetime] = []
+        self.ran = threading.Event()
+        bench.functions.register("note", self)
+        self._clock = bench.clock
+
+    def __call__(self, ctx: StepContext) -> None:
+        self.started.append(self._clock.now())
+        self.ran.set()
+
+
+_names = itertools.count(1)  # workflow names are unique in an organization
+
+
+def future_run(bench: Bench, at: datetime) -> domain.Run:
+    """A run of a one-step workflow, available at ``at``."""
+    definition = domain.parse_definition(
+        {"steps": [python_step("s", "note")]},
+        kinds=bench.registry.kinds,
+        check_config=bench.registry.check_config,
+    )
+    workflow = bench.store.add_workflow(
+        org_id=bench.org.id, name=f"w-{next(_names)}", definition=definition, now=bench.clock.now()
+    )
+    added = add_run(
+        bench.store,
+        domain.NewRun(
+            org_id=bench.org.id,
+            workflow_id=workflow.id,
+            schedule_id=None,
+            schedule_version_id=None,
+            trigger=domain.Trigger.MANUAL,
+            scheduled_for=at,
+            available_at=at,
+            max_attempts=3,
+            created_at=bench.clock.now(),
+        ),
+    )
+    assert added is not None
+    return added
+
+
+def ahead_worker(bench: Bench, **options: object) -> Worker:
+    return Worker(
+        bench.queue,
+        bench.executor,
+        bench.clock,
+        worker_id="w1",
+        claim_ahead=AHEAD,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def test_a_run_claimed_ahead_starts_at_its_time_not_before(bench: Bench) -> None:
+    recorder = Recorder(bench)
+    t0 = bench.clock.now()
+    run = future_run(bench, t0 + HALF)
+    pool = ahead_worker(bench)
+    assert [c.id for c in pool.claim_once()] == [run.id]
+    assert pool.held == 1
+    assert bench.get(run).state is State.RUNNING  # claimed: leased and counted now
+    assert pool.start_due() == 0  # not yet its time
+    assert recorder.started == []
+    bench.clock.advance(HALF)
+    assert pool.start_due() == 1
+    assert recorder.ran.wait(10)
+    pool.stop(GRACE)
+    assert recorder.started == [t0 + HALF]
+    done = bench.get(run)
+    assert (done.state, done.attempt, done.started_at) == (State.SUCCEEDED, 1, t0 + HALF)
+
+
+def test_without_a_horizon_a_worker_claims_nothing_before_its_time(bench: Bench) -> None:
+    Recorder(bench)
+    run = future_run(bench, bench.clock.now() + HALF)
+    pool = Worker(bench.queue, bench.executor, bench.clock, worker_id="w1")
+    assert pool.claim_once() == []
+    pool.stop(GRACE)
+    assert bench.get(run).state is State.PENDING
+
+
+def test_runs_beyond_the_horizon_wait_for_a_later_claim(bench: Bench) -> None:
+    Recorder(bench)
+    t0 = bench.clock.now()
+    soon = future_run(bench, t0 + HALF)
+    later = future_run(bench, t0 + 3 * AHEAD)
+    pool = ahead_worker(bench)
+    assert [c.id for c in pool.claim_once()] == [soon.id]
+    pool.stop(GRACE)
+    assert bench.get(later).state is State.PENDING
+
+
+def test_held_runs_do_not_take_the_runners_room(bench: Bench) -> None:
+    """With one runner and no prefetch, a claim still takes the run due now and holds the runs
+    of the next second: held runs count against ``hold``, not against the runners."""
+    Recorder(bench)
+    t0 = bench.clock.now()
+    due = future_run(bench, t0)
+    held = [future_run(bench, t0 + HALF) for _ in range(3)]
+    pool = ahead_worker(bench, concurrency=1, prefetch=0, hold=2)
+    claimed = [c.id for c in pool.claim_once()]
+    assert claimed == [due.id, held[0].id, held[1].id]
+    assert pool.held == 2
+    pool.stop(GRACE)
+    assert bench.get(held[2]).state is State.PENDING
+
+
+def test_a_held_run_cancelled_before_its_time_never_starts(bench: Bench) -> None:
+    recorder = Recorder(bench)
+    t0 = bench.clock.now()
+    run = future_run(bench, t0 + HALF)
+    pool = ahead_worker(bench)
+    pool.claim_once()
+    bench.queue.cancel(bench.org.id, run.id, now=t0)
+    assert pool.beat() == {run.id}
+    bench.clock.advance(HALF)
+    pool.start_due()
+    assert pool.active == 0
+    pool.stop(GRACE)
+    assert recorder.started == []
+    assert bench.get(run).state is State.CANCELLED
+
+
+def test_shutdown_gives_held_runs_back_at_their_time(bench: Bench) -> None:
+    recorder = Recorder(bench)
+    t0 = bench.clock.now()
+    run = future_run(bench, t0 + HALF)
+    pool = ahead_worker(bench)
+    pool.claim_once()
+    pool.stop(GRACE)
+    assert recorder.started == []
+    released = bench.get(run)
+    assert (released.state, released.attempt, released.available_at, released.worker_id) == (
+        State.PENDING,
+        0,
+        t0 + HALF,
+        None,
+    )
+    assert pool.active == 0
+
+
+def test_a_running_worker_starts_held_runs_on_its_own(bench: Bench) -> None:
+    """The threads: the claim loop claims ahead, the timed starts hand the run on at its time
+    (the fake clock jumps to each deadline a loop sleeps until)."""
+    recorder = Recorder(bench)
+    t0 = bench.clock.now()
+    run = future_run(bench, t0 + HALF)
+    pool = ahead_worker(bench)
+    pool.start()
+    assert recorder.ran.wait(10)
+    pool.stop(GRACE)
+    assert recorder.started[0] >= t0 + HALF
+    assert bench.get(run).state is State.SUCCEEDED
+
+
+def test_a_worker_refuses_a_horizon_as_long_as_its_lease(bench: Bench) -> None:
+    with pytest.raises(ValueError, match="claim_ahead"):
+        Worker(bench.queue, bench.executor, bench.clock, claim_ahead=timedelta(seconds=30))
+    with pytest.raises(ValueError, match="claim_ahead"):
+        Worker(bench.queue, bench.executor, bench.clock, claim_ahead=-AHEAD)
