@@ -1,5 +1,5 @@
 """The RunQueue's batch methods on SQLite and PostgreSQL: claims of many runs in one transaction
-(limits still exact), and group commit (``write_batch``, ``finish_many``, ``record_steps``)
+(limits still exact), and group commit (``write_batch``)
 with every finish fenced on its own."""
 
 from __future__ import annotations
@@ -127,13 +127,14 @@ def test_finish_many_fences_each_run_on_its_own(
     done, stale, cancelled, foreign = runs.claim("w1", now=t0, lease=LEASE, limit=4)
     runs.cancel(env.org.id, cancelled.id, now=t0)
     later = t0 + SECOND
-    results = runs.finish_many(
+    results = runs.write_batch(
+        (),
         [
             finish(done, domain.RunOutcome.succeeded({"ok": 1}), later),
             finish(stale, domain.RunOutcome.succeeded(), later, attempt=stale.attempt + 1),
             finish(cancelled, domain.RunOutcome.succeeded(), later),
             finish(foreign, domain.RunOutcome.succeeded(), later, worker_id="w2"),
-        ]
+        ],
     )
     first, *others = results
     assert first is not None
@@ -152,11 +153,12 @@ def test_a_second_finish_of_the_same_attempt_in_one_batch_is_fenced_out(
 ) -> None:
     env.run()
     [run] = runs.claim("w1", now=t0, lease=LEASE, limit=1)
-    first, second = runs.finish_many(
+    first, second = runs.write_batch(
+        (),
         [
             finish(run, domain.RunOutcome.succeeded("first"), t0),
             finish(run, domain.RunOutcome.failed("second"), t0),
-        ]
+        ],
     )
     assert first is not None
     assert first.result == "first"
@@ -170,11 +172,12 @@ def test_a_failed_attempt_in_a_batch_is_retried_after_its_backoff_like_finish(
     env.run(max_attempts=2)
     env.run(max_attempts=1)
     retried, final = runs.claim("w1", now=t0, lease=LEASE, limit=2)
-    results = runs.finish_many(
+    results = runs.write_batch(
+        (),
         [
             finish(retried, domain.RunOutcome.failed("boom"), t0),
             finish(final, domain.RunOutcome.timed_out("slow"), t0),
-        ]
+        ],
     )
     assert [(r.state, r.error) for r in results if r is not None] == [
         (State.PENDING, "boom"),
@@ -192,7 +195,7 @@ def test_write_batch_records_steps_and_finishes_together(
     steps = [step(one, "a", t0), step(one, "b", t0), step(two, "a", t0)]
     results = runs.write_batch(steps, [finish(one, domain.RunOutcome.succeeded(), t0)])
     assert [r is not None for r in results] == [True]
-    runs.record_steps([step(two, "a", t0 + SECOND)])  # idempotent per run, name and attempt
+    runs.write_batch([step(two, "a", t0 + SECOND)], ())  # idempotent per run, name and attempt
     assert [s.name for s in store.list_run_steps(env.org.id, one.id)] == ["a", "b"]
     [recorded] = store.list_run_steps(env.org.id, two.id)
     assert recorded.finished_at == t0

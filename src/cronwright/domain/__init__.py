@@ -4,7 +4,6 @@ Instants are aware UTC and end in ``_at``; durations are ``timedelta``.
 """
 
 from cronwright.domain.alert_records import (
-    AttemptRecord,
     DeliveryRecord,
     OutgoingDelivery,
     ScanReport,
@@ -80,7 +79,6 @@ __all__ = [
     "AlertDeliveryState",
     "ApiKey",
     "ApiKeyId",
-    "AttemptRecord",
     "Capabilities",
     "CatchupPolicy",
     "ClaimedRun",

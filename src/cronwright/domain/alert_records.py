@@ -1,5 +1,5 @@
 """Alert deliveries as the alert ledger hands them to senders and reports them: a scan's report, a
-claimed delivery, a delivery's record and one attempt's record."""
+claimed delivery, and a delivery's record."""
 
 from __future__ import annotations
 
@@ -51,13 +51,3 @@ class DeliveryRecord:
     last_error: str | None
     created_at: datetime
     delivered_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AttemptRecord:
-    delivery_id: int
-    attempt: int
-    started_at: datetime
-    finished_at: datetime
-    delivered: bool
-    error: str | None

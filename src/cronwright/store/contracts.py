@@ -595,19 +595,13 @@ class RunQueue(Protocol):
         ``now + backoff``, the error kept; after the last attempt: ``failed``/``timed_out``."""
         ...
 
-    def record_steps(self, steps: Sequence[domain.StepRecord]) -> None:
-        """:meth:`record_step` for each, in one transaction."""
-        ...
-
-    def finish_many(self, finishes: Sequence[domain.Finish]) -> list[domain.Run | None]:
-        """:meth:`finish` for each, in one transaction, each fenced on its own; the results in
-        the same order (None: fenced out). A second finish of the same attempt is fenced out."""
-        ...
-
     def write_batch(
         self, steps: Sequence[domain.StepRecord], finishes: Sequence[domain.Finish]
     ) -> list[domain.Run | None]:
-        """:meth:`record_steps` then :meth:`finish_many`, in one transaction (group commit)."""
+        """Record ``steps`` (each as :meth:`record_step`) then end each of ``finishes`` (each as
+        :meth:`finish`, fenced on its own), in one transaction (group commit); the finishes'
+        results in their order (None: fenced out). A second finish of the same attempt in the
+        batch is fenced out."""
         ...
 
     def release(
@@ -728,5 +722,3 @@ class AlertLedger(Protocol):
         *,
         channel_id: alert_channel.AlertChannelId | None = None,
     ) -> list[domain.DeliveryRecord]: ...
-
-    def attempts(self, delivery_id: int) -> list[domain.AttemptRecord]: ...

@@ -13,6 +13,7 @@ from datetime import timedelta
 from cronwright import domain
 from tests.component.alerts.conftest import Harness
 from tests.component.alerts.receivers import WAIT, HangingReceiver
+from tests.support.rows import delivery_attempts
 
 
 def test_a_hanging_webhook_does_not_delay_runs(harness: Harness) -> None:
@@ -35,14 +36,14 @@ def test_a_hanging_webhook_does_not_delay_runs(harness: Harness) -> None:
         runs = harness.run_due()
 
         assert sending.is_alive(), "the delivery should still be hanging"
-        assert harness.alerter.store.attempts(delivery.id) == []
+        assert delivery_attempts(harness.alerter.store, delivery.id) == []
         harness.clock.advance(timedelta(seconds=1))  # the attempt ends after the runs did
         receiver.let_go()
         sending.join()
     assert failed.state is domain.RunState.FAILED
     assert len(runs) == 4  # the three new slots and the first schedule's next one
     assert {run.state for run in runs} == {domain.RunState.SUCCEEDED}
-    [attempt] = harness.alerter.store.attempts(delivery.id)
+    [attempt] = delivery_attempts(harness.alerter.store, delivery.id)
     assert not attempt.delivered
     assert attempt.error is not None
     assert attempt.error.startswith(("RemoteProtocolError", "ReadError"))  # dropped, or reset

@@ -15,7 +15,7 @@ from cronwright.store.database import dialect
 from cronwright.store.database.schema import AlertScanRow
 from tests.component.alerts.conftest import Harness, make_app
 from tests.component.alerts.receivers import WebhookReceiver
-from tests.support.rows import add_run
+from tests.support.rows import add_run, delivery_attempts
 
 LEASE = timedelta(minutes=2)
 POLICY = planning.DeliveryPolicy()
@@ -54,7 +54,7 @@ def test_a_claimed_delivery_is_leased_and_a_late_outcome_is_fenced_out(harness: 
         "HTTP 500: no",
     )
     assert done.next_attempt_at == clock.now() + POLICY.initial * POLICY.factor
-    attempts = store.attempts(first.id)
+    attempts = delivery_attempts(store, first.id)
     assert [(a.attempt, a.delivered) for a in attempts] == [(1, True), (2, False)]
 
 
@@ -160,7 +160,7 @@ def test_pruning_drops_old_finished_deliveries_and_keeps_pending_ones(
     kept = harness.deliveries()
     harness.app.close()
     assert old[domain.AlertDeliveryState.DELIVERED] not in {d.id for d in kept}
-    assert harness.alerter.store.attempts(old[domain.AlertDeliveryState.DELIVERED]) == []
+    assert delivery_attempts(harness.alerter.store, old[domain.AlertDeliveryState.DELIVERED]) == []
     assert old[domain.AlertDeliveryState.PENDING] in {d.id for d in kept}
     assert len(kept) == 3
 

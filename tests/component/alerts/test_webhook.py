@@ -9,6 +9,7 @@ from datetime import timedelta
 from cronwright import domain
 from tests.component.alerts.conftest import SECRET, Harness
 from tests.component.alerts.receivers import Received, WebhookReceiver
+from tests.support.rows import delivery_attempts
 
 
 def verify(request: Received, secret: str) -> bool:
@@ -50,7 +51,7 @@ def test_a_final_failure_is_posted_signed_and_recorded(harness: Harness) -> None
         1,
         None,
     )
-    [attempt] = harness.alerter.store.attempts(record.id)
+    [attempt] = delivery_attempts(harness.alerter.store, record.id)
     assert (attempt.attempt, attempt.delivered, attempt.error) == (1, True, None)
 
 
@@ -79,7 +80,7 @@ def test_a_receiver_error_is_retried_with_backoff_and_each_attempt_recorded(
     assert (third.state, third.attempts) == (domain.AlertDeliveryState.DELIVERED, 3)
     assert len(receiver.requests) == 3
     assert len({r.headers["x-cronwright-delivery"] for r in receiver.requests}) == 1
-    attempts = harness.alerter.store.attempts(third.id)
+    attempts = delivery_attempts(harness.alerter.store, third.id)
     assert [(a.attempt, a.delivered) for a in attempts] == [(1, False), (2, False), (3, True)]
     assert attempts[1].error is not None
     assert attempts[1].error == "HTTP 503 Service Unavailable"

@@ -20,6 +20,7 @@ from cronwright.testing.server import ServerThread
 from tests.component.alerts.receivers import SmtpReceiver, WebhookReceiver
 from tests.component.api.conftest import T0, Api, Tenant, problem_of
 from tests.conftest import LOCAL_OUTBOUND, fresh_database_url
+from tests.support.rows import delivery_attempts
 
 V1 = "/api/v1"
 SECRET = "a-signing-key-of-some-length"
@@ -70,7 +71,7 @@ def test_a_refusing_channel_answers_not_delivered_and_records_the_reason(
         domain.AlertDeliveryState.FAILED,
         "HTTP 502 Bad Gateway",  # never the receiver's body
     )
-    [attempt] = api.container.alerter.store.attempts(delivery.id)
+    [attempt] = delivery_attempts(api.container.alerter.store, delivery.id)
     assert (attempt.delivered, attempt.error) == (False, "HTTP 502 Bad Gateway")
     assert len(receiver.requests) == 1  # tried once, never retried
 

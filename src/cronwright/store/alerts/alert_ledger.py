@@ -47,6 +47,10 @@ class SqlAlertLedger:
         self._engine = engine
         self._dialect = engine.dialect.name
 
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         with write_gate.write_gate(self._engine), self._engine.connect() as connection:
@@ -301,25 +305,6 @@ class SqlAlertLedger:
             query = query.where(AlertDeliveryRow.channel_id == channel_id)
         with self._engine.connect() as connection:
             return [_record(row) for row in connection.execute(query.order_by(AlertDeliveryRow.id))]
-
-    def attempts(self, delivery_id: int) -> list[domain.AttemptRecord]:
-        query = (
-            sa.select(AlertAttemptRow.__table__)
-            .where(AlertAttemptRow.delivery_id == delivery_id)
-            .order_by(AlertAttemptRow.attempt)
-        )
-        with self._engine.connect() as connection:
-            return [
-                domain.AttemptRecord(
-                    delivery_id=row.delivery_id,
-                    attempt=row.attempt,
-                    started_at=row.started_at,
-                    finished_at=row.finished_at,
-                    delivered=row.delivered,
-                    error=row.error,
-                )
-                for row in connection.execute(query)
-            ]
 
 
 def _record(row: Any) -> domain.DeliveryRecord:

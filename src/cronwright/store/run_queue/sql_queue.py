@@ -237,12 +237,7 @@ class SqlRunQueue:
             return set(run_ids) - {domain.RunId(run_id) for run_id in kept}
 
     def record_step(self, step: domain.StepRecord) -> None:
-        self.record_steps([step])
-
-    def record_steps(self, steps: Sequence[domain.StepRecord]) -> None:
-        if steps:
-            with self._write() as connection:
-                self._attempts.record_steps(connection, steps)
+        self.write_batch([step], ())
 
     # -- ending an attempt ------------------------------------------------------------------------
 
@@ -255,17 +250,15 @@ class SqlRunQueue:
         outcome: domain.RunOutcome,
         now: datetime,
     ) -> domain.Run | None:
-        [finished] = self.finish_many(
+        [finished] = self.write_batch(
+            (),
             [
                 domain.Finish(
                     run_id=run_id, worker_id=worker_id, attempt=attempt, outcome=outcome, now=now
                 )
-            ]
+            ],
         )
         return finished
-
-    def finish_many(self, finishes: Sequence[domain.Finish]) -> list[domain.Run | None]:
-        return self.write_batch((), finishes)
 
     def write_batch(
         self, steps: Sequence[domain.StepRecord], finishes: Sequence[domain.Finish]
