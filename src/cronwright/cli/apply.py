@@ -10,7 +10,7 @@ import typer
 from rich.text import Text
 
 from cronwright.cli import options, progress
-from cronwright.cli.admin import local
+from cronwright.cli.admin import local, server
 from cronwright.cli.admin.common import (
     DEFAULT_URL,
     EXIT_INVALID,
@@ -49,6 +49,7 @@ def command(
     leaves out take the operator's CRONWRIGHT_RETRY_* settings. Exit status: 0 done (or nothing
     to do), 2 the file or a setting is invalid, 1 anything else.
     """
+    server.refuse_remote(invoked)  # before the file is read: the target is wrong, whatever it holds
     settings = options.load_settings(database_url=url)
     try:
         text = file.read_text(encoding="utf-8")

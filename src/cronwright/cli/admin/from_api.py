@@ -155,10 +155,7 @@ def catalog_entry(out: template_schemas.TemplateOut) -> service_templates.Catalo
         "name": out.name,
         "version": out.version,
         "description": out.description,
-        # A parameter's document leaves out what it does not set; ``required`` is derived.
-        "parameters": [
-            p.model_dump(exclude_none=True, exclude={"required"}) for p in out.parameters
-        ],
+        "parameters": [_parameter(p) for p in out.parameters],
         "workflow": out.workflow,
         "schedule": out.schedule,
     }
@@ -170,6 +167,16 @@ def catalog_entry(out: template_schemas.TemplateOut) -> service_templates.Catalo
         saved_at=out.saved_at,
         versions=tuple(out.versions) if organization_owned else (),
     )
+
+
+def _parameter(out: template_schemas.ParameterOut) -> dict[str, Any]:
+    # A parameter's document leaves out what it does not set; ``required`` is derived.
+    document = out.model_dump(exclude_none=True, exclude={"required"})
+    for bound in ("minimum", "maximum"):
+        value = document.get(bound)
+        if isinstance(value, float) and value.is_integer():
+            document[bound] = int(value)  # the API's numbers are floats; the file wrote 1, not 1.0
+    return document
 
 
 def origin(out: template_schemas.OriginOut) -> template_records.ScheduleOrigin:
