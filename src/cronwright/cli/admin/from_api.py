@@ -7,8 +7,11 @@ shown, and no command prints them, so they are left empty.
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
 
 from cronwright import domain, templates
 from cronwright.api.schemas import organization as org_schemas
@@ -20,16 +23,14 @@ from cronwright.service import preview as service_preview
 from cronwright.service import templates as service_templates
 from cronwright.service import triggers
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
+
 
 def organization(out: org_schemas.OrganizationOut) -> domain.Organization:
-    return domain.Organization(
-        id=domain.OrganizationId(out.id),
-        name=out.name,
-        max_schedules=out.max_schedules,
-        max_concurrent_runs=out.max_concurrent_runs,
-        schedule_count=out.schedule_count,
-        created_at=out.created_at,
-    )
+    return _as(domain.Organization, out)
 
 
 def schedule(out: schedule_schemas.ScheduleOut, org_id: domain.OrganizationId) -> domain.Schedule:
@@ -51,15 +52,7 @@ def schedule(out: schedule_schemas.ScheduleOut, org_id: domain.OrganizationId) -
 def event(
     out: schedule_schemas.ScheduleEventOut, schedule_id: domain.ScheduleId
 ) -> domain.ScheduleEvent:
-    return domain.ScheduleEvent(
-        id=out.id,
-        schedule_id=schedule_id,
-        kind=out.kind,
-        version=out.version,
-        author=out.author,
-        created_at=out.created_at,
-        detail=dict(out.detail),
-    )
+    return _as(domain.ScheduleEvent, out, schedule_id=schedule_id)
 
 
 def preview(out: schedule_schemas.PreviewOut) -> service_preview.Preview:
@@ -75,78 +68,20 @@ def preview(out: schedule_schemas.PreviewOut) -> service_preview.Preview:
 
 
 def run(out: run_schemas.RunOut, org_id: domain.OrganizationId) -> domain.Run:
-    return domain.Run(
-        id=domain.RunId(out.id),
-        org_id=org_id,
-        workflow_id=domain.WorkflowId(out.workflow_id),
-        schedule_id=None if out.schedule_id is None else domain.ScheduleId(out.schedule_id),
-        schedule_version_id=None
-        if out.schedule_version_id is None
-        else domain.ScheduleVersionId(out.schedule_version_id),
-        trigger=out.trigger,
-        scheduled_for=out.scheduled_for,
-        available_at=out.available_at,
-        state=out.state,
-        reason=out.reason,
-        attempt=out.attempt,
-        max_attempts=out.max_attempts,
-        worker_id=out.worker_id,
-        lease_expires_at=out.lease_expires_at,
-        started_at=out.started_at,
-        finished_at=out.finished_at,
-        input=dict(out.input),
-        result=out.result,
-        error=out.error,
-        created_at=out.created_at,
-    )
+    return _as(domain.Run, out, org_id=org_id)
 
 
 def step(out: run_schemas.RunStepOut, run_id: domain.RunId) -> domain.RunStep:
-    return domain.RunStep(
-        id=domain.RunStepId(out.id),
-        run_id=run_id,
-        name=out.name,
-        kind=out.kind,
-        attempt=out.attempt,
-        state=out.state,
-        started_at=out.started_at,
-        finished_at=out.finished_at,
-        output=out.output,
-        error=out.error,
-    )
+    return _as(domain.RunStep, out, run_id=run_id)
 
 
 def backfill(out: run_schemas.BackfillOut) -> triggers.Backfill:
-    return triggers.Backfill(
-        schedule_id=domain.ScheduleId(out.schedule_id),
-        since=out.since,
-        until=out.until,
-        dry_run=out.dry_run,
-        slots=tuple(
-            triggers.BackfillSlot(
-                scheduled_for=slot.scheduled_for,
-                outcome=slot.outcome,
-                state=slot.state,
-                run_id=None if slot.run_id is None else domain.RunId(slot.run_id),
-                reason=slot.reason,
-            )
-            for slot in out.slots
-        ),
-    )
+    slots = tuple(_as(triggers.BackfillSlot, slot) for slot in out.slots)
+    return _as(triggers.Backfill, out, slots=slots)
 
 
 def api_key(out: org_schemas.ApiKeyOut, org_id: domain.OrganizationId) -> domain.ApiKey:
-    return domain.ApiKey(
-        id=domain.ApiKeyId(out.id),
-        org_id=org_id,
-        name=out.name,
-        role=out.role,
-        prefix=out.prefix,
-        secret_hash="",
-        created_at=out.created_at,
-        last_used_at=out.last_used_at,
-        revoked_at=out.revoked_at,
-    )
+    return _as(domain.ApiKey, out, org_id=org_id, secret_hash="")
 
 
 def catalog_entry(out: template_schemas.TemplateOut) -> service_templates.CatalogEntry:
@@ -180,11 +115,11 @@ def _parameter(out: template_schemas.ParameterOut) -> dict[str, Any]:
 
 
 def origin(out: template_schemas.OriginOut) -> template_records.ScheduleOrigin:
-    return template_records.ScheduleOrigin(
-        schedule_id=domain.ScheduleId(out.schedule_id),
-        template=out.template,
-        template_version=out.template_version,
-        source=out.source,
-        parameters=dict(out.parameters),
-        created_at=out.created_at,
-    )
+    return _as(template_records.ScheduleOrigin, out)
+
+
+def _as(cls: type[T], out: BaseModel, **known: Any) -> T:
+    """A ``cls`` of the fields of ``out`` that it has, and of ``known``: what the API leaves out
+    because the caller knows it. (Ids are plain integers on both sides.)"""
+    names = {f.name for f in dataclasses.fields(cls)} - set(known)
+    return cls(**out.model_dump(include=names), **known)
