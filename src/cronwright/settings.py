@@ -238,9 +238,16 @@ class Settings(BaseSettings):
         return shown
 
 
-# CRONWRIGHT_* variables read by the test suite and tools, not by Settings.
+# CRONWRIGHT_* variables read by the test suite and tools (the admin CLI's server), not by
+# Settings.
 OTHER_VARIABLES = frozenset(
-    {"CRONWRIGHT_REQUIRE_POSTGRES", "CRONWRIGHT_REQUIRE_BROWSER", "CRONWRIGHT_CHROMIUM"}
+    {
+        "CRONWRIGHT_REQUIRE_POSTGRES",
+        "CRONWRIGHT_REQUIRE_BROWSER",
+        "CRONWRIGHT_CHROMIUM",
+        "CRONWRIGHT_API_URL",
+        "CRONWRIGHT_API_KEY",
+    }
 )
 _SIMILAR = 0.75  # difflib ratio (of the names after the prefix) that marks a misspelling
 

@@ -26,6 +26,7 @@ from cronwright.cli import (
     status,
     templates,
 )
+from cronwright.cli.admin import server
 
 app = typer.Typer(
     name="cronwright",
@@ -62,8 +63,15 @@ def _print_version(wanted: bool) -> None:
         raise typer.Exit()
 
 
+# Commands that run on the database by nature: --api on the command line is a mistake there.
+DATABASE_COMMANDS = frozenset({"db", "serve", "scheduler", "worker", "api"})
+
+
 @app.callback()
 def _root(
+    ctx: typer.Context,
+    api_url: server.ApiUrl = None,
+    api_key: server.ApiKey = None,
     debug: Annotated[
         bool,
         typer.Option("--debug", help="Print the traceback of an error, not only its line."),
@@ -77,12 +85,19 @@ def _root(
 ) -> None:
     """Durable, exactly-once cron scheduling of workflows.
 
+    The admin commands (schedules, runs, templates, apikey) work on the database (--url or
+    CRONWRIGHT_DATABASE_URL), or through a server's API with --api URL (or CRONWRIGHT_API_URL)
+    and the key in CRONWRIGHT_API_KEY, with the same output.
+
     Exit status: 0 done; 1 the command could not do its job (it says why); 2 invalid input
     (a flag, a setting, a file, a URL).
     """
     failures.debug = debug
     for warning in settings.misspelt_variables(os.environ):
         typer.echo(f"warning: {warning}", err=True)
+    chosen = server.remember(ctx, api_url, api_key)
+    if chosen is not None and chosen.from_flag and ctx.invoked_subcommand in DATABASE_COMMANDS:
+        raise failures.DatabaseOnly(ctx.invoked_subcommand)
 
 
 helptext.install()

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from cronwright.cli import options, progress, templates
+from cronwright.cli import options, progress
+from cronwright.cli.admin import local, server
 from cronwright.cli.admin.common import (
     DEFAULT_URL,
     EXIT_INVALID,
@@ -26,6 +27,7 @@ AUTHOR_LIMIT = 200  # the audit trail's author column
 
 
 def command(
+    invoked: typer.Context,
     file: Annotated[
         Path, typer.Argument(help="YAML, JSON or TOML (*.toml) file (see docs/apply.md).")
     ],
@@ -47,16 +49,17 @@ def command(
     leaves out take the operator's CRONWRIGHT_RETRY_* settings. Exit status: 0 done (or nothing
     to do), 2 the file or a setting is invalid, 1 anything else.
     """
+    server.refuse_remote(invoked)  # before the file is read: the target is wrong, whatever it holds
     settings = options.load_settings(database_url=url)
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"{file}: {exc}", EXIT_INVALID)
-    with opened(url, retry_defaults=settings.retry_defaults) as ctx:
+    with opened(invoked, url, retry_defaults=settings.retry_defaults) as ctx:
         try:
             document = declarative.load(text, file=str(file))
             applier = declarative.Declarative(
-                ctx.service, ctx.store, ctx.clock, templates=templates.catalog(ctx)
+                ctx.service, ctx.store, ctx.clock, templates=local.catalog(ctx)
             )
             plan = applier.plan(document, prune=prune)
         except declarative.ApplyErrors as exc:

@@ -52,9 +52,19 @@ def reported(url: str | None = None) -> Iterator[None]:
         report(exc, url)
 
 
+class DatabaseOnly(errors.CronwrightError):
+    """A command (or an option of one) that the API offers no operation for, asked of a server."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__(
+            f"`{command}` works on the database only; drop --api (and CRONWRIGHT_API_URL), "
+            "or give --url, on a host that reaches the database"
+        )
+
+
 def report(exc: Exception, url: str | None = None) -> NoReturn:
     """Exit with one line about ``exc``."""
-    if isinstance(exc, errors.InvalidInput):
+    if isinstance(exc, errors.InvalidInput | DatabaseOnly):
         fail(str(exc), EXIT_INVALID)
     if isinstance(exc, errors.CronwrightError):
         fail(str(exc))

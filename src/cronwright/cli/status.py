@@ -29,6 +29,7 @@ LIVE_WINDOW = timedelta(seconds=60)
 
 
 def command(
+    invoked: typer.Context,
     url: Url = DEFAULT_URL,
     as_json: Json = False,
     live_within: Annotated[
@@ -36,7 +37,7 @@ def command(
     ] = int(LIVE_WINDOW.total_seconds()),
 ) -> None:
     """Show live workers, their capabilities and loop health, and runs no worker can execute."""
-    with opened(url) as ctx:
+    with opened(invoked, url) as ctx:
         runs = ctx.root.run_queue()
         now = ctx.clock.now()
         workers = runs.live_workers(since=now - timedelta(seconds=live_within))

@@ -8,55 +8,42 @@ from typing import Annotated
 import typer
 import yaml
 
-from cronwright import actions, domain, errors, service
+from cronwright import errors
 from cronwright.cli.admin.common import (
     DEFAULT_URL,
     EXIT_INVALID,
-    Context,
     Json,
+    OrgOrKey,
     Url,
     author,
     emit_json,
     fail,
-    opened,
     print_table,
     reported,
     say,
 )
+from cronwright.cli.admin.target import opened
 from cronwright.service import templates as service_templates
 
 app = typer.Typer(help="Schedule templates: list, show, save and use them.", no_args_is_help=True)
 
 OptionalOrg = Annotated[
     str | None,
-    typer.Option("--org", help="Organization name or id; its own templates are listed too."),
+    typer.Option(
+        "--org",
+        help="Organization name or id; its own templates are listed too (with --api: the key's).",
+    ),
 ]
 Version = Annotated[int | None, typer.Option("--version", min=1, help="Default: the newest.")]
 
 
-def catalog(ctx: Context) -> service_templates.Templates:
-    # Step configs are checked as the API checks them (the CLI is the operator's: shell is on).
-    workflows = service.Workflows(
-        ctx.store, ctx.clock, check_config=actions.config_checker(allow_shell=True)
-    )
-    return service_templates.Templates(
-        workflows,
-        ctx.service.schedules,
-        ctx.root.template_store(),
-        ctx.clock,
-    )
-
-
-def _org_id(ctx: Context, org: str | None) -> domain.OrganizationId:
-    # Without --org only the shipped templates exist; id 0 is no organization's.
-    return domain.OrganizationId(0) if org is None else ctx.organization(org).id
-
-
 @app.command("list")
-def list_(org: OptionalOrg = None, url: Url = DEFAULT_URL, as_json: Json = False) -> None:
+def list_(
+    invoked: typer.Context, org: OptionalOrg = None, url: Url = DEFAULT_URL, as_json: Json = False
+) -> None:
     """The shipped templates, and an organization's own with --org."""
-    with opened(url) as ctx:
-        entries = catalog(ctx).list(_org_id(ctx, org))
+    with opened(invoked, url, org, org_required=False) as admin:
+        entries = admin.templates()
     if as_json:
         emit_json({"items": [_summary(entry) for entry in entries]})
         return
@@ -78,6 +65,7 @@ def list_(org: OptionalOrg = None, url: Url = DEFAULT_URL, as_json: Json = False
 
 @app.command("show")
 def show(
+    invoked: typer.Context,
     name: Annotated[str, typer.Argument(help="The template's name.")],
     org: OptionalOrg = None,
     version: Version = None,
@@ -85,10 +73,9 @@ def show(
     as_json: Json = False,
 ) -> None:
     """A template's description, parameters, workflow and schedule."""
-    with opened(url) as ctx:
-        org_id = _org_id(ctx, org)
-        entry = catalog(ctx).get(org_id, name, version=version)
-        made = catalog(ctx).made_from(org_id, name) if org is not None else []
+    with opened(invoked, url, org, org_required=False) as admin:
+        entry = admin.template(name, version=version)
+        made = admin.made_from(name) if admin.organization is not None else []
     if as_json:
         emit_json(
             {
@@ -132,9 +119,10 @@ def show(
 
 @app.command("use")
 def use(
+    invoked: typer.Context,
     name: Annotated[str, typer.Argument(help="The template's name.")],
-    org: Annotated[str, typer.Option("--org", help="Organization name or id.")],
     schedule_name: Annotated[str, typer.Option("--name", help="The new schedule's name.")],
+    org: OrgOrKey = None,
     param: Annotated[
         list[str] | None,
         typer.Option("--param", "-p", help="A parameter: NAME=VALUE (repeat for each)."),
@@ -151,13 +139,11 @@ def use(
     as_json: Json = False,
 ) -> None:
     """Make a workflow and a schedule from a template."""
-    with opened(url) as ctx:
-        templates = catalog(ctx)
-        org_id = ctx.organization(org).id
-        entry = templates.get(org_id, name, version=version)
+    with opened(invoked, url, org) as admin:
+        entry = admin.template(name, version=version)
         values = _values(entry, param or [])
         if dry_run:
-            rendered = templates.preview(org_id, name, parameters=values, version=version)
+            rendered = admin.render_template(name, parameters=values, version=version)
             emit_json(
                 {
                     "workflow": rendered.workflow,
@@ -166,8 +152,7 @@ def use(
                 }
             )
             return
-        made = templates.instantiate(
-            org_id,
+        made = admin.instantiate(
             name,
             schedule_name=schedule_name,
             workflow_name=workflow_name,
@@ -180,7 +165,7 @@ def use(
         emit_json(
             {
                 "schedule_id": made.schedule.id,
-                "workflow_id": made.workflow.id,
+                "workflow_id": made.workflow_id,
                 "template": made.origin.template,
                 "template_version": made.origin.template_version,
                 "parameters": made.origin.parameters,
@@ -190,17 +175,18 @@ def use(
         return
     say(
         f"created schedule {made.schedule.spec.name!r} (id {made.schedule.id}) and workflow "
-        f"{made.workflow.name!r} (id {made.workflow.id}) "
+        f"{made.workflow_name!r} (id {made.workflow_id}) "
         f"from {name} v{made.origin.template_version}"
     )
 
 
 @app.command("save")
 def save(
+    invoked: typer.Context,
     file: Annotated[
         Path, typer.Argument(help="A template as YAML or JSON.", exists=True, dir_okay=False)
     ],
-    org: Annotated[str, typer.Option("--org", help="Organization name or id.")],
+    org: OrgOrKey = None,
     url: Url = DEFAULT_URL,
     as_json: Json = False,
 ) -> None:
@@ -210,8 +196,8 @@ def save(
             document = yaml.safe_load(file.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             fail(f"{file}: {exc}", EXIT_INVALID)
-    with opened(url) as ctx:
-        entry = catalog(ctx).save(ctx.organization(org).id, document, author=author())
+    with opened(invoked, url, org) as admin:
+        entry = admin.save_template(document, author=author())
     if as_json:
         emit_json(_summary(entry))
         return

@@ -21,6 +21,7 @@ from rich.text import Text
 from cronwright import clock, domain, errors, service
 from cronwright.bootstrap import root
 from cronwright.cli import failures
+from cronwright.cli.admin import server
 from cronwright.service import triggers
 from cronwright.store import migrations
 from cronwright.store.catalog import sql_catalog
@@ -44,6 +45,15 @@ Url = Annotated[
 ]
 DEFAULT_URL = dialect.DEFAULT_URL
 Org = Annotated[str, typer.Option("--org", help="Organization name or id.")]
+# Required on the database; through --api the key's organization, which --org may name.
+OrgOrKey = Annotated[
+    str | None,
+    typer.Option(
+        "--org",
+        help="Organization name or id; required on the database (with --api: the key's).",
+        show_default=False,
+    ),
+]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -66,9 +76,13 @@ class Context:
 
 
 @contextmanager
-def opened(url: str, *, retry_defaults: domain.RetryDefaults | None = None) -> Iterator[Context]:
+def opened(
+    command: typer.Context, url: str, *, retry_defaults: domain.RetryDefaults | None = None
+) -> Iterator[Context]:
     """The database at ``url``, which must be at the newest schema; errors become exit codes.
-    ``retry_defaults``: for commands that create schedules (the operator's settings)."""
+    ``retry_defaults``: for commands that create schedules (the operator's settings). A command
+    that only the database can serve is refused here when ``--api`` chose a server."""
+    server.refuse_remote(command)
     with reported(url):
         _check_schema(url)
         process = root.Root.open(url, clock=None if make_clock is None else make_clock())

@@ -7,10 +7,12 @@ from typing import Annotated
 import typer
 
 from cronwright import domain
+from cronwright.cli.admin import target
 from cronwright.cli.admin.common import (
     DEFAULT_URL,
     Json,
     Org,
+    OrgOrKey,
     Url,
     emit_json,
     opened,
@@ -19,7 +21,11 @@ from cronwright.cli.admin.common import (
     when,
 )
 
-org_app = typer.Typer(name="org", help="Create and list organizations.", no_args_is_help=True)
+org_app = typer.Typer(
+    name="org",
+    help="Create and list organizations (on the database only: the API acts within one).",
+    no_args_is_help=True,
+)
 key_app = typer.Typer(name="apikey", help="Issue, list and revoke API keys.", no_args_is_help=True)
 
 MaxSchedules = Annotated[
@@ -58,6 +64,7 @@ _ORG_COLUMNS = ("id", "name", "schedules", "max running", "created (UTC)")
 
 @org_app.command("create")
 def org_create(
+    invoked: typer.Context,
     name: Annotated[str, typer.Argument(help="Unique organization name.")],
     max_schedules: MaxSchedules = domain.organization.DEFAULT_MAX_SCHEDULES,
     max_concurrent_runs: MaxRuns = domain.organization.DEFAULT_MAX_CONCURRENT_RUNS,
@@ -65,7 +72,7 @@ def org_create(
     as_json: Json = False,
 ) -> None:
     """Create an organization."""
-    with opened(url) as ctx:
+    with opened(invoked, url) as ctx:
         org = ctx.service.organizations.create(
             name, max_schedules=max_schedules, max_concurrent_runs=max_concurrent_runs
         )
@@ -76,9 +83,9 @@ def org_create(
 
 
 @org_app.command("list")
-def org_list(url: Url = DEFAULT_URL, as_json: Json = False) -> None:
+def org_list(invoked: typer.Context, url: Url = DEFAULT_URL, as_json: Json = False) -> None:
     """List organizations with their quotas."""
-    with opened(url) as ctx:
+    with opened(invoked, url) as ctx:
         orgs = ctx.store.list_organizations()
     if as_json:
         emit_json([_org_json(org) for org in orgs])
@@ -88,6 +95,7 @@ def org_list(url: Url = DEFAULT_URL, as_json: Json = False) -> None:
 
 @org_app.command("quotas")
 def org_quotas(
+    invoked: typer.Context,
     org: Org,
     max_schedules: MaxSchedules,
     max_concurrent_runs: MaxRuns,
@@ -95,7 +103,7 @@ def org_quotas(
     as_json: Json = False,
 ) -> None:
     """Set an organization's quotas."""
-    with opened(url) as ctx:
+    with opened(invoked, url) as ctx:
         found = ctx.organization(org)
         changed = ctx.service.organizations.set_quotas(
             found.id, max_schedules=max_schedules, max_concurrent_runs=max_concurrent_runs
@@ -123,19 +131,19 @@ def _key_json(key: domain.ApiKey) -> dict[str, object]:
 
 @key_app.command("create")
 def key_create(
-    org: Org,
+    invoked: typer.Context,
     name: Annotated[str, typer.Option("--name", help="What the key is for.")],
+    org: OrgOrKey = None,
     role: Annotated[domain.Role, typer.Option("--role", help="What it may do.")] = (
         domain.Role.VIEWER
     ),
     url: Url = DEFAULT_URL,
     as_json: Json = False,
 ) -> None:
-    """Issue an API key. Its token is printed once and stored nowhere."""
-    with opened(url) as ctx:
-        issued = ctx.service.organizations.issue_api_key(
-            ctx.organization(org).id, name=name, role=role
-        )
+    """Issue an API key. Its token is printed once and stored nowhere. (An organization's first
+    key is made on the database; with --api an admin key makes the next ones.)"""
+    with target.opened(invoked, url, org) as admin:
+        issued = admin.issue_api_key(name=name, role=role)
     if as_json:
         emit_json({**_key_json(issued.key), "token": issued.token})
         return
@@ -145,10 +153,12 @@ def key_create(
 
 
 @key_app.command("list")
-def key_list(org: Org, url: Url = DEFAULT_URL, as_json: Json = False) -> None:
+def key_list(
+    invoked: typer.Context, org: OrgOrKey = None, url: Url = DEFAULT_URL, as_json: Json = False
+) -> None:
     """List an organization's keys (never their secrets)."""
-    with opened(url) as ctx:
-        keys = ctx.service.organizations.list_api_keys(ctx.organization(org).id)
+    with target.opened(invoked, url, org) as admin:
+        keys = admin.api_keys()
     if as_json:
         emit_json([_key_json(key) for key in keys])
         return
@@ -171,16 +181,15 @@ def key_list(org: Org, url: Url = DEFAULT_URL, as_json: Json = False) -> None:
 
 @key_app.command("revoke")
 def key_revoke(
+    invoked: typer.Context,
     key_id: Annotated[int, typer.Argument(help="The key's id (see apikey list).")],
-    org: Org,
+    org: OrgOrKey = None,
     url: Url = DEFAULT_URL,
     as_json: Json = False,
 ) -> None:
     """Revoke a key: it stops working at once. Revoking a revoked key changes nothing."""
-    with opened(url) as ctx:
-        key = ctx.service.organizations.revoke_api_key(
-            ctx.organization(org).id, domain.ApiKeyId(key_id)
-        )
+    with target.opened(invoked, url, org) as admin:
+        key = admin.revoke_api_key(domain.ApiKeyId(key_id))
     if as_json:
         emit_json(_key_json(key))
     else:

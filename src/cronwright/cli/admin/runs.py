@@ -1,4 +1,4 @@
-"""``cronwright runs``: run history and the steps of one run."""
+"""``cronwright runs``: run history, the steps of one run, retrying and cancelling runs."""
 
 from __future__ import annotations
 
@@ -14,22 +14,26 @@ from cronwright import domain
 from cronwright.cli.admin.common import (
     DEFAULT_URL,
     Json,
-    Org,
+    OrgOrKey,
     Url,
+    author,
     emit_json,
-    opened,
     print_table,
     say,
     when,
 )
 from cronwright.cli.admin.schedules import find
+from cronwright.cli.admin.target import opened
 
-app = typer.Typer(name="runs", help="Inspect run history.", no_args_is_help=True)
+app = typer.Typer(name="runs", help="Inspect, retry and cancel runs.", no_args_is_help=True)
+
+RunRef = Annotated[int, typer.Argument(help="The run's id.")]
 
 
 @app.command("list")
 def list_(
-    org: Org,
+    invoked: typer.Context,
+    org: OrgOrKey = None,
     schedule: Annotated[
         str | None, typer.Option("--schedule", help="Only this schedule's (id or name).")
     ] = None,
@@ -42,13 +46,12 @@ def list_(
     as_json: Json = False,
 ) -> None:
     """List runs, newest first."""
-    with opened(url) as ctx:
-        found = ctx.organization(org)
+    with opened(invoked, url, org) as admin:
         where = domain.RunFilter(
-            schedule_id=find(ctx, found, schedule).id if schedule else None,
+            schedule_id=find(admin, schedule).id if schedule else None,
             states=frozenset(state) if state else None,
         )
-        page = ctx.service.runs.list(found.id, where, cursor=cursor, limit=limit)
+        page = admin.runs(where, cursor=cursor, limit=limit)
     if as_json:
         emit_json(
             {
@@ -79,16 +82,15 @@ def list_(
 
 @app.command("show")
 def show(
-    run_id: Annotated[int, typer.Argument(help="The run's id.")],
-    org: Org,
+    invoked: typer.Context,
+    run_id: RunRef,
+    org: OrgOrKey = None,
     url: Url = DEFAULT_URL,
     as_json: Json = False,
 ) -> None:
     """One run and its steps."""
-    with opened(url) as ctx:
-        found = ctx.organization(org)
-        run = ctx.service.runs.get(found.id, domain.RunId(run_id))
-        steps = ctx.service.runs.steps(found.id, run.id)
+    with opened(invoked, url, org) as admin:
+        run, steps = admin.run(domain.RunId(run_id))
     if as_json:
         emit_json({**dataclasses.asdict(run), "steps": [dataclasses.asdict(s) for s in steps]})
         return
@@ -113,6 +115,41 @@ def show(
             for s in steps
         ],
     )
+
+
+@app.command("retry")
+def retry(
+    invoked: typer.Context,
+    run_id: RunRef,
+    org: OrgOrKey = None,
+    url: Url = DEFAULT_URL,
+    as_json: Json = False,
+) -> None:
+    """Run a failed, timed out or cancelled run again, as a new run."""
+    with opened(invoked, url, org) as admin:
+        made = admin.retry(domain.RunId(run_id))
+    _changed(made, f"run {made.id} retries run {run_id}", as_json=as_json)
+
+
+@app.command("cancel")
+def cancel(
+    invoked: typer.Context,
+    run_id: RunRef,
+    org: OrgOrKey = None,
+    url: Url = DEFAULT_URL,
+    as_json: Json = False,
+) -> None:
+    """Cancel a pending or running run (a running one stops at its next heartbeat)."""
+    with opened(invoked, url, org) as admin:
+        cancelled = admin.cancel(domain.RunId(run_id), author=author())
+    _changed(cancelled, f"run {cancelled.id} cancelled", as_json=as_json)
+
+
+def _changed(run: domain.Run, text: str, *, as_json: bool) -> None:
+    if as_json:
+        emit_json(dataclasses.asdict(run))
+    else:
+        say(f"{text}; it is {run.state.value}")
 
 
 def _text(value: object) -> str:

@@ -17,18 +17,18 @@ from cronwright import domain, errors
 from cronwright.cli import progress
 from cronwright.cli.admin.common import (
     DEFAULT_URL,
-    Context,
     Json,
-    Org,
+    OrgOrKey,
     Url,
     author,
     emit_json,
     fail,
-    opened,
     print_table,
     say,
     when,
 )
+from cronwright.cli.admin.contract import Admin
+from cronwright.cli.admin.target import opened
 from cronwright.service import declarative, triggers
 
 app = typer.Typer(name="schedules", help="Inspect and operate schedules.", no_args_is_help=True)
@@ -36,25 +36,23 @@ app = typer.Typer(name="schedules", help="Inspect and operate schedules.", no_ar
 Ref = Annotated[str, typer.Argument(help="Schedule id or exact name.", show_default=False)]
 
 
-def find(ctx: Context, org: domain.Organization, ref: str) -> domain.Schedule:
+def find(admin: Admin, ref: str) -> domain.Schedule:
     """By id for a number, else by exact name (which must be unambiguous)."""
     if ref.isdigit():
-        return ctx.service.schedules.get(org.id, domain.ScheduleId(int(ref)))
+        return admin.schedule(domain.ScheduleId(int(ref)))
     named: list[domain.Schedule] = []
     cursor: str | None = None
     while True:  # every page: names contain one another ("sync" is in "sync-eu")
-        page = ctx.service.schedules.list(
-            org.id,
-            domain.ScheduleFilter(name_contains=ref),
-            cursor=cursor,
-            limit=domain.MAX_PAGE_SIZE,
+        page = admin.schedules(
+            domain.ScheduleFilter(name_contains=ref), cursor=cursor, limit=domain.MAX_PAGE_SIZE
         )
         named += [s for s in page.items if s.spec.name == ref]
         if page.next_cursor is None:
             break
         cursor = page.next_cursor
     if not named:
-        raise errors.CronwrightError(f"no schedule named {ref!r} in organization {org.name!r}")
+        org = "" if admin.organization is None else f" in organization {admin.organization.name!r}"
+        raise errors.CronwrightError(f"no schedule named {ref!r}{org}")
     if len(named) > 1:
         ids = ", ".join(str(s.id) for s in named)
         fail(f"several schedules are named {ref!r} (ids {ids}); give the id")
@@ -75,22 +73,20 @@ def schedule_json(schedule: domain.Schedule, workflow: str) -> dict[str, object]
 
 
 class _WorkflowNames:
-    def __init__(self, ctx: Context, org: domain.Organization) -> None:
-        self._ctx, self._org, self._names = ctx, org, dict[domain.WorkflowId, str]()
+    def __init__(self, admin: Admin) -> None:
+        self._admin, self._names = admin, dict[domain.WorkflowId, str]()
 
     def __call__(self, workflow_id: domain.WorkflowId) -> str:
         if workflow_id not in self._names:
-            try:
-                found = self._ctx.service.workflows.get(self._org.id, workflow_id)
-                self._names[workflow_id] = found.name
-            except errors.WorkflowNotFound:
-                self._names[workflow_id] = f"#{workflow_id}"
+            found = self._admin.workflow_name(workflow_id)
+            self._names[workflow_id] = f"#{workflow_id}" if found is None else found
         return self._names[workflow_id]
 
 
 @app.command("list")
 def list_(
-    org: Org,
+    invoked: typer.Context,
+    org: OrgOrKey = None,
     name: Annotated[str | None, typer.Option("--name", help="Name contains (any case).")] = None,
     paused: Annotated[
         bool | None, typer.Option("--paused/--active", help="Only paused / only active.")
@@ -101,15 +97,11 @@ def list_(
     as_json: Json = False,
 ) -> None:
     """List an organization's schedules, oldest first, a page at a time."""
-    with opened(url) as ctx:
-        found = ctx.organization(org)
-        page = ctx.service.schedules.list(
-            found.id,
-            domain.ScheduleFilter(paused=paused, name_contains=name),
-            cursor=cursor,
-            limit=limit,
+    with opened(invoked, url, org) as admin:
+        page = admin.schedules(
+            domain.ScheduleFilter(paused=paused, name_contains=name), cursor=cursor, limit=limit
         )
-        workflow = _WorkflowNames(ctx, found)
+        workflow = _WorkflowNames(admin)
         names = {s.id: workflow(s.spec.workflow_id) for s in page.items}
     if as_json:
         emit_json(
@@ -141,19 +133,19 @@ def list_(
 
 @app.command("show")
 def show(
+    invoked: typer.Context,
     schedule: Ref,
-    org: Org,
+    org: OrgOrKey = None,
     count: Annotated[int, typer.Option("--count", "-n", min=1, max=100)] = 5,
     url: Url = DEFAULT_URL,
     as_json: Json = False,
 ) -> None:
     """One schedule: its settings, next fire times and audit trail."""
-    with opened(url) as ctx:
-        found = ctx.organization(org)
-        item = find(ctx, found, schedule)
-        workflow = _WorkflowNames(ctx, found)(item.spec.workflow_id)
-        preview = ctx.service.schedules.preview(found.id, item.id, count=count)
-        events = ctx.service.schedules.events(found.id, item.id)
+    with opened(invoked, url, org) as admin:
+        item = find(admin, schedule)
+        workflow = _WorkflowNames(admin)(item.spec.workflow_id)
+        preview = admin.preview(item.id, count=count)
+        events = admin.events(item.id)
     if as_json:
         emit_json(
             {
@@ -196,24 +188,37 @@ def _text(value: object) -> str:
 
 
 @app.command("pause")
-def pause(schedule: Ref, org: Org, url: Url = DEFAULT_URL, as_json: Json = False) -> None:
+def pause(
+    invoked: typer.Context,
+    schedule: Ref,
+    org: OrgOrKey = None,
+    url: Url = DEFAULT_URL,
+    as_json: Json = False,
+) -> None:
     """Stop a schedule firing until it is resumed."""
-    _toggle(schedule, org, url, as_json, pause=True)
+    _toggle(invoked, schedule, org, url, as_json, pause=True)
 
 
 @app.command("resume")
-def resume(schedule: Ref, org: Org, url: Url = DEFAULT_URL, as_json: Json = False) -> None:
+def resume(
+    invoked: typer.Context,
+    schedule: Ref,
+    org: OrgOrKey = None,
+    url: Url = DEFAULT_URL,
+    as_json: Json = False,
+) -> None:
     """Fire again, from the next slot after now (missed slots follow the catch-up policy)."""
-    _toggle(schedule, org, url, as_json, pause=False)
+    _toggle(invoked, schedule, org, url, as_json, pause=False)
 
 
-def _toggle(schedule: str, org: str, url: str, as_json: bool, *, pause: bool) -> None:
-    with opened(url) as ctx:
-        found = ctx.organization(org)
-        item = find(ctx, found, schedule)
-        act = ctx.service.schedules.pause if pause else ctx.service.schedules.resume
-        changed = act(found.id, item.id, author=author())
-        workflow = _WorkflowNames(ctx, found)(changed.spec.workflow_id)
+def _toggle(
+    invoked: typer.Context, schedule: str, org: str | None, url: str, as_json: bool, *, pause: bool
+) -> None:
+    with opened(invoked, url, org) as admin:
+        item = find(admin, schedule)
+        act = admin.pause if pause else admin.resume
+        changed = act(item.id, author=author())
+        workflow = _WorkflowNames(admin)(changed.spec.workflow_id)
     if as_json:
         emit_json(schedule_json(changed, workflow))
         return
@@ -226,8 +231,9 @@ def _toggle(schedule: str, org: str, url: str, as_json: bool, *, pause: bool) ->
 
 @app.command("trigger")
 def trigger(
+    invoked: typer.Context,
     schedule: Ref,
-    org: Org,
+    org: OrgOrKey = None,
     input_json: Annotated[
         str | None, typer.Option("--input", help="JSON object merged over the schedule's input.")
     ] = None,
@@ -236,10 +242,9 @@ def trigger(
 ) -> None:
     """Run a schedule's workflow now (also while paused), as a manual run."""
     extra = _json_object(input_json)
-    with opened(url) as ctx:
-        found = ctx.organization(org)
-        item = find(ctx, found, schedule)
-        run = ctx.triggers.trigger_now(found.id, item.id, extra)
+    with opened(invoked, url, org) as admin:
+        item = find(admin, schedule)
+        run = admin.trigger(item.id, extra)
     if as_json:
         emit_json(dataclasses.asdict(run))
     else:
@@ -248,21 +253,21 @@ def trigger(
 
 @app.command("backfill")
 def backfill(
+    invoked: typer.Context,
     schedule: Ref,
-    org: Org,
     since: Annotated[str, typer.Option("--since", help="ISO-8601 start, inclusive.")],
     until: Annotated[str, typer.Option("--until", help="ISO-8601 end, exclusive; not future.")],
+    org: OrgOrKey = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would run.")] = False,
     url: Url = DEFAULT_URL,
     as_json: Json = False,
 ) -> None:
     """Run the slots of a past range that have no run yet (each slot runs at most once)."""
     start, end = _instant("--since", since), _instant("--until", until)
-    with opened(url) as ctx:
-        found = ctx.organization(org)
-        item = find(ctx, found, schedule)
+    with opened(invoked, url, org) as admin:
+        item = find(admin, schedule)
         with _busy(f'backfilling "{item.spec.name}"', enabled=progress.wanted(as_json=as_json)):
-            done = ctx.triggers.backfill(found.id, item.id, since=start, until=end, dry_run=dry_run)
+            done = admin.backfill(item.id, since=start, until=end, dry_run=dry_run)
     if as_json:
         emit_json(dataclasses.asdict(done))
         return
