@@ -102,7 +102,7 @@ class Container:
             alert_channels=alert_channels.AlertChannels(
                 process.alert_channel_store(), chosen, outbound_policy=alerting.outbound_policy
             ),
-            triggers=triggers.Triggers(store, process.slot_store(), chosen),
+            triggers=triggers.Triggers(store, process.slot_ledger(), chosen),
             queue=process.run_queue(),
             alerter=node.build_alerter(store.engine, chosen, alerting),
             clock=chosen,

@@ -157,7 +157,7 @@ class Node:
             global_max_concurrent_runs=options.global_max_concurrent_runs,
             on_pending=self.wake_workers,
         )
-        self.slots = root.slot_store(on_pending=self.wake_workers)
+        self.slots = root.slot_ledger(on_pending=self.wake_workers)
         self.scheduler: scheduler.Scheduler | None = None
         if run_scheduler:
             self.scheduler = scheduler.Scheduler(self.slots, self.clocks(), scheduler_settings)

@@ -66,7 +66,7 @@ class Root:
     def run_queue(self, **options: Any) -> sql_queue.SqlRunQueue:
         return sql_queue.SqlRunQueue(self.engine, **options)
 
-    def slot_store(self, **options: Any) -> slot_ledger.SqlSlotLedger:
+    def slot_ledger(self, **options: Any) -> slot_ledger.SqlSlotLedger:
         return slot_ledger.SqlSlotLedger(self.engine, **options)
 
     def alert_channel_store(self) -> alert_channels.SqlAlertChannels:

@@ -91,7 +91,7 @@ def opened(
             yield Context(
                 store=store,
                 service=service.Service.build(store, now, retry_defaults=retry_defaults),
-                triggers=triggers.Triggers(store, process.slot_store(), now),
+                triggers=triggers.Triggers(store, process.slot_ledger(), now),
                 clock=now,
                 root=process,
             )
