@@ -41,10 +41,12 @@ from typing import Protocol
 
 from cronwright import clock, domain
 from cronwright.engine import loop
+from cronwright.engine.buffer import RunBuffer
 from cronwright.engine.executor import Executor, Prepared
 from cronwright.engine.stats import Counters
 from cronwright.engine.timed_starts import TimedStarts
 from cronwright.engine.writer import GroupCommitWriter
+from cronwright.planning import misfire
 from cronwright.store import queue
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,22 @@ DEFAULT_HOLD = 2000  # runs held ahead of their time, at most
 MAX_AHEAD_BATCH = 500  # runs claimed ahead per claim: the claim holds the write lock meanwhile
 STOP_TIMEOUT = timedelta(seconds=10)  # for interrupted runs to end, after the grace period
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)  # before any run: every pending run is after it
+
+
+def _missed(claimed: queue.ClaimedRun, now: datetime) -> bool:
+    """Whether a run claimed ahead, starting at ``now``, is past its misfire grace. Its
+    lateness counts from ``available_at``: a run held ahead blocked its siblings, so the
+    overlap policy cannot have kept it waiting (see planning.misfire)."""
+    if claimed.misfire_grace is None:
+        return False
+    reason = misfire.missed_reason(
+        trigger=claimed.run.trigger,
+        attempt=claimed.attempt - 1,  # the claim counted this attempt
+        runnable_at=claimed.run.available_at,
+        grace=claimed.misfire_grace,
+        now=now,
+    )
+    return reason is not None
 
 
 def new_worker_id() -> str:
@@ -159,7 +177,8 @@ class Worker:
         lock = threading.RLock()
         self._changed = threading.Condition(lock)  # runs in flight or runners changed
         self._work = threading.Condition(lock)  # the buffer has runs, or the worker stops
-        self._buffer: deque[_InFlight] = deque()  # claimed, waiting for a runner
+        # Claimed, waiting for a runner.
+        self._buffer: RunBuffer[_InFlight] = RunBuffer(lambda e: e.claimed.run.available_at)
         self._runners: set[threading.Thread] = set()  # not abandoned
         self._busy = 0  # runners awake, taking runs from the buffer or driving one
         self._finishing = 0  # runs in flight whose finish is queued for the writer
@@ -251,7 +270,7 @@ class Worker:
                 for entry in entries:
                     self._in_flight[entry.claimed.id] = entry
                     if not entry.held:
-                        self._buffer.append(entry)
+                        self._buffer.put(entry)
                 self._held += len(held)
                 self._start_runners()
                 self._work.notify(len(claimed) - len(held))
@@ -272,12 +291,9 @@ class Worker:
             log.exception("run %s could not be prepared", entry.claimed.id)
 
     def _due_waiting(self) -> bool:
-        """Whether runs handed on at their time wait for a runner (they are first in the
-        buffer). Lock-free: the runners read it between runs."""
-        try:
-            return self._buffer[0].handed_on
-        except IndexError:
-            return False
+        """Whether runs handed on at their time wait for a runner. Lock-free: the runners
+        read it between runs."""
+        return self._buffer.due_waiting
 
     def _free(self) -> int:
         """Room for runs to execute now (under ``self._changed``): held runs do not count."""
@@ -289,6 +305,8 @@ class Worker:
         with self._changed:
             self._held -= len(entries)
             due: list[_InFlight] = []
+            late: list[_InFlight] = []
+            now = self._clock.now()
             for entry in entries:
                 entry.held = False
                 if entry.released:  # taken back at shutdown
@@ -296,13 +314,41 @@ class Worker:
                 if entry.interrupt.is_set():  # lost while held (cancelled): nothing to run
                     self._in_flight.pop(entry.claimed.id, None)
                     continue
+                if _missed(entry.claimed, now):
+                    late.append(entry)
+                    continue
                 entry.handed_on = True
                 due.append(entry)
-            # Ahead of the runs waiting for a runner: those were due earlier but are claimed
-            # already late, these are on time.
-            self._buffer.extendleft(reversed(due))
+            self._buffer.put_due(due)
             self._work.notify(len(due))
             self._changed.notify_all()
+        self._give_back_missed(late)
+
+    def _give_back_missed(self, entries: Sequence[_InFlight]) -> None:
+        """Runs held ahead whose time passed beyond their misfire grace before they could start
+        (the process stalled): not started late, but given back (``pending``, the attempt not
+        consumed), so that the next claim records them missed, as a claim decides misfire for
+        every run."""
+        if not entries:
+            return
+        with self._changed:
+            for entry in entries:
+                entry.released = True
+                self._in_flight.pop(entry.claimed.id, None)
+            self._changed.notify_all()
+        log.warning(
+            "%d run(s) held ahead passed their misfire grace before they started", len(entries)
+        )
+        try:
+            self._runs.release(
+                self.worker_id,
+                [entry.claimed.id for entry in entries],
+                now=self._clock.now(),
+                keep_time=True,
+            )
+        except Exception:  # their leases lapse and the reaper gives them back
+            log.exception("could not give back %d run(s) past their misfire grace", len(entries))
+        self._clock.wake()  # claim now: the claim records them missed
 
     def start_due(self) -> int:
         """Hand the held runs whose time has come to the runners (what the timed starts' thread
@@ -434,7 +480,10 @@ class Worker:
             idle = max(0, len(self._runners) - self._busy)
             unstarted: list[_InFlight] = []
             while len(self._buffer) > idle:  # the idle runners take the first ones
-                entry = self._buffer.pop()
+                newest = self._buffer.take_newest()
+                if newest is None:
+                    break
+                entry = newest
                 entry.released = True
                 self._in_flight.pop(entry.claimed.id)
                 unstarted.append(entry)
@@ -502,7 +551,7 @@ class Worker:
         """One runner: drive the buffered runs one at a time until the worker stops.
 
         Woken once, a runner takes run after run from the buffer until it is empty, with no
-        lock (a deque's ``popleft`` is atomic): at a fire time one thread wake-up per runner,
+        lock (see engine.buffer): at a fire time one thread wake-up per runner,
         not one per run, and no runner queues for a lock behind another."""
         me = threading.current_thread()
         buffer = self._buffer
@@ -515,17 +564,14 @@ class Worker:
                     self._changed.notify_all()
                     return
                 self._busy += 1
-            while True:
-                try:
-                    entry = buffer.popleft()
-                except IndexError:
-                    break
+            while (taken := buffer.take()) is not None:
+                entry, handed_on = taken
                 if not buffer:
                     with self._changed:
                         wants_runs = self._wants_runs()
                     if wants_runs:
                         self._clock.wake()  # the buffer ran dry: claim now
-                if entry.handed_on and not self._due_waiting():
+                if handed_on and not buffer.due_waiting:
                     self._writer.wake()  # every run due now has a runner: records may go
                 if not self._execute(entry, me):
                     return  # abandoned in a step: a new runner took this one's place
@@ -548,6 +594,9 @@ class Worker:
         claimed = entry.claimed
         entry.runner = runner
         now = self._clock.now()
+        if entry.handed_on and _missed(claimed, now):  # stalled since it was handed on
+            self._give_back_missed([entry])
+            return True
         started_at = claimed.run.started_at or now
         # A run claimed ahead was planned to start at ``started_at``: its lag is now's.
         lag = max(now, started_at) - claimed.run.scheduled_for

@@ -58,6 +58,9 @@ class ClaimedRun:
     definition: domain.WorkflowDefinition
     timeout: timedelta  # for the whole attempt; the schedule's, or the default for manual runs
     origin: domain.RunOrigin | None = None  # the schedule version that made it, if any
+    # Its schedule's misfire grace as the claim read it (None: no schedule): a run claimed
+    # ahead is judged by it again at its start.
+    misfire_grace: timedelta | None = None
 
     @property
     def id(self) -> domain.RunId:
@@ -247,12 +250,18 @@ class RunQueue(Protocol):
         ...
 
     def release(
-        self, worker_id: str, run_ids: Collection[domain.RunId], *, now: datetime
+        self,
+        worker_id: str,
+        run_ids: Collection[domain.RunId],
+        *,
+        now: datetime,
+        keep_time: bool = False,
     ) -> list[domain.RunId]:
         """Give runs back (shutdown): ``pending`` again, available now (a run claimed ahead:
         at its time, as before), the attempt not consumed, the step records of that attempt
         deleted (its re-run records its own). Only rows still running for ``worker_id``; returns
-        those released."""
+        those released. ``keep_time``: available at their time even if it passed (runs held
+        ahead past their misfire grace: the next claim records them missed)."""
         ...
 
     def reap_expired(self, *, now: datetime, limit: int = 100) -> list[domain.Run]:
@@ -469,6 +478,7 @@ class SqlRunQueue:
                 if claim.timeout is None
                 else claim.timeout,
                 origin=None if claim.version_id is None else made_by[claim.version_id],
+                misfire_grace=claim.misfire_grace,
             )
             for claim in claimed
         ]
@@ -798,10 +808,21 @@ class SqlRunQueue:
         )
 
     def release(
-        self, worker_id: str, run_ids: Collection[domain.RunId], *, now: datetime
+        self,
+        worker_id: str,
+        run_ids: Collection[domain.RunId],
+        *,
+        now: datetime,
+        keep_time: bool = False,
     ) -> list[domain.RunId]:
         if not run_ids:
             return []
+        available_at: Any = RunRow.available_at
+        if not keep_time:
+            available_at = sa.case(
+                (RunRow.available_at > now, RunRow.available_at),
+                else_=sa.literal(now, RunRow.__table__.c.available_at.type),
+            )
         with self._write() as connection:
             released = connection.execute(
                 sa.update(RunRow)
@@ -813,10 +834,7 @@ class SqlRunQueue:
                 .values(
                     state=_PENDING,
                     attempt=RunRow.attempt - 1,
-                    available_at=sa.case(
-                        (RunRow.available_at > now, RunRow.available_at),
-                        else_=sa.literal(now, RunRow.__table__.c.available_at.type),
-                    ),
+                    available_at=available_at,
                     worker_id=None,
                     started_at=None,
                     lease_expires_at=None,
