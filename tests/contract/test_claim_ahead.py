@@ -216,3 +216,22 @@ def test_what_a_claim_takes_ahead_follows_the_horizon_and_both_limits(
         connection.exec_driver_sql(
             "UPDATE runs SET state = 'cancelled' WHERE state IN ('pending', 'running')"
         )
+
+
+def test_a_held_run_given_back_past_its_grace_keeps_its_time_and_is_then_missed(
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
+) -> None:
+    schedule = env.schedule(misfire_grace=timedelta(seconds=5))
+    soon = env.run(schedule, at=t0 + SECOND)
+    [held] = claim_ahead(runs, "w1", t0)
+    assert held.misfire_grace == timedelta(seconds=5)
+    stalled = t0 + 10 * SECOND
+    assert runs.release("w1", [soon.id], now=stalled, keep_time=True) == [soon.id]
+    given_back = env.get(soon)
+    assert (given_back.state, given_back.attempt, given_back.available_at) == (
+        State.PENDING,
+        0,
+        t0 + SECOND,
+    )
+    assert claim_ahead(runs, "w1", stalled) == []
+    assert env.get(soon).state is State.MISSED

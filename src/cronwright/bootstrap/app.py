@@ -37,7 +37,7 @@ from cronwright import actions, clock, domain, errors, outbound, service, templa
 from cronwright import settings as settings_module
 from cronwright.bootstrap import node, root
 from cronwright.engine import alerts, loop, reaper, scheduler, worker
-from cronwright.service import alert_channels, schedules
+from cronwright.service import alert_channels, schedules, validation
 from cronwright.service import templates as service_templates
 from cronwright.store import contracts, migrations
 from cronwright.store.catalog import alert_channels as store_alert_channels
@@ -246,6 +246,9 @@ class App:
             self._names[created.id] = created.spec.name
             self.scheduler.wake()
             return created
+        self._names[existing.id] = existing.spec.name
+        if validation.normalize(existing.spec.replace(**wanted)) == existing.spec:
+            return existing  # the same script run again: nothing to read twice or write
         updated = self.service.schedules.update(org_id, existing.id, wanted, author=AUTHOR)
         self._names[updated.id] = updated.spec.name
         if updated.version != existing.version:

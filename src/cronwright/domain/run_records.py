@@ -25,6 +25,9 @@ class ClaimedRun:
     definition: WorkflowDefinition
     timeout: timedelta  # for the whole attempt; the schedule's, or the default for manual runs
     origin: RunOrigin | None = None  # the schedule version that made it, if any
+    # Its schedule's misfire grace as the claim read it (None: no schedule): a run claimed
+    # ahead is judged by it again at its start.
+    misfire_grace: timedelta | None = None
 
     @property
     def id(self) -> RunId:

@@ -36,7 +36,7 @@ import json
 import logging
 import random
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -44,7 +44,7 @@ from typing import Protocol
 
 from cronwright import clock, domain, errors
 from cronwright.actions import references
-from cronwright.actions.base import StepContext, StepOutcome
+from cronwright.actions.base import Action, StepContext, StepOutcome
 from cronwright.actions.registry import ActionRegistry
 from cronwright.domain import graph
 from cronwright.engine import run_context
@@ -61,6 +61,7 @@ DEFAULT_STEP_BACKOFF = backoff.BackoffPolicy(
 )
 MAX_OUTPUT_BYTES = 64 * 1024
 State = domain.RunState
+_NOT_STARTED = datetime.min  # the deadline of an attempt (or a try) that has not started
 
 
 class StepRecorder(Protocol):
@@ -91,6 +92,14 @@ def cap_output(output: domain.JsonValue, limit: int = MAX_OUTPUT_BYTES) -> domai
 
 
 OnDone = Callable[[domain.RunOutcome | None], None]
+
+
+class Prepared(Protocol):
+    """An attempt made ready to start (:meth:`Executor.prepare`)."""
+
+    def drive(self) -> bool:
+        """As :meth:`Executor.run`: on the calling thread; False if it was abandoned."""
+        ...
 
 
 class Executor:
@@ -133,6 +142,21 @@ class Executor:
         """
         attempt = _Attempt(self, claimed, interrupt or threading.Event(), on_done, on_abandoned)
         return attempt.drive()
+
+    def prepare(
+        self,
+        claimed: domain.ClaimedRun,
+        *,
+        on_done: OnDone,
+        interrupt: threading.Event | None = None,
+        on_abandoned: Callable[[], None] | None = None,
+    ) -> Prepared:
+        """Everything :meth:`run` does before the first action is called, done now: for a run
+        claimed ahead of its time, so that at its time only the action's call is left. Its
+        :meth:`Prepared.drive` is :meth:`run`'s; the attempt's time starts counting there."""
+        attempt = _Attempt(self, claimed, interrupt or threading.Event(), on_done, on_abandoned)
+        attempt.prepare()
+        return attempt
 
     def execute(
         self, claimed: domain.ClaimedRun, *, interrupt: threading.Event | None = None
@@ -177,6 +201,7 @@ class _Try:
     deadline: datetime
     outcome: StepOutcome | None = None  # set once it returned (and was not abandoned)
     abandoned: bool = False  # expired while run by the driving thread: its outcome is ignored
+    action: Action | None = None  # built ahead (a prepared attempt's first step)
 
 
 @dataclass
@@ -210,13 +235,55 @@ class _Attempt:
         self.on_abandoned = on_abandoned
         self.lock = threading.Lock()  # decides between a returning step and its expiry
         self.changed: threading.Event | None = None  # a step's own thread finished (if any)
-        self.deadline = executor.clock.now() + claimed.timeout
+        self.deadline = _NOT_STARTED  # set when the attempt starts (drive)
         self.steps = {s.name: _StepState(s) for s in ordered_steps(claimed.definition)}
         self.outputs: dict[str, domain.JsonValue] = {}
         self.failure: domain.RunOutcome | None = None
         self.run_context = run_context.of(claimed)
+        self.first: tuple[_StepState, _Try] | None = None  # prepared: the step to start with
+
+    def prepare(self) -> None:
+        """Make the first try ready ahead (a lone first step: a one-step workflow or a chain):
+        references resolved, context built, action built. Its times are set when it starts."""
+        roots = [s for s in self.steps.values() if not s.step.depends_on]
+        if len(roots) != 1:
+            return
+        state = roots[0]
+        step = state.step
+        if references.mentions_any(step.config):
+            try:
+                config = references.resolve(step.config, self._scope(step))
+            except references.InvalidReferenceError:
+                return  # the start records it failed, as without preparing
+            assert isinstance(config, dict)
+            step = dataclasses.replace(step, config=config)
+        try:
+            action = self.executor.registry.build(step)
+        except Exception:  # the start records the step failed, as without preparing
+            return
+        timeout = self.claimed.timeout
+        if step.timeout is not None:
+            timeout = min(timeout, step.timeout)
+        attempt = _Try(
+            step=step,
+            ctx=self._context(state.step.name, step.depends_on, timeout),
+            deadline=_NOT_STARTED,
+            action=action,
+        )
+        self.first = (state, attempt)
 
     def drive(self) -> bool:
+        if self.deadline is _NOT_STARTED:  # the attempt starts now
+            now = self.executor.clock.now()
+            self.deadline = now + self.claimed.timeout
+            first, self.first = self.first, None
+            if first is not None and not self.interrupt.is_set():
+                state, attempt = first
+                state.tries, state.started_at = 1, now
+                attempt.deadline = now + attempt.ctx.timeout
+                state.current, state.status = attempt, _Status.RUNNING
+                if not self._run_here(attempt):
+                    return False
         while True:
             now = self.executor.clock.now()
             if self.interrupt.is_set():
@@ -280,21 +347,13 @@ class _Attempt:
     def _start(self, state: _StepState, now: datetime) -> _Try | None:
         """A try of ``state``'s step, marked running; None if it could not start (a bad
         reference: recorded failed)."""
-        step, run = state.step, self.claimed.run
+        step = state.step
         state.tries += 1
         state.started_at = state.started_at or now
         resolved = step
         if references.mentions_any(step.config):
             try:
-                scope = references.scope_for(
-                    run.input,
-                    {
-                        name: self.outputs[name]
-                        for name in references.ancestors(step.name, self._defs)
-                    },
-                    run=self.run_context.as_json(),
-                )
-                config = references.resolve(step.config, scope)
+                config = references.resolve(step.config, self._scope(step))
             except references.InvalidReferenceError as exc:  # trying again would not help
                 self._finish(state, State.FAILED, None, str(exc), now, retry=False)
                 return None
@@ -303,20 +362,32 @@ class _Attempt:
         deadline = self.deadline if step.timeout is None else min(self.deadline, now + step.timeout)
         attempt = _Try(
             step=resolved,
-            ctx=StepContext(
-                run_id=run.id,
-                org_id=run.org_id,
-                attempt=run.attempt,
-                step=step.name,
-                input=run.input,
-                upstream={name: self.outputs[name] for name in step.depends_on},
-                timeout=deadline - now,
-                run=self.run_context,
-            ),
+            ctx=self._context(step.name, step.depends_on, deadline - now),
             deadline=deadline,
         )
         state.current, state.status, state.not_before = attempt, _Status.RUNNING, None
         return attempt
+
+    def _scope(self, step: domain.Step) -> dict[str, domain.JsonValue]:
+        """What ``step``'s references may read: the input, its ancestors' outputs, the slot."""
+        return references.scope_for(
+            self.claimed.run.input,
+            {name: self.outputs[name] for name in references.ancestors(step.name, self._defs)},
+            run=self.run_context.as_json(),
+        )
+
+    def _context(self, name: str, depends_on: Sequence[str], timeout: timedelta) -> StepContext:
+        run = self.claimed.run
+        return StepContext(
+            run_id=run.id,
+            org_id=run.org_id,
+            attempt=run.attempt,
+            step=name,
+            input=run.input,
+            upstream={upstream: self.outputs[upstream] for upstream in depends_on},
+            timeout=timeout,
+            run=self.run_context,
+        )
 
     def _run_alone(self, attempt: _Try, changed: threading.Event) -> None:
         """A try on a thread of its own (one of several steps running at once)."""
@@ -359,7 +430,8 @@ class _Attempt:
 
     def _outcome(self, attempt: _Try) -> StepOutcome:
         try:
-            return self.executor.registry.build(attempt.step).run(attempt.ctx)
+            action = attempt.action or self.executor.registry.build(attempt.step)
+            return action.run(attempt.ctx)
         except errors.CronwrightError as exc:
             return StepOutcome.failure(str(exc))
         except BaseException as exc:  # the step's failure, whatever the action raised

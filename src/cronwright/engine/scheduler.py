@@ -37,6 +37,9 @@ class SchedulerSettings:
     batch: int = contracts.DEFAULT_BATCH  # schedules per transaction
     max_poll: timedelta = wakeup.DEFAULT_MAX_POLL
     min_poll: timedelta = wakeup.DEFAULT_MIN_POLL
+    # Wake this much after a slot came within the lookahead: off the whole seconds (see
+    # planning.wakeup.next_wakeup).
+    off_beat: timedelta = wakeup.DEFAULT_OFF_BEAT
     error_backoff: timedelta = DEFAULT_ERROR_BACKOFF  # pause after a failed tick
     planner: materialize.SlotPlanner = field(default_factory=materialize.SlotPlanner)
 
@@ -176,6 +179,7 @@ class Scheduler:
             lookahead=self.settings.lookahead,
             max_poll=self.settings.max_poll,
             min_poll=self.settings.min_poll,
+            off_beat=self.settings.off_beat,
         )
 
     def _failed(self) -> None:

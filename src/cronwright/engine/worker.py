@@ -41,10 +41,12 @@ from typing import Protocol
 
 from cronwright import clock, domain
 from cronwright.engine import loop
-from cronwright.engine.executor import Executor
+from cronwright.engine.buffer import RunBuffer
+from cronwright.engine.executor import Executor, Prepared
 from cronwright.engine.stats import Counters
 from cronwright.engine.timed_starts import TimedStarts
 from cronwright.engine.writer import GroupCommitWriter
+from cronwright.planning import misfire
 from cronwright.store import contracts
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,22 @@ DEFAULT_HOLD = 2000  # runs held ahead of their time, at most
 MAX_AHEAD_BATCH = 500  # runs claimed ahead per claim: the claim holds the write lock meanwhile
 STOP_TIMEOUT = timedelta(seconds=10)  # for interrupted runs to end, after the grace period
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)  # before any run: every pending run is after it
+
+
+def _missed(claimed: domain.ClaimedRun, now: datetime) -> bool:
+    """Whether a run claimed ahead, starting at ``now``, is past its misfire grace. Its
+    lateness counts from ``available_at``: a run held ahead blocked its siblings, so the
+    overlap policy cannot have kept it waiting (see planning.misfire)."""
+    if claimed.misfire_grace is None:
+        return False
+    reason = misfire.missed_reason(
+        trigger=claimed.run.trigger,
+        attempt=claimed.attempt - 1,  # the claim counted this attempt
+        runnable_at=claimed.run.available_at,
+        grace=claimed.misfire_grace,
+        now=now,
+    )
+    return reason is not None
 
 
 def new_worker_id() -> str:
@@ -83,6 +101,8 @@ class _InFlight:
     finishing: bool = False  # executed; its finish is queued for the writer
     held: bool = False  # claimed ahead: waits for its time in the timed starts
     handed_on: bool = False  # claimed ahead, its time came: waits in the buffer for a runner
+    prepared: Prepared | None = None  # claimed ahead: ready to start (Executor.prepare)
+    runner: threading.Thread | None = None  # driving it
 
 
 class Worker:
@@ -133,7 +153,7 @@ class Worker:
         self._writer = writer or GroupCommitWriter(runs)
         # Records wait while runs handed on at their time wait for a runner: at a fire time the
         # starts come first.
-        self._writer.defer_while(lambda: self._due_waiting > 0)
+        self._writer.defer_while(self._due_waiting)
         self._lease = lease
         self._heartbeat = heartbeat
         self._poll_interval = poll_interval
@@ -147,7 +167,9 @@ class Worker:
         self._hold = hold if claim_ahead > timedelta(0) else 0
         self._starts: TimedStarts[_InFlight] = TimedStarts(clock, self._due)
         self._held = 0  # runs in flight held in the timed starts
-        self._due_waiting = 0  # runs handed on at their time, not yet taken by a runner
+        # Starts made while runs due now waited for a runner: logged and told to the listeners
+        # once none waits (a start's report is not part of the start).
+        self._unreported: deque[tuple[domain.Run, timedelta]] = deque()
         self._more = False  # the last claim took all it asked for: claim again at once
         self._in_flight: dict[domain.RunId, _InFlight] = {}
         self._next_available_at: datetime | None = None  # of a pending run, after a short claim
@@ -155,9 +177,10 @@ class Worker:
         lock = threading.RLock()
         self._changed = threading.Condition(lock)  # runs in flight or runners changed
         self._work = threading.Condition(lock)  # the buffer has runs, or the worker stops
-        self._buffer: deque[_InFlight] = deque()  # claimed, waiting for a runner
+        # Claimed, waiting for a runner.
+        self._buffer: RunBuffer[_InFlight] = RunBuffer(lambda e: e.claimed.run.available_at)
         self._runners: set[threading.Thread] = set()  # not abandoned
-        self._busy = 0  # runners driving a run
+        self._busy = 0  # runners awake, taking runs from the buffer or driving one
         self._finishing = 0  # runs in flight whose finish is queued for the writer
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -226,28 +249,51 @@ class Worker:
         )
         self.counters.claimed(len(claimed))
         self._found_nothing = not claimed
+        entries = [_InFlight(run) for run in claimed]
+        held: list[tuple[datetime, _InFlight]] = []
+        for entry in entries:
+            start_at = entry.claimed.run.started_at
+            if start_at is not None and start_at > now:  # claimed ahead
+                entry.held = True
+                held.append((start_at, entry))
+                self._prepare(entry, start_at)  # before its time: only the action is left
         asked = max(0, free) + max(0, ahead_free)
-        self._more = bool(claimed) and len(claimed) >= asked
-        if len(claimed) < asked:  # nothing more to take now: when will there be?
+        # All it asked for, or all it asked for ahead (at 1,000 runs a second, a second's runs
+        # take several claims ahead): there may be more to take at once.
+        self._more = bool(claimed) and (
+            len(claimed) >= asked or (ahead_free > 0 and len(held) >= ahead_free)
+        )
+        if not self._more:  # nothing more to take now: when will there be?
             self._next_available_at = self._runs.next_available_at(after=horizon)
         if claimed:
-            held: list[tuple[datetime, _InFlight]] = []
             with self._changed:
-                for run in claimed:
-                    entry = _InFlight(run)
-                    self._in_flight[run.id] = entry
-                    start_at = run.run.started_at
-                    if start_at is not None and start_at > now:  # claimed ahead
-                        entry.held = True
-                        held.append((start_at, entry))
-                    else:
-                        self._buffer.append(entry)
+                for entry in entries:
+                    self._in_flight[entry.claimed.id] = entry
+                    if not entry.held:
+                        self._buffer.put(entry)
                 self._held += len(held)
                 self._start_runners()
                 self._work.notify(len(claimed) - len(held))
             if held:
                 self._starts.hold(held)
         return claimed
+
+    def _prepare(self, entry: _InFlight, start_at: datetime) -> None:
+        """Make ``entry``'s attempt ready to start (a run claimed ahead)."""
+        try:
+            entry.prepared = self._executor.prepare(
+                entry.claimed,
+                interrupt=entry.interrupt,
+                on_done=lambda outcome: self._done(entry, outcome, start_at),
+                on_abandoned=lambda: self._abandoned(entry.runner),
+            )
+        except Exception:  # prepared at its time instead, where a failure is handled
+            log.exception("run %s could not be prepared", entry.claimed.id)
+
+    def _due_waiting(self) -> bool:
+        """Whether runs handed on at their time wait for a runner. Lock-free: the runners
+        read it between runs."""
+        return self._buffer.due_waiting
 
     def _free(self) -> int:
         """Room for runs to execute now (under ``self._changed``): held runs do not count."""
@@ -258,7 +304,9 @@ class Worker:
         """Held runs whose time has come: to the runners, all at once (the starts' thread)."""
         with self._changed:
             self._held -= len(entries)
-            ready = 0
+            due: list[_InFlight] = []
+            late: list[_InFlight] = []
+            now = self._clock.now()
             for entry in entries:
                 entry.held = False
                 if entry.released:  # taken back at shutdown
@@ -266,12 +314,41 @@ class Worker:
                 if entry.interrupt.is_set():  # lost while held (cancelled): nothing to run
                     self._in_flight.pop(entry.claimed.id, None)
                     continue
+                if _missed(entry.claimed, now):
+                    late.append(entry)
+                    continue
                 entry.handed_on = True
-                self._buffer.append(entry)
-                ready += 1
-            self._due_waiting += ready
-            self._work.notify(ready)
+                due.append(entry)
+            self._buffer.put_due(due)
+            self._work.notify(len(due))
             self._changed.notify_all()
+        self._give_back_missed(late)
+
+    def _give_back_missed(self, entries: Sequence[_InFlight]) -> None:
+        """Runs held ahead whose time passed beyond their misfire grace before they could start
+        (the process stalled): not started late, but given back (``pending``, the attempt not
+        consumed), so that the next claim records them missed, as a claim decides misfire for
+        every run."""
+        if not entries:
+            return
+        with self._changed:
+            for entry in entries:
+                entry.released = True
+                self._in_flight.pop(entry.claimed.id, None)
+            self._changed.notify_all()
+        log.warning(
+            "%d run(s) held ahead passed their misfire grace before they started", len(entries)
+        )
+        try:
+            self._runs.release(
+                self.worker_id,
+                [entry.claimed.id for entry in entries],
+                now=self._clock.now(),
+                keep_time=True,
+            )
+        except Exception:  # their leases lapse and the reaper gives them back
+            log.exception("could not give back %d run(s) past their misfire grace", len(entries))
+        self._clock.wake()  # claim now: the claim records them missed
 
     def start_due(self) -> int:
         """Hand the held runs whose time has come to the runners (what the timed starts' thread
@@ -403,12 +480,17 @@ class Worker:
             idle = max(0, len(self._runners) - self._busy)
             unstarted: list[_InFlight] = []
             while len(self._buffer) > idle:  # the idle runners take the first ones
-                entry = self._buffer.pop()
+                newest = self._buffer.take_newest()
+                if newest is None:
+                    break
+                entry = newest
                 entry.released = True
                 self._in_flight.pop(entry.claimed.id)
                 unstarted.append(entry)
             unstarted.reverse()
             self._changed.notify_all()
+        self._writer.wake()  # records held back for runs due now: those will not start here
+        self._report_starts()
         return held + unstarted
 
     def _release(self, entries: Sequence[_InFlight]) -> None:
@@ -446,7 +528,9 @@ class Worker:
             # are written ahead of their second: no wake-up comes then).
             deadline = self._clock.now() + wait
             if upcoming is not None:
-                deadline = min(deadline, upcoming - self._ahead)
+                # Half the horizon ahead: claims ahead of runs due at a whole second happen
+                # half a second from the starts of the second before.
+                deadline = min(deadline, upcoming - self._ahead / 2)
             self._clock.sleep_until(deadline)
             if self._clock.now() < deadline:  # woken: look often again
                 idle_polls = 0
@@ -464,30 +548,42 @@ class Worker:
             runner.start()
 
     def _run_loop(self) -> None:
-        """One runner: drive the buffered runs one at a time until the worker stops."""
+        """One runner: drive the buffered runs one at a time until the worker stops.
+
+        Woken once, a runner takes run after run from the buffer until it is empty, with no
+        lock (see engine.buffer): at a fire time one thread wake-up per runner,
+        not one per run, and no runner queues for a lock behind another."""
         me = threading.current_thread()
+        buffer = self._buffer
         while True:
             with self._changed:
-                while not self._buffer and not self._stopping.is_set():
+                while not buffer and not self._stopping.is_set():
                     self._work.wait()
-                if not self._buffer:  # stopping, nothing left to start
+                if not buffer:  # stopping, nothing left to start
                     self._runners.discard(me)
                     self._changed.notify_all()
                     return
-                entry = self._buffer.popleft()
-                if entry.handed_on:
-                    self._due_waiting -= 1
                 self._busy += 1
-                wants_runs = not self._buffer and self._wants_runs()
-            if wants_runs:
-                self._clock.wake()  # the buffer ran dry: claim now
-            if not self._execute(entry, me):
-                return  # abandoned in a step: a new runner took this one's place
+            while (taken := buffer.take()) is not None:
+                entry, handed_on = taken
+                if not buffer:
+                    with self._changed:
+                        wants_runs = self._wants_runs()
+                    if wants_runs:
+                        self._clock.wake()  # the buffer ran dry: claim now
+                if handed_on and not buffer.due_waiting:
+                    self._writer.wake()  # every run due now has a runner: records may go
+                if not self._execute(entry, me):
+                    return  # abandoned in a step: a new runner took this one's place
+                if self._unreported and not self._due_waiting():
+                    self._report_starts()
+            with self._changed:
+                self._busy -= 1
 
-    def _abandoned(self, runner: threading.Thread) -> None:
+    def _abandoned(self, runner: threading.Thread | None) -> None:
         """``runner`` is stuck in a step past its time: a new runner takes its place."""
         with self._changed:
-            if runner in self._runners:
+            if runner is not None and runner in self._runners:
                 self._runners.discard(runner)
                 self._busy -= 1
                 self._start_runners()
@@ -496,26 +592,42 @@ class Worker:
     def _execute(self, entry: _InFlight, runner: threading.Thread) -> bool:
         """Drive ``entry``'s run; False if this runner was abandoned in one of its steps."""
         claimed = entry.claimed
+        entry.runner = runner
         now = self._clock.now()
+        if entry.handed_on and _missed(claimed, now):  # stalled since it was handed on
+            self._give_back_missed([entry])
+            return True
         started_at = claimed.run.started_at or now
         # A run claimed ahead was planned to start at ``started_at``: its lag is now's.
         lag = max(now, started_at) - claimed.run.scheduled_for
-        self._started(claimed.run, lag=lag)
+        if self._due_waiting():  # report it once the runs due now have all started
+            self._unreported.append((claimed.run, lag))
+        else:
+            self._started(claimed.run, lag=lag)
         kept = True
         try:
-            kept = self._executor.run(
-                claimed,
-                interrupt=entry.interrupt,
-                on_done=lambda outcome: self._done(entry, outcome, started_at),
-                on_abandoned=lambda: self._abandoned(runner),
-            )
+            if entry.prepared is not None:
+                kept = entry.prepared.drive()
+            else:
+                kept = self._executor.run(
+                    claimed,
+                    interrupt=entry.interrupt,
+                    on_done=lambda outcome: self._done(entry, outcome, started_at),
+                    on_abandoned=lambda: self._abandoned(runner),
+                )
         except Exception:  # the lease will expire and the reaper retries the run
             log.exception("run %s attempt %s could not be executed", claimed.id, claimed.attempt)
             self._let_go(entry)
-        if kept:
-            with self._changed:
-                self._busy -= 1
         return kept
+
+    def _report_starts(self) -> None:
+        """Log the starts made while runs due now waited (on whichever thread gets here)."""
+        while True:
+            try:
+                run, lag = self._unreported.popleft()
+            except IndexError:
+                return
+            self._started(run, lag=lag)
 
     def _done(
         self, entry: _InFlight, outcome: domain.RunOutcome | None, started_at: datetime

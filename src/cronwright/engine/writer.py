@@ -97,7 +97,9 @@ class GroupCommitWriter:
     ) -> None:
         """Hold each batch back while ``busy()`` (runs wait for a runner to start them), up to
         ``at_most``: at a fire time the runners start runs first and the batch of records is
-        written after, instead of taking the GIL and the database from them."""
+        written after, instead of taking the GIL and the database from them. An idle writer
+        is not even woken while ``busy()``: whoever ends the busy spell must call
+        :meth:`wake`."""
         self._busy = busy
         self._max_defer_steps = max(0, round(at_most.total_seconds() / _DEFER_STEP))
 
@@ -123,6 +125,12 @@ class GroupCommitWriter:
         future: Future[domain.Run | None] = Future()
         self._put(_Finish(request, future))
         return future
+
+    def wake(self) -> None:
+        """Look at the queue now: what ``busy()`` (see :meth:`defer_while`) held back may go.
+        Cheap when the writer is not idle."""
+        if self._idle:
+            self._wake.set()
 
     def discard_steps(self, attempts: Iterable[tuple[domain.RunId, int]]) -> None:
         """Drop the step records of these (run, attempt) pairs from now on, queued or to come:
@@ -167,8 +175,11 @@ class GroupCommitWriter:
                     )
                     self._thread.start()
         # The writer sets _idle before its last look at the queue, so either it sees this item
-        # or this sees it idle.
-        if self._idle:
+        # or this sees it idle. While ``busy()`` (runs due now wait for a runner) an idle
+        # writer is left asleep: the caller that ends the busy spell calls :meth:`wake`.
+        if self._idle and (
+            isinstance(item, _Barrier) or self._closing or self._busy is None or not self._busy()
+        ):
             self._wake.set()
         if isinstance(item, _Barrier) or len(self._queued) >= self._max_batch:
             self._more.set()

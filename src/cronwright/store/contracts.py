@@ -605,12 +605,18 @@ class RunQueue(Protocol):
         ...
 
     def release(
-        self, worker_id: str, run_ids: Collection[domain.RunId], *, now: datetime
+        self,
+        worker_id: str,
+        run_ids: Collection[domain.RunId],
+        *,
+        now: datetime,
+        keep_time: bool = False,
     ) -> list[domain.RunId]:
         """Give runs back (shutdown): ``pending`` again, available now (a run claimed ahead:
         at its time, as before), the attempt not consumed, the step records of that attempt
         deleted (its re-run records its own). Only rows still running for ``worker_id``; returns
-        those released."""
+        those released. ``keep_time``: available at their time even if it passed (runs held
+        ahead past their misfire grace: the next claim records them missed)."""
         ...
 
     def reap_expired(self, *, now: datetime, limit: int = 100) -> list[domain.Run]:

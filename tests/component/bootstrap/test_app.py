@@ -133,3 +133,27 @@ def test_scheduling_by_name_takes_the_schedule_of_exactly_that_name(app: App) ->
     app.service.schedules.delete(app.organization.id, first.id, author="test")
     recreated = app.schedule("job 1", "0 2 * * *", action="report")
     assert recreated.id not in (first.id, longer.id)
+
+
+def test_an_unchanged_schedule_call_reads_its_workflow_and_schedule_once_and_writes_nothing(
+    app: App,
+) -> None:
+    """Running the same script again is the common case (10,000 calls at each start of a
+    large app): it reads what it compares, once, and writes nothing."""
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    app.schedule("job 1", "0 2 * * *", action="report", timezone="Europe/Paris", max_attempts=2)
+    sa.event.listen(app.queue.engine, "before_cursor_execute", count)
+    try:
+        same = app.schedule(
+            "job 1", "0 2 * * *", action="report", timezone="Europe/Paris", max_attempts=2
+        )
+    finally:
+        sa.event.remove(app.queue.engine, "before_cursor_execute", count)
+    assert same.version == 1
+    work = [s.split()[0].upper() for s in statements if s.split()[0].upper() != "BEGIN"]
+    assert work == ["SELECT"] * len(work)
+    assert len(work) <= 4, statements

@@ -194,3 +194,79 @@ def test_a_worker_refuses_a_horizon_as_long_as_its_lease(bench: Bench) -> None:
         Worker(bench.queue, bench.executor, bench.clock, claim_ahead=timedelta(seconds=30))
     with pytest.raises(ValueError, match="claim_ahead"):
         Worker(bench.queue, bench.executor, bench.clock, claim_ahead=-AHEAD)
+
+
+def scheduled_run(bench: Bench, at: datetime, *, misfire_grace: timedelta) -> domain.Run:
+    """A slot of a schedule (misfire applies to it) of a one-step workflow, due at ``at``."""
+    definition = domain.parse_definition(
+        {"steps": [python_step("s", "note")]},
+        kinds=bench.registry.kinds,
+        check_config=bench.registry.check_config,
+    )
+    number = next(_names)
+    workflow = bench.store.add_workflow(
+        org_id=bench.org.id, name=f"w-{number}", definition=definition, now=bench.clock.now()
+    )
+    schedule = bench.store.add_schedule(
+        org_id=bench.org.id,
+        spec=domain.ScheduleSpec(
+            workflow_id=workflow.id,
+            name=f"s-{number}",
+            cron="* * * * *",
+            misfire_grace=misfire_grace,
+        ),
+        hash_key="k",
+        next_fire_at=None,
+        author="test",
+        now=bench.clock.now(),
+    )
+    added = add_run(
+        bench.store,
+        domain.NewRun(
+            org_id=bench.org.id,
+            workflow_id=workflow.id,
+            schedule_id=schedule.id,
+            schedule_version_id=None,
+            trigger=domain.Trigger.SCHEDULE,
+            scheduled_for=at,
+            available_at=at,
+            max_attempts=3,
+            created_at=bench.clock.now(),
+        ),
+    )
+    assert added is not None
+    return added
+
+
+def test_a_held_run_whose_time_passed_beyond_the_misfire_grace_is_missed_not_started(
+    bench: Bench,
+) -> None:
+    """The process stalled while it held the run: at its start the run is judged by its
+    misfire policy like a run claimed late, not started late."""
+    recorder = Recorder(bench)
+    t0 = bench.clock.now()
+    run = scheduled_run(bench, t0 + HALF, misfire_grace=timedelta(seconds=1))
+    pool = ahead_worker(bench)
+    assert [c.id for c in pool.claim_once()] == [run.id]
+    bench.clock.advance(HALF + timedelta(seconds=2))  # stalled past its time and its grace
+    pool.start_due()
+    pool.claim_once()  # the next claim judges the run given back
+    pool.stop(GRACE)
+    assert recorder.started == []
+    missed = bench.get(run)
+    assert missed.state is State.MISSED
+    assert missed.reason is not None
+    assert "misfire grace" in missed.reason
+
+
+def test_a_held_run_started_late_within_the_misfire_grace_runs(bench: Bench) -> None:
+    recorder = Recorder(bench)
+    t0 = bench.clock.now()
+    run = scheduled_run(bench, t0 + HALF, misfire_grace=timedelta(seconds=5))
+    pool = ahead_worker(bench)
+    pool.claim_once()
+    bench.clock.advance(HALF + timedelta(seconds=2))
+    assert pool.start_due() == 1
+    assert recorder.ran.wait(10)
+    pool.stop(GRACE)
+    assert bench.get(run).state is State.SUCCEEDED

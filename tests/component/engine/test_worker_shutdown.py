@@ -39,10 +39,15 @@ class _HeldFinishes:
         return self._runs.write_batch(steps, finishes)
 
     def release(
-        self, worker_id: str, run_ids: Collection[domain.RunId], *, now: datetime
+        self,
+        worker_id: str,
+        run_ids: Collection[domain.RunId],
+        *,
+        now: datetime,
+        keep_time: bool = False,
     ) -> list[domain.RunId]:
         try:
-            return self._runs.release(worker_id, run_ids, now=now)
+            return self._runs.release(worker_id, run_ids, now=now, keep_time=keep_time)
         finally:
             self.released.set()
 

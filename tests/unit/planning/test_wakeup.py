@@ -33,3 +33,14 @@ def test_never_spins_on_a_schedule_that_stays_due() -> None:
         min_poll=timedelta(milliseconds=200),
     )
     assert wake_at == NOW + timedelta(milliseconds=200)
+
+
+def test_wakes_off_the_beat_after_the_slot_came_within_the_lookahead() -> None:
+    half = timedelta(milliseconds=500)
+    assert next_wakeup(
+        now=NOW, earliest_next_fire_at=NOW + 13 * S, lookahead=10 * S, off_beat=half
+    ) == (NOW + 3 * S + half)
+    # Never more than half the lookahead late: a slot is still written well ahead of it.
+    assert next_wakeup(
+        now=NOW, earliest_next_fire_at=NOW + 3 * S, lookahead=S, off_beat=10 * S
+    ) == (NOW + 2 * S + half)

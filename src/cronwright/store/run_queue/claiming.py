@@ -61,6 +61,12 @@ class Claimed:
         timeout: timedelta | None = self.row.s_timeout
         return timeout
 
+    @property
+    def misfire_grace(self) -> timedelta | None:
+        """Its schedule's misfire grace; None for a run without a schedule."""
+        grace: timedelta | None = self.row.s_misfire_grace
+        return grace
+
     def run(self) -> domain.Run:
         """The run as the start left it: the columns it set, the rest as read."""
         row = self.row

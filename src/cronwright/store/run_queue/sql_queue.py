@@ -164,6 +164,7 @@ class SqlRunQueue:
                 if claim.timeout is None
                 else claim.timeout,
                 origin=None if claim.version_id is None else made_by[claim.version_id],
+                misfire_grace=claim.misfire_grace,
             )
             for claim in claimed
         ]
@@ -274,10 +275,21 @@ class SqlRunQueue:
         return finished
 
     def release(
-        self, worker_id: str, run_ids: Collection[domain.RunId], *, now: datetime
+        self,
+        worker_id: str,
+        run_ids: Collection[domain.RunId],
+        *,
+        now: datetime,
+        keep_time: bool = False,
     ) -> list[domain.RunId]:
         if not run_ids:
             return []
+        available_at: Any = RunRow.available_at
+        if not keep_time:
+            available_at = sa.case(
+                (RunRow.available_at > now, RunRow.available_at),
+                else_=sa.literal(now, RunRow.__table__.c.available_at.type),
+            )
         with self._write() as connection:
             released = connection.execute(
                 sa.update(RunRow)
@@ -289,10 +301,7 @@ class SqlRunQueue:
                 .values(
                     state=_PENDING,
                     attempt=RunRow.attempt - 1,
-                    available_at=sa.case(
-                        (RunRow.available_at > now, RunRow.available_at),
-                        else_=sa.literal(now, RunRow.__table__.c.available_at.type),
-                    ),
+                    available_at=available_at,
                     worker_id=None,
                     started_at=None,
                     lease_expires_at=None,
