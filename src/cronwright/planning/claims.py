@@ -114,12 +114,11 @@ def needs_finishes(
 ) -> set[domain.ScheduleId]:
     """The schedules whose latest :class:`Finish` entries :func:`decide` may need.
 
-    Only a ``buffer_one``/``buffer_all`` run measures its lateness from the previous finish, and
-    only for a first attempt of a ``schedule`` run, due now, that overlap lets run. That never
-    happens to a schedule with a sibling in progress: overlap keeps its runs waiting (or skips
-    them) while one is, and no decision of the claim ends the last one (a start keeps it in
-    progress, a retry is never missed, a skip needs another one in progress). So a schedule with
-    a long-running run costs no read of its history on every claim."""
+    Only a ``buffer_one``/``buffer_all`` run due now that overlap lets run measures its lateness
+    from the previous finish. Overlap lets none run while a sibling is in progress (but the run
+    itself: a retry, which misfire never judges), and no decision of the claim ends the last one
+    in progress (a start keeps it so, a retry is never missed, a skip needs another one in
+    progress). So a schedule with a long-running run costs no read of its history per claim."""
     needed: set[domain.ScheduleId] = set()
     for candidate in candidates:
         schedule_id = candidate.schedule_id
@@ -129,8 +128,6 @@ def needs_finishes(
         if (
             settings is not None
             and settings.policy in _BUFFERED
-            and candidate.trigger is domain.Trigger.SCHEDULE
-            and candidate.attempt == 0
             and candidate.available_at <= now
             and not any(s.in_progress for s in siblings.get(schedule_id, ()))
         ):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
+from hypothesis import settings as examples
 from hypothesis import strategies as st
 
 from cronwright import domain
@@ -353,7 +354,7 @@ def test_a_buffered_run_is_not_measured_from_its_own_finish() -> None:
     assert ended(decision.missed) == [(1, "started 3000 s late, beyond the misfire grace of 300 s")]
 
 
-def test_only_buffered_schedules_that_could_start_a_first_attempt_need_finishes() -> None:
+def test_only_buffered_schedules_whose_due_runs_could_start_need_finishes() -> None:
     due = candidate(1, schedule=SCHEDULE, minutes=-60)
     schedules = {
         SCHEDULE: settings(Policy.BUFFER_ONE),
@@ -365,6 +366,7 @@ def test_only_buffered_schedules_that_could_start_a_first_attempt_need_finishes(
         candidate(2, schedule=OTHER_SCHEDULE, minutes=-60),  # behind a running sibling
         candidate(3, schedule=domain.ScheduleId(9), minutes=-60),  # not buffered
         candidate(4, schedule=domain.ScheduleId(10), minutes=-60),  # no settings: allow
+        candidate(5),  # no schedule
     ]
     siblings = {
         SCHEDULE: [pending(due)],
@@ -374,12 +376,21 @@ def test_only_buffered_schedules_that_could_start_a_first_attempt_need_finishes(
     assert claims.needs_finishes(runs, schedules=schedules, siblings=siblings, now=NOW) == {
         SCHEDULE
     }
-    retry = candidate(5, schedule=SCHEDULE, minutes=-60, attempt=1)
-    manual = candidate(6, schedule=SCHEDULE, minutes=-60, trigger=Trigger.MANUAL)
-    ahead = candidate(7, schedule=SCHEDULE, minutes=1)
-    others = [retry, manual, ahead]
-    found = {SCHEDULE: [pending(c) for c in others]}
-    assert claims.needs_finishes(others, schedules=schedules, siblings=found, now=NOW) == set()
+
+
+def test_a_buffered_schedule_with_a_retry_pending_or_only_runs_ahead_needs_no_finishes() -> None:
+    schedules = {SCHEDULE: settings(Policy.BUFFER_ONE)}
+    due = candidate(1, minutes=-60, schedule=SCHEDULE)
+    retry = candidate(2, minutes=-1, schedule=SCHEDULE, attempt=1)
+    waiting_retry = {SCHEDULE: [pending(due), pending(retry)]}
+    assert (
+        claims.needs_finishes([due], schedules=schedules, siblings=waiting_retry, now=NOW) == set()
+    )
+    ahead = candidate(3, schedule=SCHEDULE, minutes=1)
+    only_ahead = {SCHEDULE: [pending(ahead)]}
+    assert (
+        claims.needs_finishes([ahead], schedules=schedules, siblings=only_ahead, now=NOW) == set()
+    )
 
 
 # -- claiming ahead ---------------------------------------------------------------------------
@@ -473,12 +484,20 @@ class Claim:
 
 
 @st.composite
-def claims_to_decide(draw: st.DrawFn) -> Claim:
+def claims_to_decide(
+    draw: st.DrawFn,
+    *,
+    max_candidates: int = 12,
+    policies: Sequence[Policy] = tuple(Policy),
+    roomy: bool = False,  # limits that stop nothing
+) -> Claim:
     schedules = {
-        schedule_id: settings(draw(st.sampled_from(Policy)), draw(st.integers(0, 30)) * MINUTE)
+        schedule_id: settings(
+            draw(st.sampled_from(policies)), draw(st.sampled_from([0, 5, 30])) * MINUTE
+        )
         for schedule_id in SCHEDULES
     }
-    candidates = [draw(_candidates(n + 1)) for n in range(draw(st.integers(0, 12)))]
+    candidates = [draw(_candidates(n + 1)) for n in range(draw(st.integers(0, max_candidates)))]
     candidates.sort(key=lambda c: (c.available_at, c.id))
     extra = {schedule_id: draw(_other_siblings(schedule_id)) for schedule_id in SCHEDULES}
     siblings = {
@@ -491,25 +510,36 @@ def claims_to_decide(draw: st.DrawFn) -> Claim:
     finished = st.lists(st.sampled_from([*run_ids, domain.RunId(999)]), unique=True, max_size=3)
     finishes = {
         schedule_id: [
-            claims.Finish(run_id=run_id, finished_at=NOW - draw(st.integers(0, 120)) * MINUTE)
+            claims.Finish(
+                run_id=run_id, finished_at=NOW - draw(st.sampled_from([1, 10, 90])) * MINUTE
+            )
             for run_id in draw(finished)
         ]
         for schedule_id in SCHEDULES
     }
-    limit, ahead_limit = draw(st.integers(0, 5)), draw(st.integers(0, 3))
     return Claim(
         candidates=candidates,
         schedules=schedules,
         siblings=siblings,
         finishes=finishes,
-        running={org: draw(st.integers(0, 4)) for org in ORGS},
-        limits=claims.Limits(
-            org_max={org: draw(st.integers(0, 4)) for org in ORGS},
-            global_limit=draw(st.none() | st.integers(0, 10)),
-            limit=limit,
-            ahead_limit=ahead_limit,
-            room=min(limit + ahead_limit, draw(st.integers(-1, 8))),
-        ),
+        running={org: 0 if roomy else draw(st.integers(0, 4)) for org in ORGS},
+        limits=draw(_limits(roomy=roomy)),
+    )
+
+
+@st.composite
+def _limits(draw: st.DrawFn, *, roomy: bool) -> claims.Limits:
+    if roomy:
+        return claims.Limits(
+            org_max=dict.fromkeys(ORGS, 99), global_limit=None, limit=99, ahead_limit=99, room=99
+        )
+    limit, ahead_limit = draw(st.sampled_from([0, 1, 2, 3, 5])), draw(st.integers(0, 3))
+    return claims.Limits(
+        org_max={org: draw(st.integers(0, 4)) for org in ORGS},
+        global_limit=draw(st.none() | st.integers(0, 10)),
+        limit=limit,
+        ahead_limit=ahead_limit,
+        room=limit + ahead_limit - draw(st.integers(0, 2)),  # less: the process is busy
     )
 
 
@@ -523,8 +553,8 @@ def _candidates(draw: st.DrawFn, run_id: int) -> claims.Candidate:
         schedule=schedule_id,
         minutes=minutes,
         slot=minutes - draw(st.integers(0, 2)),
-        trigger=draw(st.sampled_from(Trigger)),
-        attempt=draw(st.integers(0, 2)),
+        trigger=draw(st.sampled_from([Trigger.SCHEDULE, Trigger.SCHEDULE, *Trigger])),
+        attempt=draw(st.sampled_from([0, 0, 0, 1, 2])),
     )
 
 
@@ -532,7 +562,7 @@ def _candidates(draw: st.DrawFn, run_id: int) -> claims.Candidate:
 def _other_siblings(draw: st.DrawFn, schedule_id: domain.ScheduleId) -> list[Sibling]:
     """Running runs, and pending ones that are not candidates (retrying, or not due)."""
     found = []
-    for k in range(draw(st.integers(0, 2))):
+    for k in range(draw(st.sampled_from([0, 0, 1, 2]))):
         state = draw(st.sampled_from([State.RUNNING, State.PENDING]))
         found.append(
             Sibling(
@@ -587,7 +617,12 @@ def test_each_candidate_is_decided_at_most_once_and_starts_keep_their_order(clai
     assert len(cancelled) == len(set(cancelled))
 
 
-@given(claims_to_decide())
+# Buffered schedules with a few runs and no limits: many runs reach the misfire rule, and
+# more examples than the default, as only a few of them find a finish that matters.
+@examples(max_examples=300)
+@given(
+    claims_to_decide(max_candidates=5, policies=[Policy.BUFFER_ONE, Policy.BUFFER_ALL], roomy=True)
+)
 def test_the_two_latest_finishes_of_the_schedules_that_need_them_are_enough(
     claim: Claim,
 ) -> None:

@@ -331,10 +331,11 @@ class _Claim:
         """The two latest finishes of each schedule's started runs: the latest other than any
         one candidate is among them.
 
-        Read before deciding, while the decisions write ``finished_at`` as they go: the only
-        such write :func:`claims.decide` could look at is a skipped retry's, and a schedule
-        whose retry is skipped has a run in progress for the rest of the claim, so none of its
-        runs is judged for misfire after it (see :func:`claims.needs_finishes`)."""
+        Read once, before deciding, although the writes of the decision set ``finished_at``:
+        none of them can change what a later candidate would have read. Cancelled siblings are
+        never of a buffered schedule, and missed runs never started; a skipped retry did start,
+        but its schedule then keeps a run in progress for the rest of the claim, so no later run
+        of it is judged for misfire (see :func:`claims.needs_finishes`)."""
         found: dict[domain.ScheduleId, list[claims.Finish]] = {}
         if not schedule_ids:
             return found
