@@ -1,4 +1,5 @@
-"""One claim transaction: choose candidates, lock the limits they touch, decide each one.
+"""One claim transaction: read the candidates and what judging them needs (under the limit locks
+they touch), decide with :func:`cronwright.planning.claims.decide`, write the decision.
 
 Used by ``SqlRunQueue.claim``; the guarantees are stated on ``RunQueue`` in
 :mod:`cronwright.store.run_queue.sql_queue`.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy import orm
 from sqlalchemy.engine import Connection
 
 from cronwright import domain
-from cronwright.planning import misfire, overlap
+from cronwright.planning import claims, overlap
 from cronwright.store.database import dialect, rows
 from cronwright.store.database.schema import (
     LimitLockRow,
@@ -82,13 +83,6 @@ class Claimed:
             result=row.result,
             error=row.error,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class _Schedule:
-    id: int
-    policy: domain.OverlapPolicy
-    misfire_grace: timedelta
 
 
 Key = tuple[int, int]  # (workflow id, version)
@@ -167,45 +161,37 @@ class _Claim:
         known_unrunnable: Collection[Key] = (),
         ahead_limit: int = 0,
     ) -> list[Claimed]:
-        """Judge the candidates in order and start those that may start.
+        """Read, decide (:func:`cronwright.planning.claims.decide`), write: returns the runs
+        started, in candidate order.
 
         A run claimed ahead (``available_at`` after ``now``, within the horizon) is held by the
         worker until its time: the start written here is its planned one (``started_at`` =
         ``available_at``), and it counts as running against every limit from now on, so limits
-        stay exact (at worst a held run makes another wait a little earlier than it must). Only
-        a run free to start now is claimed ahead: one that its overlap policy would skip, keep
-        waiting or let cancel a running sibling stays pending, judged at its time like any
-        other; misfire cannot apply before its time."""
+        stay exact (at worst a held run makes another wait a little earlier than it must). Which
+        runs may be claimed ahead: see :mod:`cronwright.planning.claims`."""
         # One grouped count gives the running runs per organization and this worker's own. On
         # SQLite the write lock is already held (BEGIN IMMEDIATE), so these counts are exact; on
         # PostgreSQL they are a first look, made exact under the limit locks below.
         running_by_org, mine = self._running()
-        room = limit + ahead_limit
-        if process_capacity is not None:
-            room = min(room, process_capacity - mine)
+        room = claims.room(
+            limit=limit,
+            ahead_limit=ahead_limit,
+            process_capacity=process_capacity,
+            own_running=mine,
+        )
         if room <= 0:
             return []
         if self.global_limit is not None and sum(running_by_org.values()) >= self.global_limit:
             return []
-        # Skip organizations already full, so a backlog of one never hides another's runs.
         org_limits = dict(self._org_limits(running_by_org))
-        full_orgs = [
-            org_id for org_id, maximum in org_limits.items() if running_by_org[org_id] >= maximum
-        ]
-        # A margin for runs that are skipped, missed or kept waiting instead of claimed.
-        candidates = self._candidates(
-            batch=room + max(10, room // 4),
-            exclude_orgs=full_orgs,
-            exclude_workflows=sorted(known_unrunnable),
+        candidates = self._routed_candidates(
+            room=room,
+            running_by_org=running_by_org,
+            org_limits=org_limits,
             ahead_only=limit <= 0,
+            unrunnable=unrunnable,
+            known_unrunnable=known_unrunnable,
         )
-        if unrunnable is not None and candidates:
-            keys = {(row.workflow_id, row.w_version) for row in candidates}
-            cannot = unrunnable(self.connection, keys)
-            if cannot:
-                candidates = [
-                    row for row in candidates if (row.workflow_id, row.w_version) not in cannot
-                ]
         if not candidates:
             return []
         unknown = {c.org_id for c in candidates} - org_limits.keys()
@@ -215,63 +201,65 @@ class _Claim:
         if self.dialect_name != "sqlite":
             self._lock_limits(candidates, schedules)
             running_by_org, _ = self._running()  # exact, now that no other claimer can move them
-        running_total = sum(running_by_org.values())
+        limits = claims.Limits(
+            org_max={domain.OrganizationId(org): n for org, n in org_limits.items()},
+            global_limit=self.global_limit,
+            limit=limit,
+            ahead_limit=ahead_limit,
+            room=room,
+        )
+        decision = self._decide(candidates, schedules, running_by_org, limits)
+        return self._apply(decision, candidates)
+
+    def _routed_candidates(
+        self,
+        *,
+        room: int,
+        running_by_org: Counter[int],
+        org_limits: Mapping[int, int],
+        ahead_only: bool,
+        unrunnable: Unrunnable | None,
+        known_unrunnable: Collection[Key],
+    ) -> list[sa.Row[Any]]:
+        """The candidates, less the runs this worker cannot execute (capability routing)."""
+        # Skip organizations already full, so a backlog of one never hides another's runs.
+        full_orgs = [
+            org_id for org_id, maximum in org_limits.items() if running_by_org[org_id] >= maximum
+        ]
+        # A margin for runs that are skipped, missed or kept waiting instead of claimed.
+        candidates = self._candidates(
+            batch=room + max(10, room // 4),
+            exclude_orgs=full_orgs,
+            exclude_workflows=sorted(known_unrunnable),
+            ahead_only=ahead_only,
+        )
+        if unrunnable is None or not candidates:
+            return candidates
+        cannot = unrunnable(
+            self.connection, {(row.workflow_id, row.w_version) for row in candidates}
+        )
+        return [row for row in candidates if (row.workflow_id, row.w_version) not in cannot]
+
+    def _decide(
+        self,
+        candidates: Sequence[sa.Row[Any]],
+        schedules: Mapping[domain.ScheduleId, claims.ScheduleSettings],
+        running_by_org: Counter[int],
+        limits: claims.Limits,
+    ) -> claims.ClaimDecision:
+        """Read the siblings and finishes judging the candidates needs, and decide; no writes."""
+        judged = [_candidate(row) for row in candidates]
         siblings = self._siblings(schedules)
-        claimed: list[sa.Row[Any]] = []
-        now_count = early_count = 0
-        for row in candidates:
-            early = row.available_at > self.now
-            if (early_count if early else now_count) >= (ahead_limit if early else limit):
-                continue
-            schedule = schedules.get(row.schedule_id)
-            decision = overlap.RUN
-            # ``allow`` runs whatever its siblings do: no need to decide, nor to track them.
-            if schedule is not None and schedule.policy is not domain.OverlapPolicy.ALLOW:
-                decision = overlap.decide(
-                    schedule.policy,
-                    overlap.Candidate(id=row.id, scheduled_for=row.scheduled_for),
-                    siblings[schedule.id],
-                    now=self.now,
-                )
-            if decision.verdict is overlap.Verdict.WAIT:
-                continue
-            if early and (decision.verdict is not overlap.Verdict.RUN or decision.cancel):
-                continue  # judged at its time, against the siblings of then
-            if decision.verdict is overlap.Verdict.SKIP:
-                assert decision.reason is not None
-                self._end(row.id, domain.RunState.SKIPPED, decision.reason)
-                _forget(siblings, row)
-                continue
-            missed = None if early else self._missed_reason(row, schedule)
-            if missed is not None:
-                self._end(row.id, domain.RunState.MISSED, missed)
-                _forget(siblings, row)
-                continue
-            if self.global_limit is not None and running_total >= self.global_limit:
-                break
-            if running_by_org[row.org_id] >= org_limits[row.org_id]:
-                continue  # stays pending; this organization is full
-            for cancelled_id in decision.cancel:
-                if self._cancel_running(cancelled_id, row.id):
-                    running_by_org[row.org_id] -= 1
-                    running_total -= 1
-                    siblings[row.schedule_id] = [
-                        s for s in siblings[row.schedule_id] if s.id != cancelled_id
-                    ]
-            claimed.append(row)
-            if early:
-                early_count += 1
-            else:
-                now_count += 1
-            running_by_org[row.org_id] += 1
-            running_total += 1
-            if row.schedule_id is not None and row.schedule_id in siblings:
-                siblings[row.schedule_id] = [
-                    s for s in siblings[row.schedule_id] if s.id != row.id
-                ] + [_sibling(row, state=domain.RunState.RUNNING, attempt=row.attempt + 1)]
-            if len(claimed) >= room:
-                break
-        return self._start(claimed)
+        needed = claims.needs_finishes(judged, schedules=schedules, siblings=siblings, now=self.now)
+        return claims.decide(
+            judged,
+            schedules=schedules,
+            siblings=siblings,
+            finishes=self._latest_finishes(needed),
+            running={domain.OrganizationId(org): n for org, n in running_by_org.items()},
+            limits=limits,
+            now=self.now,
+        )
 
     # -- reads ------------------------------------------------------------------------------------
 
@@ -317,8 +305,8 @@ class _Claim:
         return list(self.connection.execute(query, parameters).all())
 
     def _siblings(
-        self, schedules: dict[int | None, _Schedule]
-    ) -> dict[int | None, list[overlap.Sibling]]:
+        self, schedules: Mapping[domain.ScheduleId, claims.ScheduleSettings]
+    ) -> dict[domain.ScheduleId, list[overlap.Sibling]]:
         """The pending and running runs of the candidates' schedules whose policy looks at them
         (every policy but ``allow``), by schedule."""
         watched = [
@@ -326,7 +314,7 @@ class _Claim:
             for schedule_id, schedule in schedules.items()
             if schedule.policy is not domain.OverlapPolicy.ALLOW
         ]
-        found: dict[int | None, list[overlap.Sibling]] = {
+        found: dict[domain.ScheduleId, list[overlap.Sibling]] = {
             schedule_id: [] for schedule_id in watched
         }
         if watched:
@@ -343,34 +331,35 @@ class _Claim:
                 found[row.schedule_id].append(_sibling(row))
         return found
 
-    def _missed_reason(self, row: sa.Row[Any], schedule: _Schedule | None) -> str | None:
-        if schedule is None:
-            return None
-        policy = schedule.policy
-        previous_finished_at = None
-        if policy in (domain.OverlapPolicy.BUFFER_ONE, domain.OverlapPolicy.BUFFER_ALL):
-            previous_finished_at = self.connection.execute(
-                sa.select(sa.func.max(RunRow.finished_at)).where(
-                    RunRow.schedule_id == row.schedule_id,
-                    RunRow.id != row.id,
-                    RunRow.started_at.is_not(None),
-                )
-            ).scalar_one()
-        since = misfire.runnable_since(
-            available_at=row.available_at, overlap=policy, previous_finished_at=previous_finished_at
+    def _latest_finishes(
+        self, schedule_ids: Collection[domain.ScheduleId]
+    ) -> dict[domain.ScheduleId, list[claims.Finish]]:
+        """The two latest finishes of each schedule's started runs: the latest other than any
+        one candidate is among them.
+
+        Read once, before deciding, although the writes of the decision set ``finished_at``:
+        none of them can change what a later candidate would have read. Cancelled siblings are
+        never of a buffered schedule, and missed runs never started; a skipped retry did start,
+        but its schedule then keeps a run in progress for the rest of the claim, so no later run
+        of it is judged for misfire (see :func:`claims.needs_finishes`)."""
+        found: dict[domain.ScheduleId, list[claims.Finish]] = {}
+        if not schedule_ids:
+            return found
+        rows = self.connection.execute(
+            _latest_finishes_statement(), {"b_ids": sorted(schedule_ids)}
         )
-        return misfire.missed_reason(
-            trigger=domain.Trigger(row.trigger),
-            attempt=row.attempt,
-            runnable_at=since,
-            grace=schedule.misfire_grace,
-            now=self.now,
-        )
+        for schedule_id, run_id, finished_at in rows:
+            found.setdefault(schedule_id, []).append(
+                claims.Finish(run_id=domain.RunId(run_id), finished_at=finished_at)
+            )
+        return found
 
     # -- locks and writes -------------------------------------------------------------------------
 
     def _lock_limits(
-        self, candidates: Sequence[sa.Row[Any]], schedules: dict[int | None, _Schedule]
+        self,
+        candidates: Sequence[sa.Row[Any]],
+        schedules: Mapping[domain.ScheduleId, claims.ScheduleSettings],
     ) -> None:
         """Lock every limit the candidates touch, in key order (the same order for every
         claimer, so no two of them can wait for each other in a cycle)."""
@@ -395,6 +384,19 @@ class _Claim:
             .with_for_update()
         ).all()
 
+    def _apply(
+        self, decision: claims.ClaimDecision, candidates: Sequence[sa.Row[Any]]
+    ) -> list[Claimed]:
+        """Write the decision: the runs that end, the siblings cancelled, then the starts."""
+        self._end(
+            [(end, domain.RunState.SKIPPED) for end in decision.skipped]
+            + [(end, domain.RunState.MISSED) for end in decision.missed]
+        )
+        for cancel in decision.cancelled:
+            self._cancel_running(cancel)
+        by_id = {row.id: row for row in candidates}
+        return self._start([by_id[start.run_id] for start in decision.started])
+
     def _start(self, rows: Sequence[sa.Row[Any]]) -> list[Claimed]:
         """Start the chosen runs with one UPDATE; their new columns without reading them back."""
         if not rows:
@@ -414,27 +416,56 @@ class _Claim:
             for row in rows
         ]
 
-    def _end(self, run_id: int, state: domain.RunState, reason: str) -> None:
+    def _end(self, ends: Sequence[tuple[claims.End, domain.RunState]]) -> None:
+        """End pending candidates (skipped, missed): rows this claim holds locked."""
+        if ends:
+            self.connection.execute(
+                _end_statement(),
+                [
+                    {
+                        "b_id": end.run_id,
+                        "b_state": state.value,
+                        "b_reason": end.reason,
+                        "b_now": self.now,
+                    }
+                    for end, state in ends
+                ],
+            )
+
+    def _cancel_running(self, cancel: claims.Cancel) -> None:
+        """Cancel a running sibling, if it still runs.
+
+        The decision counted it as gone from its organization's and the global counts. If it
+        stopped running on its own since it was read (finished, or reaped: only possible on
+        PostgreSQL, where the UPDATE below matches no row), it is gone from them too, and it
+        cannot be running again before this claim commits: claiming it needs the limit locks
+        this claim holds. Either way the counts the decision used are not below the truth."""
+        reason = f"cancelled by run {cancel.by_run_id} (overlap policy cancel_previous)"
         self.connection.execute(
             sa.update(RunRow)
-            .where(RunRow.id == run_id)
-            .values(state=state.value, reason=reason, finished_at=self.now)
-        )
-
-    def _cancel_running(self, run_id: int, by_run_id: int) -> bool:
-        reason = f"cancelled by run {by_run_id} (overlap policy cancel_previous)"
-        done = self.connection.execute(
-            sa.update(RunRow)
-            .where(RunRow.id == run_id, RunRow.state == _RUNNING)
+            .where(RunRow.id == cancel.run_id, RunRow.state == _RUNNING)
             .values(cancelled_values(reason, self.now))
         )
-        return bool(done.rowcount)
 
 
-def _schedules(candidates: Sequence[sa.Row[Any]]) -> dict[int | None, _Schedule]:
+def _candidate(row: sa.Row[Any]) -> claims.Candidate:
+    return claims.Candidate(
+        id=domain.RunId(row.id),
+        org_id=domain.OrganizationId(row.org_id),
+        schedule_id=None if row.schedule_id is None else domain.ScheduleId(row.schedule_id),
+        scheduled_for=row.scheduled_for,
+        available_at=row.available_at,
+        trigger=domain.Trigger(row.trigger),
+        attempt=row.attempt,
+    )
+
+
+def _schedules(
+    candidates: Sequence[sa.Row[Any]],
+) -> dict[domain.ScheduleId, claims.ScheduleSettings]:
     return {
-        row.schedule_id: _Schedule(
-            row.schedule_id, domain.OverlapPolicy(row.s_overlap), row.s_misfire_grace
+        row.schedule_id: claims.ScheduleSettings(
+            policy=domain.OverlapPolicy(row.s_overlap), misfire_grace=row.s_misfire_grace
         )
         for row in candidates
         if row.schedule_id is not None and row.s_overlap is not None
@@ -531,6 +562,42 @@ def _candidates_statement(
 
 
 @functools.cache
+def _latest_finishes_statement() -> sa.Select[Any]:
+    """(schedule id, run id, finished_at) of the two latest finishes of each schedule in
+    ``b_ids``, counting only runs that started (the misfire rule's "previous run")."""
+    runs = RunRow.__table__.c
+    rank = sa.func.row_number().over(
+        partition_by=runs.schedule_id, order_by=(runs.finished_at.desc(), runs.id.desc())
+    )
+    ranked = (
+        sa.select(runs.schedule_id, runs.id, runs.finished_at, rank.label("rank"))
+        .where(
+            runs.schedule_id.in_(sa.bindparam("b_ids", expanding=True)),
+            runs.started_at.is_not(None),
+            runs.finished_at.is_not(None),
+        )
+        .subquery()
+    )
+    return sa.select(ranked.c.schedule_id, ranked.c.id, ranked.c.finished_at).where(
+        ranked.c.rank <= 2
+    )
+
+
+@functools.cache
+def _end_statement() -> sa.Update:
+    runs = RunRow.__table__.c
+    return (
+        sa.update(RunRow)
+        .where(runs.id == sa.bindparam("b_id"))
+        .values(
+            state=sa.bindparam("b_state", type_=runs.state.type),
+            reason=sa.bindparam("b_reason", type_=runs.reason.type),
+            finished_at=sa.bindparam("b_now", type_=runs.finished_at.type),
+        )
+    )
+
+
+@functools.cache
 def _start_statement() -> sa.Update:
     runs = RunRow.__table__.c
     return (
@@ -591,8 +658,3 @@ def _sibling(
         attempt=row.attempt if attempt is None else attempt,
         lease_expires_at=getattr(row, "lease_expires_at", None),
     )
-
-
-def _forget(siblings: dict[int | None, list[overlap.Sibling]], row: sa.Row[Any]) -> None:
-    if row.schedule_id in siblings:
-        siblings[row.schedule_id] = [s for s in siblings[row.schedule_id] if s.id != row.id]
