@@ -146,6 +146,7 @@ class _Claim:
     ) -> None:
         self.connection = connection
         self.dialect_name = connection.dialect.name
+        self.capabilities = dialect.capabilities(self.dialect_name)
         self.global_limit = global_limit
         self.worker_id = worker_id
         self.now = now
@@ -198,7 +199,8 @@ class _Claim:
         if unknown:
             org_limits.update(self._org_limits(unknown))
         schedules = _schedules(candidates)
-        if self.dialect_name != "sqlite":
+        # One writer at a time (SQLite) already makes the counts exact; otherwise lock them.
+        if self.capabilities.row_locks:
             self._lock_limits(candidates, schedules)
             running_by_org, _ = self._running()  # exact, now that no other claimer can move them
         limits = claims.Limits(
