@@ -45,10 +45,12 @@ from cronwright.domain.schedule import (
 )
 from cronwright.domain.workflow import (
     ACTION_KINDS,
+    UNKNOWN_AUTHOR,
     ConfigCheck,
     Step,
     Workflow,
     WorkflowDefinition,
+    WorkflowVersion,
     find_cycle,
     parse_definition,
 )
@@ -60,6 +62,7 @@ __all__ = [
     "RETRY_FIELDS",
     "SPEC_FIELDS",
     "TERMINAL_RUN_STATES",
+    "UNKNOWN_AUTHOR",
     "AlertChannelKind",
     "AlertDeliveryState",
     "ApiKey",
@@ -101,6 +104,7 @@ __all__ = [
     "Workflow",
     "WorkflowDefinition",
     "WorkflowId",
+    "WorkflowVersion",
     "canonical_json",
     "diff_specs",
     "find_cycle",

@@ -87,8 +87,10 @@ class Store(Protocol):
         name: str,
         definition: domain.WorkflowDefinition,
         now: datetime,
+        author: str = domain.UNKNOWN_AUTHOR,
     ) -> domain.Workflow:
-        """Insert at version 1. The definition must already be validated."""
+        """Insert at version 1, and that version by ``author`` into its history. The definition
+        must already be validated."""
         ...
 
     def get_workflow(
@@ -112,9 +114,24 @@ class Store(Protocol):
         definition: domain.WorkflowDefinition,
         now: datetime,
         expected_version: int | None = None,
+        author: str = domain.UNKNOWN_AUTHOR,
     ) -> domain.Workflow:
-        """Replace name and definition, ``version + 1``. ``StaleVersion`` if ``expected_version``
-        is given and is not the current version."""
+        """Replace name and definition, ``version + 1``, and add that version by ``author`` to its
+        history in the same transaction. ``StaleVersion`` if ``expected_version`` is given and is
+        not the current version."""
+        ...
+
+    def list_workflow_versions(
+        self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId
+    ) -> list[domain.WorkflowVersion]:
+        """Every version of a live workflow, oldest first (from its first save after migration
+        0009; a workflow older than that starts at the version it then had)."""
+        ...
+
+    def get_workflow_version(
+        self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId, version: int
+    ) -> domain.WorkflowVersion:
+        """``WorkflowVersionNotFound`` if the history has no such version."""
         ...
 
     def delete_workflow(

@@ -29,6 +29,7 @@ from cronwright.store.models import (
     ScheduleRow,
     ScheduleVersionRow,
     WorkflowRow,
+    WorkflowVersionRow,
 )
 
 _TERMINAL = sorted(state.value for state in domain.TERMINAL_RUN_STATES)
@@ -166,6 +167,7 @@ class SqlStore:
         name: str,
         definition: domain.WorkflowDefinition,
         now: datetime,
+        author: str = domain.UNKNOWN_AUTHOR,
     ) -> domain.Workflow:
         row = WorkflowRow(
             org_id=org_id,
@@ -180,6 +182,8 @@ class SqlStore:
                 self._organization_row(session, org_id)
                 names.check_free(session, WorkflowRow, org_id, name)
                 session.add(row)
+                session.flush()
+                session.add(_workflow_version(row, author))
         except sa.exc.IntegrityError as exc:  # created meanwhile by another transaction
             self._raise_name_taken(exc, WorkflowRow, org_id, name)
         return rows.workflow(row)
@@ -220,6 +224,7 @@ class SqlStore:
         definition: domain.WorkflowDefinition,
         now: datetime,
         expected_version: int | None = None,
+        author: str = domain.UNKNOWN_AUTHOR,
     ) -> domain.Workflow:
         try:
             with self._write() as session:
@@ -233,9 +238,37 @@ class SqlStore:
                 row.definition = definition.to_json()
                 row.version += 1
                 row.updated_at = now
+                session.add(_workflow_version(row, author))
         except sa.exc.IntegrityError as exc:
             self._raise_name_taken(exc, WorkflowRow, org_id, name, exclude=workflow_id)
         return rows.workflow(row)
+
+    def list_workflow_versions(
+        self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId
+    ) -> list[domain.WorkflowVersion]:
+        with self._read() as session:
+            self._workflow_row(session, org_id, workflow_id)
+            found = session.scalars(
+                sa.select(WorkflowVersionRow)
+                .where(WorkflowVersionRow.workflow_id == workflow_id)
+                .order_by(WorkflowVersionRow.version)
+            )
+            return [rows.workflow_version(row) for row in found]
+
+    def get_workflow_version(
+        self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId, version: int
+    ) -> domain.WorkflowVersion:
+        with self._read() as session:
+            self._workflow_row(session, org_id, workflow_id)
+            row = session.scalar(
+                sa.select(WorkflowVersionRow).where(
+                    WorkflowVersionRow.workflow_id == workflow_id,
+                    WorkflowVersionRow.version == version,
+                )
+            )
+            if row is None:
+                raise errors.WorkflowVersionNotFound((workflow_id, version))
+            return rows.workflow_version(row)
 
     def delete_workflow(
         self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId, *, now: datetime
@@ -950,3 +983,16 @@ def _run_conditions(
     if where.until is not None:
         conditions.append(RunRow.scheduled_for < where.until)
     return conditions
+
+
+def _workflow_version(row: WorkflowRow, author: str) -> WorkflowVersionRow:
+    """The version row of ``row`` as it is about to be written."""
+    return WorkflowVersionRow(
+        org_id=row.org_id,
+        workflow_id=row.id,
+        version=row.version,
+        name=row.name,
+        definition=row.definition,
+        author=author,
+        created_at=row.updated_at,
+    )
