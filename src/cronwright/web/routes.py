@@ -16,6 +16,7 @@ from cronwright.web import (
     session,
     views,
     workflow_routes,
+    workflow_versions,
 )
 from cronwright.web.pages import (
     Dashboard,
@@ -33,6 +34,7 @@ router.include_router(run_routes.router)
 router.include_router(schedule_form_routes.router)  # before /schedules/{id}: "new"
 router.include_router(schedule_routes.router)
 router.include_router(workflow_routes.router)
+router.include_router(workflow_versions.router)
 router.include_router(admin_routes.router)
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from cronwright import domain, errors
-from cronwright.web import charts, history, run_list, session, views
+from cronwright.web import charts, diff, history, run_list, session, views
 from cronwright.web.forms import json_object
 from cronwright.web.pages import (
     SCHEDULES_PER_PAGE,
@@ -103,7 +103,7 @@ def schedule(
 
 
 @router.get("/schedules/{schedule_id}/diff", response_class=HTMLResponse)
-def diff(
+def compare(
     request: Request,
     dashboard: DashboardDep,
     key: KeyDep,
@@ -116,13 +116,7 @@ def diff(
     found = svc.schedules.get(key.org_id, sid)
     before = svc.schedules.version(key.org_id, sid, old)
     after = svc.schedules.version(key.org_id, sid, new)
-    left, right = before.spec.to_json(), after.spec.to_json()
-    fields = [
-        views.FieldPair(
-            name=name, old=left[name], new=right[name], changed=left[name] != right[name]
-        )
-        for name in domain.SPEC_FIELDS
-    ]
+    fields = diff.pairs(diff.schedule_fields(before), diff.schedule_fields(after))
     return dashboard.page(
         request,
         "diff.html",
@@ -131,7 +125,7 @@ def diff(
         before=before,
         after=after,
         fields=fields,
-        changed=sum(1 for f in fields if f.changed),
+        changed=len(diff.changed(fields)),
     )
 
 
