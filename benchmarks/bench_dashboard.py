@@ -182,6 +182,8 @@ def main() -> None:
             triggers=container.triggers,
             queue=container.queue,
             alerts=Alerts(channels=container.alert_channels, alerter=container.alerter),
+            templates=container.templates,
+            loops=container.loops,
         )
         with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=60) as client:
             signed = client.post("/ui/signin", data={"api_key": token}, follow_redirects=False)

@@ -14,6 +14,7 @@ from cronwright.web import (
     schedule_form_routes,
     schedule_routes,
     session,
+    template_routes,
     views,
     workflow_routes,
     workflow_versions,
@@ -36,6 +37,7 @@ router.include_router(schedule_routes.router)
 router.include_router(workflow_routes.router)
 router.include_router(workflow_versions.router)
 router.include_router(admin_routes.router)
+router.include_router(template_routes.router)
 
 
 def _redirect(request: Request, path: str) -> RedirectResponse:

@@ -71,6 +71,8 @@ def schedule_page(
     events = svc.schedules.events(key.org_id, sid)
     names = run_list.Names(svc, key.org_id)
     versions = list(reversed(svc.schedules.versions(key.org_id, sid)))
+    catalog = dashboard.catalog
+    origin = None if catalog is None else catalog.origin(key.org_id, sid)
     return dashboard.page(
         request,
         "schedule.html",
@@ -85,6 +87,7 @@ def schedule_page(
         preview=svc.schedules.preview(key.org_id, sid, count=10),
         runs=run_list.rows(names, recent),
         versions=versions,
+        origin=origin,
         events=list(reversed(events))[:EVENTS_SHOWN],
         can_trigger=dashboard.triggers is not None,
         can_retry=dashboard.triggers is not None,
