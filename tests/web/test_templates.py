@@ -8,7 +8,7 @@ import re
 
 import httpx
 
-from cronwright import templates
+from cronwright import domain, templates
 from tests.web.conftest import Site, Tenant, csrf_for, csrf_of
 
 DIGEST = "/ui/templates/weekly-digest"
@@ -91,7 +91,8 @@ def test_instantiating_lands_on_the_new_schedule_which_names_its_template(
     origin = page.split('id="origin"')[1].split("</p>")[0]
     assert 'href="/ui/templates/weekly-digest"' in origin
     assert "version 1" in origin
-    schedule = site.service.schedules.get(acme.org.id, int(location.rsplit("/", 1)[1]))  # type: ignore[arg-type]
+    schedule_id = domain.ScheduleId(int(location.rsplit("/", 1)[1]))
+    schedule = site.service.schedules.get(acme.org.id, schedule_id)
     assert (schedule.spec.name, schedule.spec.cron) == ("team digest", "0 8 * * MON")
 
 
