@@ -284,8 +284,14 @@ class RunQueue(Protocol):
         it off those one now can. How many runs were given a reason."""
         ...
 
+    def waiting_in(self, org_id: domain.OrganizationId) -> list[WaitingRuns]:
+        """The organization's pending runs given a reason by :meth:`explain_waiting`, counted by
+        workflow and reason, most first."""
+        ...
+
 
 WAITING_REASON_PREFIX = "waiting for a worker that can run "
+WAITING_REASON_SUFFIX = " (no live worker can)"
 MAX_ROUTING_VERDICTS = 10_000  # workflow versions judged, kept per worker
 
 
@@ -298,6 +304,18 @@ class LiveWorker:
     heartbeat_at: datetime
     capabilities: domain.Capabilities | None  # None: advertised nothing (runs anything)
     loops: domain.JsonValue  # its process's loop health at its last heartbeat
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitingRuns:
+    workflow_id: domain.WorkflowId
+    reason: str
+    count: int
+
+    @property
+    def missing(self) -> str:
+        """What no live worker offers: ``step kind 'shell'``, ``python function 'save'``..."""
+        return self.reason.removeprefix(WAITING_REASON_PREFIX).removesuffix(WAITING_REASON_SUFFIX)
 
 
 class _Routing:
@@ -345,7 +363,7 @@ def _waiting_reason(
     if not advertised or any(c is None or c.can_run(definition) for c in advertised):
         return None
     closest = min((c.missing(definition) for c in advertised if c is not None), key=len, default=[])
-    return f"{WAITING_REASON_PREFIX}{', '.join(closest)} (no live worker can)"
+    return f"{WAITING_REASON_PREFIX}{', '.join(closest)}{WAITING_REASON_SUFFIX}"
 
 
 class SqlRunQueue:
@@ -522,6 +540,23 @@ class SqlRunQueue:
                 .order_by(RunRow.reason)
             ).all()
         return {str(reason): int(count) for reason, count in found}
+
+    def waiting_in(self, org_id: domain.OrganizationId) -> list[WaitingRuns]:
+        with self._engine.connect() as connection:
+            found = connection.execute(
+                sa.select(RunRow.workflow_id, RunRow.reason, sa.func.count())
+                .where(
+                    RunRow.org_id == org_id,
+                    RunRow.state == _PENDING,
+                    RunRow.reason.startswith(WAITING_REASON_PREFIX),
+                )
+                .group_by(RunRow.workflow_id, RunRow.reason)
+            ).all()
+        waiting = [
+            WaitingRuns(workflow_id=domain.WorkflowId(wid), reason=str(reason), count=int(count))
+            for wid, reason, count in found
+        ]
+        return sorted(waiting, key=lambda w: (-w.count, w.workflow_id, w.reason))
 
     def explain_waiting(self, *, now: datetime, live_since: datetime) -> int:
         """Give each pending run due by ``now`` that no live worker (heartbeat since

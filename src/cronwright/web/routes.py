@@ -10,6 +10,8 @@ from cronwright import errors
 from cronwright.web import (
     admin_routes,
     charts,
+    health,
+    run_list,
     run_routes,
     schedule_form_routes,
     schedule_routes,
@@ -86,11 +88,20 @@ def signout(request: Request, form: FormDep) -> Response:
 def overview(request: Request, dashboard: DashboardDep, key: KeyDep) -> Response:
     now = dashboard.clock.now()
     summary = views.overview(dashboard.service, key.org_id, now)
+    running = health.execution(
+        dashboard.queue,
+        dashboard.loops() if dashboard.loops is not None else (),
+        run_list.Names(dashboard.service, key.org_id),
+        key.org_id,
+        now=now,
+    )
     return dashboard.page(
         request,
         "overview.html",
         key,
         summary=summary,
+        execution=running,
+        stale_after=health.STALE_AFTER,
         now=now,
         hourly_chart=charts.hourly(summary.hourly),
         chart_states=[state.value for state in charts.STACK_ORDER],
