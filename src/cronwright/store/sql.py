@@ -624,10 +624,32 @@ class SqlStore:
     def count_runs_by_hour(
         self, org_id: domain.OrganizationId, *, since: datetime, until: datetime
     ) -> dict[tuple[datetime, domain.RunState], int]:
-        # One range count per hour and state, each over ``runs (org_id, state, scheduled_for)``
-        # and reading no table row: a grouped pass would read, and sort, every run of the window
-        # (a million of them take seconds; these counts tens of milliseconds).
+        # Both read only ``runs (org_id, state, scheduled_for)``, never the table. SQLite: one
+        # range count per hour and state (it walks an index range fast, but a grouped pass
+        # sorts every run of the window: a million of them, a second). PostgreSQL: one grouped
+        # pass, which it runs in parallel and hashes (192 range counts in one statement cost
+        # enough to have it JIT-compile them, seconds).
+        if self._dialect == "sqlite":
+            return self._count_runs_by_hour_ranges(org_id, since=since, until=until)
+        hour = sa.func.date_trunc("hour", sa.func.timezone("UTC", RunRow.scheduled_for))
+        window = domain.RunFilter(since=since, until=until)
+        query = (
+            sa.select(hour, RunRow.state, sa.func.count())
+            .where(*_run_conditions(org_id, window))
+            .group_by(hour, RunRow.state)
+        )
+        with self._read() as session:
+            counted = session.execute(query).all()
+        return {
+            (bucket.replace(tzinfo=UTC), domain.RunState(state)): n for bucket, state, n in counted
+        }
+
+    def _count_runs_by_hour_ranges(
+        self, org_id: domain.OrganizationId, *, since: datetime, until: datetime
+    ) -> dict[tuple[datetime, domain.RunState], int]:
         edges = _hour_edges(since, until)
+        if not edges:
+            return {}
         cells = [(lo, state) for lo, _ in edges for state in domain.RunState]
         query = sa.select(
             *(
@@ -643,8 +665,6 @@ class SqlStore:
                 for state in domain.RunState
             )
         )
-        if not cells:
-            return {}
         with self._read() as session:
             counted = session.execute(query).one()
         hour_of = {lo: _floor_hour(lo) for lo, _ in edges}
