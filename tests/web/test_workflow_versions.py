@@ -62,6 +62,7 @@ def test_diff_shows_both_versions_side_by_side_with_the_changes_marked(
     assert "example.org/b" in call.split("<ins>")[1]
     added = diff.split('<th scope="row">step notify')[1].split("</tr>")[0]
     assert "(absent)" in added.split("<ins>")[0]
+    assert "&#34;url&#34;: &#34;https://example.org/n&#34;" in added  # indented JSON
     name = diff.split('<th scope="row">name')[1].split("</tr>")[0]
     assert "changed" not in name
     missing = viewer.get(f"/ui/workflows/{workflow.id}/diff", params={"old": 1, "new": 9})

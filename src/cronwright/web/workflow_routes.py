@@ -12,7 +12,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from cronwright import domain, errors
 from cronwright.web import charts, diff, masking, run_list, session
 from cronwright.web.forms import json_object
-from cronwright.web.pages import Dashboard, DashboardDep, FormDep, KeyDep, as_json, require
+from cronwright.web.pages import (
+    Dashboard,
+    DashboardDep,
+    FormDep,
+    KeyDep,
+    as_json,
+    author,
+    require,
+)
 from cronwright.web.params import PathId
 
 router = APIRouter()
@@ -67,7 +75,7 @@ def create(request: Request, dashboard: DashboardDep, key: KeyDep, form: FormDep
     try:
         definition = json_object(values["definition"], "definition")
         created = dashboard.service.workflows.create(
-            key.org_id, name=values["name"], definition=definition
+            key.org_id, name=values["name"], definition=definition, author=author(key)
         )
     except errors.InvalidInput as exc:
         problems = {_form_field(exc.field): f"{exc.field}: {exc.message}"}
@@ -162,6 +170,7 @@ def edit(
             name=values["name"],
             definition=masking.unmasked(typed, found.definition.to_json()),
             expected_version=read_at,
+            author=author(key),
         )
     except errors.StaleVersion:
         theirs = svc.get(key.org_id, found.id)
