@@ -71,6 +71,12 @@ class ScheduleVersionNotFound(NotFound):
     kind = "schedule version"
 
 
+class WorkflowVersionNotFound(NotFound):
+    """A version number that the workflow never had; ``id`` is ``(workflow_id, version)``."""
+
+    kind = "workflow version"
+
+
 class InvalidInput(CronwrightError, ValueError):  # noqa: N818 - the public names callers catch
     """Input that breaks a rule; ``field`` names the input at fault (dotted path for nesting)."""
 

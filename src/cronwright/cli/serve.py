@@ -48,6 +48,8 @@ def api_app(chosen: settings.Settings, process: root.Root) -> runtime.ApiApp:
         throttle=container.throttle,
         queue=container.queue,
         alerts=Alerts(channels=container.alert_channels, alerter=container.alerter),
+        templates=container.templates,
+        loops=container.loops,
     )
     return runtime.ApiApp(asgi=app, registry=app.state.metrics.registry, close=container.close)
 

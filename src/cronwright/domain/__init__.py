@@ -44,6 +44,7 @@ from cronwright.domain.run_records import (
     QueueSnapshot,
     RunOutcome,
     StepRecord,
+    WaitingRuns,
 )
 from cronwright.domain.schedule import (
     RETRY_FIELDS,
@@ -60,10 +61,12 @@ from cronwright.domain.schedule import (
 )
 from cronwright.domain.workflow import (
     ACTION_KINDS,
+    UNKNOWN_AUTHOR,
     ConfigCheck,
     Step,
     Workflow,
     WorkflowDefinition,
+    WorkflowVersion,
     find_cycle,
     parse_definition,
 )
@@ -75,6 +78,7 @@ __all__ = [
     "RETRY_FIELDS",
     "SPEC_FIELDS",
     "TERMINAL_RUN_STATES",
+    "UNKNOWN_AUTHOR",
     "AlertChannelKind",
     "AlertDeliveryState",
     "ApiKey",
@@ -124,9 +128,11 @@ __all__ = [
     "Step",
     "StepRecord",
     "Trigger",
+    "WaitingRuns",
     "Workflow",
     "WorkflowDefinition",
     "WorkflowId",
+    "WorkflowVersion",
     "canonical_json",
     "diff_specs",
     "find_cycle",

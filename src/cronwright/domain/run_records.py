@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from cronwright.domain.capabilities import Capabilities
 from cronwright.domain.enums import RunState
-from cronwright.domain.ids import RunId
+from cronwright.domain.ids import RunId, WorkflowId
 from cronwright.domain.json_values import JsonValue
 from cronwright.domain.run import Run, RunOrigin
 from cronwright.domain.workflow import WorkflowDefinition
@@ -126,3 +126,21 @@ class InsertedRuns:
 
     runs: tuple[Run, ...] = ()
     existing: tuple[datetime, ...] = field(default=())
+
+
+WAITING_REASON_PREFIX = "waiting for a worker that can run "
+WAITING_REASON_SUFFIX = " (no live worker can)"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WaitingRuns:
+    """An organization's pending runs of one workflow that no live worker can execute."""
+
+    workflow_id: WorkflowId
+    reason: str
+    count: int
+
+    @property
+    def missing(self) -> str:
+        """What no live worker offers: ``step kind 'shell'``, ``python function 'save'``..."""
+        return self.reason.removeprefix(WAITING_REASON_PREFIX).removesuffix(WAITING_REASON_SUFFIX)

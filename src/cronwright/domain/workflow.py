@@ -103,6 +103,21 @@ class Workflow:
     updated_at: datetime
 
 
+UNKNOWN_AUTHOR = "unknown"  # versions saved by callers that named nobody, or before history
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WorkflowVersion:
+    """A workflow as one save left it: every version is kept, oldest first."""
+
+    workflow_id: WorkflowId
+    version: int
+    name: str
+    definition: WorkflowDefinition
+    author: str
+    created_at: datetime
+
+
 def parse_definition(
     raw: object,
     *,

@@ -128,7 +128,9 @@ class Templates:
         schedule_name = check_name(schedule_name)
         workflow_name = check_name(workflow_name or schedule_name, field="workflow_name")
         rendered, spec = self._prepare(entry.template, parameters, schedule_name=schedule_name)
-        workflow = self._workflows.create(org_id, name=workflow_name, definition=rendered.workflow)
+        workflow = self._workflows.create(
+            org_id, name=workflow_name, definition=rendered.workflow, author=author
+        )
         try:
             schedule = self._schedules.create(
                 org_id, spec.replace(workflow_id=workflow.id, paused=paused), author=author

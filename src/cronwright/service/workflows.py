@@ -9,6 +9,7 @@ creates or updates by name, so a script that sets up its workflows can run any n
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Collection, Mapping
 
 from cronwright import clock, domain, errors
@@ -48,13 +49,22 @@ class Workflows:
         return parsed
 
     def create(
-        self, org_id: domain.OrganizationId, *, name: str, definition: object
+        self,
+        org_id: domain.OrganizationId,
+        *,
+        name: str,
+        definition: object,
+        author: str = domain.UNKNOWN_AUTHOR,
     ) -> domain.Workflow:
         parsed = self.parse(keep_stored_secrets(definition, None))
         self._check_kinds(org_id, parsed)
         workflow_graph.check_triggers(self._store, org_id, parsed, workflow_id=None)
         return self._store.add_workflow(
-            org_id=org_id, name=check_name(name), definition=parsed, now=self._clock.now()
+            org_id=org_id,
+            name=check_name(name),
+            definition=parsed,
+            now=self._clock.now(),
+            author=author,
         )
 
     def get(self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId) -> domain.Workflow:
@@ -81,6 +91,7 @@ class Workflows:
         name: str | None = None,
         definition: object | None = None,
         expected_version: int | None = None,
+        author: str = domain.UNKNOWN_AUTHOR,
     ) -> domain.Workflow:
         current = self._store.get_workflow(org_id, workflow_id)
         parsed = (
@@ -99,6 +110,39 @@ class Workflows:
             now=self._clock.now(),
             # Without an expected version, still refuse to overwrite a change made meanwhile.
             expected_version=current.version if expected_version is None else expected_version,
+            author=author,
+        )
+
+    def versions(
+        self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId
+    ) -> builtins.list[domain.WorkflowVersion]:
+        """Every version kept, oldest first."""
+        return self._store.list_workflow_versions(org_id, workflow_id)
+
+    def version(
+        self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId, version: int
+    ) -> domain.WorkflowVersion:
+        return self._store.get_workflow_version(org_id, workflow_id, version)
+
+    def rollback(
+        self,
+        org_id: domain.OrganizationId,
+        workflow_id: domain.WorkflowId,
+        version: int,
+        *,
+        author: str,
+        expected_version: int | None = None,
+    ) -> domain.Workflow:
+        """Write a new version whose definition equals ``version``'s (validated again, so a
+        step kind no longer allowed cannot come back); the name stays. ``StaleVersion`` when
+        ``expected_version`` is given and the workflow has moved on."""
+        target = self._store.get_workflow_version(org_id, workflow_id, version)
+        return self.update(
+            org_id,
+            workflow_id,
+            definition=target.definition.to_json(),
+            expected_version=expected_version,
+            author=author,
         )
 
     def _check_kinds(
@@ -117,7 +161,12 @@ class Workflows:
         self._store.delete_workflow(org_id, workflow_id, now=self._clock.now())
 
     def put(
-        self, org_id: domain.OrganizationId, *, name: str, definition: object
+        self,
+        org_id: domain.OrganizationId,
+        *,
+        name: str,
+        definition: object,
+        author: str = domain.UNKNOWN_AUTHOR,
     ) -> tuple[domain.Workflow, bool]:
         """Create the workflow named ``name``, or give the existing one ``definition``; True
         when it was created. The same definition again writes nothing (the version stays)."""
@@ -125,13 +174,13 @@ class Workflows:
         current = self._store.find_workflow_by_name(org_id, name)
         if current is None:
             try:
-                return self.create(org_id, name=name, definition=definition), True
+                return self.create(org_id, name=name, definition=definition, author=author), True
             except errors.NameTaken as taken:  # created meanwhile: update that one
                 current = self._store.get_workflow(org_id, domain.WorkflowId(taken.existing_id))
         definition = keep_stored_secrets(definition, current.definition)
         if self.parse(definition).to_json() == current.definition.to_json():
             return current, False
-        return self.update(org_id, current.id, definition=definition), False
+        return self.update(org_id, current.id, definition=definition, author=author), False
 
 
 def keep_stored_secrets(

@@ -121,8 +121,10 @@ class Catalog(Protocol):
         name: str,
         definition: domain.WorkflowDefinition,
         now: datetime,
+        author: str = domain.UNKNOWN_AUTHOR,
     ) -> domain.Workflow:
-        """Insert at version 1. The definition must already be validated."""
+        """Insert at version 1, and that version by ``author`` into its history. The definition
+        must already be validated."""
         ...
 
     def get_workflow(
@@ -146,9 +148,24 @@ class Catalog(Protocol):
         definition: domain.WorkflowDefinition,
         now: datetime,
         expected_version: int | None = None,
+        author: str = domain.UNKNOWN_AUTHOR,
     ) -> domain.Workflow:
-        """Replace name and definition, ``version + 1``. ``StaleVersion`` if ``expected_version``
-        is given and is not the current version."""
+        """Replace name and definition, ``version + 1``, and add that version by ``author`` to its
+        history in the same transaction. ``StaleVersion`` if ``expected_version`` is given and is
+        not the current version."""
+        ...
+
+    def list_workflow_versions(
+        self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId
+    ) -> list[domain.WorkflowVersion]:
+        """Every version of a live workflow, oldest first (from its first save after migration
+        0009; a workflow older than that starts at the version it then had)."""
+        ...
+
+    def get_workflow_version(
+        self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId, version: int
+    ) -> domain.WorkflowVersion:
+        """``WorkflowVersionNotFound`` if the history has no such version."""
         ...
 
     def delete_workflow(
@@ -646,6 +663,11 @@ class RunQueue(Protocol):
     def explain_waiting(self, *, now: datetime, live_since: datetime) -> int:
         """Give pending runs due by ``now`` that no live worker can execute the reason why; take
         it off those one now can. How many runs were given a reason."""
+        ...
+
+    def waiting_in(self, org_id: domain.OrganizationId) -> list[domain.WaitingRuns]:
+        """The organization's pending runs given a reason by :meth:`explain_waiting`, counted by
+        workflow and reason, most first."""
         ...
 
 

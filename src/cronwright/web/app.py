@@ -17,6 +17,7 @@ from starlette.types import Scope
 
 from cronwright import clock as clock_module
 from cronwright import domain, errors, service
+from cronwright.service import templates as service_templates
 from cronwright.service import throttle as throttle_module
 from cronwright.service import triggers as triggers_module
 from cronwright.store import contracts
@@ -34,12 +35,18 @@ def create_dashboard(
     throttle: throttle_module.FailedAuthThrottle | None = None,
     queue: contracts.RunQueue | None = None,
     alerts: pages.Alerts | None = None,
+    templates: service_templates.Templates | None = None,
+    loops: pages.Loops | None = None,
 ) -> FastAPI:
     """The dashboard over ``svc``; ``triggers`` enables "run now", retry and backfill, ``queue``
-    the cancel button, ``alerts`` the alert channel pages; ``throttle`` counts failed sign-ins
-    (share the API's, so both draw on one allowance)."""
+    the cancel button and the workers on the overview, ``alerts`` the alert channel pages,
+    ``templates`` the templates library, ``loops`` (this process's loop health) its loops on the
+    overview; ``throttle`` counts failed sign-ins (share the API's, so both draw on one
+    allowance)."""
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.dashboard = pages.Dashboard(svc, clock, triggers, queue, alerts)
+    app.state.dashboard = pages.Dashboard(
+        svc, clock, triggers, queue, alerts, catalog=templates, loops=loops
+    )
     app.state.throttle = throttle or throttle_module.FailedAuthThrottle(clock)
     app.include_router(routes.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_FORM_BYTES, refuse=_too_large)
@@ -138,6 +145,7 @@ def plain_error_page(request: Request, status: int, title: str, detail: str) -> 
             "organization": None,
             "can_edit": False,
             "is_admin": False,
+            "has_templates": False,
             "csrf": "",
             "live": False,
             "title": title,
@@ -163,13 +171,22 @@ def mount_dashboard(
     throttle: throttle_module.FailedAuthThrottle | None = None,
     queue: contracts.RunQueue | None = None,
     alerts: pages.Alerts | None = None,
+    templates: service_templates.Templates | None = None,
+    loops: pages.Loops | None = None,
     path: str = "/ui",
 ) -> None:
     """Serve the dashboard at ``path`` of ``app``, and send visitors of ``/`` there."""
     app.mount(
         path,
         create_dashboard(
-            svc, clock, triggers=triggers, throttle=throttle, queue=queue, alerts=alerts
+            svc,
+            clock,
+            triggers=triggers,
+            throttle=throttle,
+            queue=queue,
+            alerts=alerts,
+            templates=templates,
+            loops=loops,
         ),
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 
 from cronwright import domain
+from cronwright.actions import secret_values
 
 MASK = "••••••••"
 
@@ -22,8 +23,14 @@ def _headers(definition: domain.JsonObject) -> list[dict[str, domain.JsonValue]]
 
 
 def masked(definition: domain.JsonObject) -> domain.JsonObject:
-    """A copy of ``definition`` with every header value replaced by :data:`MASK`."""
+    """A copy of ``definition`` with every header value replaced by :data:`MASK`, and every other
+    secret value (a password in a URL, a shell step's environment) by the API's mask, which an
+    edit sends back to keep the stored value."""
     shown = copy.deepcopy(definition)
+    for step in _steps(shown):
+        config = step.get("config")
+        if isinstance(config, dict):
+            step["config"] = secret_values.masked_config(str(step.get("kind")), config)
     for headers in _headers(shown):
         for name in headers:
             headers[name] = MASK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,8 +17,9 @@ from starlette.middleware.base import RequestResponseEndpoint
 
 from cronwright import clock as clock_module
 from cronwright import domain, errors, service
-from cronwright.engine import alerts
+from cronwright.engine import alerts, loop
 from cronwright.service import alert_channels
+from cronwright.service import templates as service_templates
 from cronwright.service import triggers as triggers_module
 from cronwright.store import contracts
 from cronwright.web import session
@@ -26,6 +28,7 @@ from cronwright.web.forms import form_fields
 HERE = Path(__file__).parent
 RANK = {domain.Role.VIEWER: 0, domain.Role.EDITOR: 1, domain.Role.ADMIN: 2}
 RECENT_RUNS = 100
+Loops = Callable[[], Sequence[loop.LoopHealth]]
 SCHEDULES_PER_PAGE = 100
 HEADERS = {
     # Scripts and styles from our own files only (no inline code), requests and forms only to
@@ -111,12 +114,16 @@ class Dashboard:
         triggers: triggers_module.Triggers | None,
         queue: contracts.RunQueue | None = None,
         alerts: Alerts | None = None,
+        catalog: service_templates.Templates | None = None,
+        loops: Loops | None = None,
     ) -> None:
         self.service = svc
         self.clock = clock
         self.triggers = triggers
-        self.queue = queue  # enables cancelling runs
+        self.queue = queue  # enables cancelling runs, and the workers on the overview
         self.alerts = alerts  # enables the alert channel pages
+        self.catalog = catalog  # enables the templates library
+        self.loops = loops  # this process's loops, for the overview
         self.templates = templates()
 
     def page(
@@ -137,6 +144,7 @@ class Dashboard:
                 "organization": organization,
                 "can_edit": can_edit(key),
                 "is_admin": key is not None and key.role is domain.Role.ADMIN,
+                "has_templates": self.catalog is not None,
                 "csrf": session.csrf_token(request),
                 "live": False,  # pages that change say so, and refresh themselves
                 **context,

@@ -6,16 +6,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from cronwright import errors
+from cronwright import domain, errors
 from cronwright.web import (
     admin_routes,
     charts,
+    health,
+    run_list,
     run_routes,
     schedule_form_routes,
     schedule_routes,
     session,
+    template_routes,
     views,
     workflow_routes,
+    workflow_versions,
 )
 from cronwright.web.pages import (
     Dashboard,
@@ -33,7 +37,9 @@ router.include_router(run_routes.router)
 router.include_router(schedule_form_routes.router)  # before /schedules/{id}: "new"
 router.include_router(schedule_routes.router)
 router.include_router(workflow_routes.router)
+router.include_router(workflow_versions.router)
 router.include_router(admin_routes.router)
+router.include_router(template_routes.router)
 
 
 def _redirect(request: Request, path: str) -> RedirectResponse:
@@ -82,11 +88,21 @@ def signout(request: Request, form: FormDep) -> Response:
 def overview(request: Request, dashboard: DashboardDep, key: KeyDep) -> Response:
     now = dashboard.clock.now()
     summary = views.overview(dashboard.service, key.org_id, now)
+    running = health.execution(
+        dashboard.queue,
+        dashboard.loops() if dashboard.loops is not None else (),
+        run_list.Names(dashboard.service, key.org_id),
+        key.org_id,
+        now=now,
+        detailed=key.role is domain.Role.ADMIN,
+    )
     return dashboard.page(
         request,
         "overview.html",
         key,
         summary=summary,
+        execution=running,
+        stale_after=health.STALE_AFTER,
         now=now,
         hourly_chart=charts.hourly(summary.hourly),
         chart_states=[state.value for state in charts.STACK_ORDER],

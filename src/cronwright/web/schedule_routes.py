@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from cronwright import domain, errors
-from cronwright.web import charts, history, run_list, session, views
+from cronwright.web import charts, diff, history, run_list, session, views
 from cronwright.web.forms import json_object
 from cronwright.web.pages import (
     SCHEDULES_PER_PAGE,
@@ -71,6 +71,8 @@ def schedule_page(
     events = svc.schedules.events(key.org_id, sid)
     names = run_list.Names(svc, key.org_id)
     versions = list(reversed(svc.schedules.versions(key.org_id, sid)))
+    catalog = dashboard.catalog
+    origin = None if catalog is None else catalog.origin(key.org_id, sid)
     return dashboard.page(
         request,
         "schedule.html",
@@ -85,6 +87,7 @@ def schedule_page(
         preview=svc.schedules.preview(key.org_id, sid, count=10),
         runs=run_list.rows(names, recent),
         versions=versions,
+        origin=origin,
         events=list(reversed(events))[:EVENTS_SHOWN],
         can_trigger=dashboard.triggers is not None,
         can_retry=dashboard.triggers is not None,
@@ -103,7 +106,7 @@ def schedule(
 
 
 @router.get("/schedules/{schedule_id}/diff", response_class=HTMLResponse)
-def diff(
+def compare(
     request: Request,
     dashboard: DashboardDep,
     key: KeyDep,
@@ -116,13 +119,7 @@ def diff(
     found = svc.schedules.get(key.org_id, sid)
     before = svc.schedules.version(key.org_id, sid, old)
     after = svc.schedules.version(key.org_id, sid, new)
-    left, right = before.spec.to_json(), after.spec.to_json()
-    fields = [
-        views.FieldPair(
-            name=name, old=left[name], new=right[name], changed=left[name] != right[name]
-        )
-        for name in domain.SPEC_FIELDS
-    ]
+    fields = diff.pairs(diff.schedule_fields(before), diff.schedule_fields(after))
     return dashboard.page(
         request,
         "diff.html",
@@ -131,7 +128,7 @@ def diff(
         before=before,
         after=after,
         fields=fields,
-        changed=sum(1 for f in fields if f.changed),
+        changed=len(diff.changed(fields)),
     )
 
 

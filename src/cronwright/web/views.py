@@ -113,16 +113,6 @@ def overview(svc: service.Service, org_id: domain.OrganizationId, now: datetime)
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FieldPair:
-    """One field of two schedule versions, for a side-by-side diff."""
-
-    name: str
-    old: domain.JsonValue
-    new: domain.JsonValue
-    changed: bool
-
-
 def _span(value: timedelta) -> str:
     seconds = value.total_seconds()
     return f"{seconds:g} s" if seconds < 120 else f"{seconds / 60:g} min"

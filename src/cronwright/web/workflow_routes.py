@@ -10,9 +10,17 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from cronwright import domain, errors
-from cronwright.web import charts, masking, run_list, session
+from cronwright.web import charts, diff, masking, run_list, session
 from cronwright.web.forms import json_object
-from cronwright.web.pages import Dashboard, DashboardDep, FormDep, KeyDep, as_json, require
+from cronwright.web.pages import (
+    Dashboard,
+    DashboardDep,
+    FormDep,
+    KeyDep,
+    as_json,
+    author,
+    require,
+)
 from cronwright.web.params import PathId
 
 router = APIRouter()
@@ -67,7 +75,7 @@ def create(request: Request, dashboard: DashboardDep, key: KeyDep, form: FormDep
     try:
         definition = json_object(values["definition"], "definition")
         created = dashboard.service.workflows.create(
-            key.org_id, name=values["name"], definition=definition
+            key.org_id, name=values["name"], definition=definition, author=author(key)
         )
     except errors.InvalidInput as exc:
         problems = {_form_field(exc.field): f"{exc.field}: {exc.message}"}
@@ -88,27 +96,46 @@ def _form_field(path: str) -> str:
     return "name" if path == "name" else "definition"
 
 
-@router.get("/workflows/{workflow_id}", response_class=HTMLResponse)
-def workflow(
-    request: Request, dashboard: DashboardDep, key: KeyDep, workflow_id: PathId
+def workflow_page(
+    request: Request,
+    dashboard: Dashboard,
+    key: domain.ApiKey,
+    workflow_id: int,
+    *,
+    status_code: int = 200,
+    stale_from: int | None = None,
 ) -> Response:
+    """The workflow's page; ``stale_from``: a rollback read at that version was refused, because
+    the workflow has moved on since (the page then says who saved what)."""
     svc = dashboard.service
     found = svc.workflows.get(key.org_id, domain.WorkflowId(workflow_id))
     users = svc.schedules.list(
         key.org_id, domain.ScheduleFilter(workflow_id=found.id), limit=domain.MAX_PAGE_SIZE
     )
     recent = svc.runs.list(key.org_id, domain.RunFilter(workflow_id=found.id), limit=20).items
+    versions = diff.history(svc.workflows.versions(key.org_id, found.id))
     return dashboard.page(
         request,
         "workflow.html",
         key,
+        status_code,
         workflow=found,
         graph=charts.step_graph(found.definition),
         definition=masking.masked(found.definition.to_json()),
         schedules=users.items,
         more_schedules=users.next_cursor is not None,
         runs=run_list.rows(run_list.Names(svc, key.org_id), recent),
+        versions=versions,
+        stale=None if stale_from is None else versions[0],
+        stale_from=stale_from,
     )
+
+
+@router.get("/workflows/{workflow_id}", response_class=HTMLResponse)
+def workflow(
+    request: Request, dashboard: DashboardDep, key: KeyDep, workflow_id: PathId
+) -> Response:
+    return workflow_page(request, dashboard, key, workflow_id)
 
 
 @router.get("/workflows/{workflow_id}/edit", response_class=HTMLResponse)
@@ -143,6 +170,7 @@ def edit(
             name=values["name"],
             definition=masking.unmasked(typed, found.definition.to_json()),
             expected_version=read_at,
+            author=author(key),
         )
     except errors.StaleVersion:
         theirs = svc.get(key.org_id, found.id)

@@ -44,6 +44,7 @@ POPULATED = frozenset(
         "organizations",
         "api_keys",
         "workflows",
+        "workflow_versions",
         "schedules",
         "schedule_versions",
         "schedule_events",

@@ -155,6 +155,8 @@ def open_site(url: str) -> Iterator[Site]:
         throttle=container.throttle,
         queue=container.queue,
         alerts=Alerts(channels=container.alert_channels, alerter=container.alerter),
+        templates=container.templates,
+        loops=container.loops,
     )
     store = sql_catalog.SqlCatalog.from_url(url)
     with ServerThread(app) as server:

@@ -97,6 +97,9 @@ def test_create_then_edit_keeps_masked_header_values(site: Site, acme: Tenant) -
     steps = after.definition.steps
     assert steps[0].config["headers"] == {"Authorization": "Bearer s3cret"}
     assert steps[2].config["url"] == "https://example.org/changed"
+    versions = site.service.workflows.versions(acme.org.id, domain.WorkflowId(workflow_id))
+    assert [v.version for v in versions] == [1, 2]
+    assert all(v.author.startswith("api-key:") for v in versions)  # who saved each, by key
     stale = editor.post(
         f"/ui/workflows/{workflow_id}/edit",
         data={"csrf": token, "name": "secretive", "definition": json.dumps(STEPS), "version": "1"},

@@ -1,9 +1,11 @@
 """The dashboard's main tasks in a real headless Chromium, as a user does them, against
 ``serve --demo`` on 127.0.0.1: sign in; create a workflow and a schedule from the forms with the
 preview; watch it fire and the history strip fill; make it fail; retry a failed run; edit the
-schedule, see the diff, roll back; backfill with a dry run; pause; create and revoke keys as
-admin; a viewer sees no write controls and a forged POST is refused; the runs list refreshes
-itself and pauses; the keyboard starts at a skip link; the header fits a phone.
+schedule, see the diff, roll back; backfill with a dry run; pause; see the workflow's versions
+and their diff; make a schedule from a template (after a refused value) and see the overview
+name the run no worker can execute; create and revoke keys as admin; a viewer sees no write
+controls and a forged POST is refused; the runs list refreshes itself and pauses; the keyboard
+starts at a skip link; the header fits a phone.
 
 Every page visited is screenshotted into ``$CRONWRIGHT_SCREENSHOTS`` (default
 ``build/screenshots``, kept by CI) and checked with axe-core (vendored under tests/system/e2e/axe,
@@ -213,6 +215,45 @@ def test_main_tasks_end_to_end_in_chromium(
     expect(page.get_by_role("button", name="Resume")).to_be_visible()
     expect(page.locator("h1")).to_contain_text("paused")
 
+    # The workflow's versions: the edit that made it fail is version 2, and its diff names the
+    # step it changed.
+    page.goto(workflow_path)
+    expect(page.locator("#versions tbody tr")).to_have_count(2)
+    visit.record("workflow-versions")
+    page.get_by_role("link", name="changes in v2").click()
+    expect(page.locator("#diff tr.changed")).to_have_count(1)
+    expect(page.locator("#diff tr.changed")).to_contain_text("step ping")
+    expect(page.locator("#diff")).not_to_contain_text("hunter2")
+    visit.record("workflow-diff")
+
+    # A schedule from a template: a python job that no worker of this process can run. A wrong
+    # value is refused at its field first.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Templates").click()
+    expect(page.locator("#templates tbody tr")).to_have_count(12)
+    visit.record("templates")
+    page.get_by_role("link", name="daily-python-job").click()
+    page.get_by_label("Schedule name").fill("e2e from a template")
+    page.get_by_label("function", exact=True).fill("e2e.not_registered")
+    page.get_by_label("timezone", exact=True).fill("Mars/Olympus")
+    page.get_by_role("button", name="Create workflow and schedule").click()
+    expect(page.locator("#p-timezone-error")).to_contain_text("not an IANA time zone")
+    expect(page.get_by_label("function", exact=True)).to_have_value("e2e.not_registered")
+    visit.record("template-form-error")
+    page.get_by_label("timezone", exact=True).fill("UTC")
+    page.get_by_role("button", name="Create workflow and schedule").click()
+    expect(page.locator("h1")).to_have_text("e2e from a template")
+    expect(page.locator("#origin")).to_contain_text("daily-python-job")
+    expect(page.locator("#origin")).to_contain_text("version 1")
+    visit.record("schedule-from-template")
+
+    # Run it now: the run waits, and the overview says for what.
+    page.get_by_role("button", name="Run now").click()
+    expect(page.locator("h1")).to_contain_text("Run #")
+    wait_for_rows(page, f"{ui}/", "#waiting li", 1)
+    expect(page.locator("#waiting")).to_contain_text("python function 'e2e.not_registered'")
+    expect(page.locator("#workers .state-live")).not_to_have_count(0)
+    visit.record("overview-waiting")
+
     # As admin: create a viewer key (shown once), create and revoke another.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
     page.get_by_label("Name", exact=True).first.fill("e2e viewer")
@@ -240,6 +281,14 @@ def test_main_tasks_end_to_end_in_chromium(
     page.reload()
     expect(page.locator("h1")).to_contain_text("paused")
     visit.record("schedule-viewer")
+    page.goto(f"{ui}/templates/daily-python-job")
+    expect(page.locator("main form[method=post]")).to_have_count(0)
+    visit.record("template-viewer")
+    forged = page.request.post(
+        f"{ui}/templates/daily-python-job/instantiate",
+        form={"csrf": "0" * 64, "schedule_name": "forged", "p.function": "x"},
+    )
+    assert forged.status == 403
 
     # On a phone the header wraps and Sign out stays on screen.
     page.set_viewport_size({"width": 390, "height": 844})

@@ -54,7 +54,10 @@ def put_workflow(
 ) -> workflow_schemas.WorkflowOut:
     """Create the workflow with this name, or replace the definition of the existing one."""
     workflow, created = service.workflows.put(
-        caller.org_id, name=schemas.named(name, body.name), definition=body.definition.to_json()
+        caller.org_id,
+        name=schemas.named(name, body.name),
+        definition=body.definition.to_json(),
+        author=caller.author,
     )
     _answer(response, request, created, "get_workflow", workflow_id=workflow.id)
     response.headers["ETag"] = etags.etag(workflow.version)

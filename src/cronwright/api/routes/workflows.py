@@ -45,7 +45,10 @@ def create_workflow(
     response: Response,
 ) -> schemas.WorkflowOut:
     workflow = service.workflows.create(
-        caller.org_id, name=body.name, definition=body.definition.to_json()
+        caller.org_id,
+        name=body.name,
+        definition=body.definition.to_json(),
+        author=caller.author,
     )
     response.headers["Location"] = str(request.url_for("get_workflow", workflow_id=workflow.id))
     return _with_etag(response, workflow)
@@ -93,6 +96,7 @@ def update_workflow(
         name=body.name,
         definition=None if body.definition is None else body.definition.to_json(),
         expected_version=etags.expected_version(if_match, required=False),
+        author=caller.author,
     )
     return _with_etag(response, workflow)
 

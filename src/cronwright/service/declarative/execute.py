@@ -32,7 +32,7 @@ def execute(
     workflow_ids: dict[str, domain.WorkflowId] = {}
     for create in plan.workflow_creates:
         made = service.workflows.create(
-            org.id, name=create.name, definition=create.definition.to_json()
+            org.id, name=create.name, definition=create.definition.to_json(), author=author
         )
         workflow_ids[create.name] = made.id
         advance(1)
@@ -43,6 +43,7 @@ def execute(
                 update.current.id,
                 definition=update.definition.to_json(),
                 expected_version=update.current.version,
+                author=author,
             )
         except errors.StaleVersion:
             raise ChangedMeanwhile(f"workflow {update.current.name!r}") from None

@@ -56,6 +56,10 @@ class Capabilities:
     driver_fast_paths: bool
     # ALTER TABLE cannot change most things: migrations copy tables instead (SQLite).
     batch_alter: bool
+    # Counting by group: many index range counts beat one grouped pass, which sorts every row
+    # of the range (SQLite); PostgreSQL hashes a grouped pass in parallel, and a statement of
+    # many range counts costs it a JIT compilation.
+    index_range_counts: bool
 
 
 SQLITE = Capabilities(
@@ -68,6 +72,7 @@ SQLITE = Capabilities(
     instants_as_micros=True,
     driver_fast_paths=True,
     batch_alter=True,
+    index_range_counts=True,
 )
 POSTGRESQL = Capabilities(
     single_writer=False,
@@ -79,6 +84,7 @@ POSTGRESQL = Capabilities(
     instants_as_micros=False,
     driver_fast_paths=False,
     batch_alter=False,
+    index_range_counts=False,
 )
 
 

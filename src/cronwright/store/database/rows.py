@@ -46,6 +46,17 @@ def workflow(row: schema.WorkflowRow) -> domain.Workflow:
     )
 
 
+def workflow_version(row: schema.WorkflowVersionRow) -> domain.WorkflowVersion:
+    return domain.WorkflowVersion(
+        workflow_id=domain.WorkflowId(row.workflow_id),
+        version=row.version,
+        name=row.name,
+        definition=domain.WorkflowDefinition.from_json(row.definition),
+        author=row.author,
+        created_at=row.created_at,
+    )
+
+
 def spec_columns(spec: domain.ScheduleSpec) -> dict[str, Any]:
     """The schedule columns that hold ``spec``: one column per field, plus the input digest."""
     values: dict[str, Any] = {name: getattr(spec, name) for name in domain.SPEC_FIELDS}

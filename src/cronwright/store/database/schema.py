@@ -103,6 +103,26 @@ class WorkflowRow(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class WorkflowVersionRow(Base):
+    """Every saved version of a workflow (its name and definition), kept for history and
+    rollback; written in the transaction that saves the workflow."""
+
+    __tablename__ = "workflow_versions"
+    __table_args__ = (
+        sa.UniqueConstraint("workflow_id", "version"),
+        sa.ForeignKeyConstraint(["org_id", "workflow_id"], ["workflows.org_id", "workflows.id"]),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"))
+    workflow_id: Mapped[int] = mapped_column(BigId)
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(sa.String(200))
+    definition: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    author: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ScheduleRow(Base):
     __tablename__ = "schedules"
     __table_args__ = (
@@ -214,6 +234,11 @@ class RunRow(Base):
         # reads only the rows it takes, even when a burst shares one available_at.
         sa.Index("ix_runs_state_available_at_id", "state", "available_at", "id"),
         sa.Index("ix_runs_org_id_id", "org_id", "id"),
+        # The dashboard: the overview's counts by state and hour are index range counts, and a
+        # list filtered by a rare state or trigger reads only its runs (migration 0008).
+        sa.Index("ix_runs_org_id_state_scheduled_for", "org_id", "state", "scheduled_for"),
+        sa.Index("ix_runs_org_id_state_id", "org_id", "state", "id"),
+        sa.Index("ix_runs_org_id_trigger_id", "org_id", "trigger", "id"),
         sa.Index("ix_runs_schedule_id_id", "schedule_id", "id"),
         sa.Index("ix_runs_finished_at", "finished_at"),  # alert scans: runs finished since
         # A schedule's history includes its manual and retry runs, found through their version.

@@ -18,12 +18,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cronwright import domain
+from cronwright.domain import run_records
 from cronwright.store.database.schema import RunRow, WorkerRow, WorkflowRow
 from cronwright.store.run_queue import definitions
 
 Key = tuple[int, int]  # (workflow id, version)
 
-WAITING_REASON_PREFIX = "waiting for a worker that can run "
+WAITING_REASON_PREFIX = run_records.WAITING_REASON_PREFIX
 MAX_ROUTING_VERDICTS = 10_000  # workflow versions judged, kept per worker
 _PENDING = domain.RunState.PENDING.value
 
@@ -95,6 +96,25 @@ def waiting_counts(connection: Connection) -> dict[str, int]:
     return {str(reason): int(count) for reason, count in found}
 
 
+def waiting_in(connection: Connection, org_id: domain.OrganizationId) -> list[domain.WaitingRuns]:
+    """The organization's pending runs that wait for a worker able to execute them, counted by
+    workflow and reason, most first."""
+    found = connection.execute(
+        sa.select(RunRow.workflow_id, RunRow.reason, sa.func.count())
+        .where(
+            RunRow.org_id == org_id,
+            RunRow.state == _PENDING,
+            RunRow.reason.startswith(WAITING_REASON_PREFIX),
+        )
+        .group_by(RunRow.workflow_id, RunRow.reason)
+    ).all()
+    waiting = [
+        domain.WaitingRuns(workflow_id=domain.WorkflowId(wid), reason=str(reason), count=int(n))
+        for wid, reason, n in found
+    ]
+    return sorted(waiting, key=lambda w: (-w.count, w.workflow_id, w.reason))
+
+
 def waiting_reasons(
     connection: Connection,
     cache: definitions.DefinitionCache,
@@ -155,7 +175,7 @@ def waiting_reason(
     if not advertised or any(c is None or c.can_run(definition) for c in advertised):
         return None
     closest = min((c.missing(definition) for c in advertised if c is not None), key=len, default=[])
-    return f"{WAITING_REASON_PREFIX}{', '.join(closest)} (no live worker can)"
+    return f"{WAITING_REASON_PREFIX}{', '.join(closest)}{run_records.WAITING_REASON_SUFFIX}"
 
 
 @functools.cache

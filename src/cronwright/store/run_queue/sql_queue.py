@@ -193,6 +193,10 @@ class SqlRunQueue:
         with self._engine.connect() as connection:
             return routing.waiting_counts(connection)
 
+    def waiting_in(self, org_id: domain.OrganizationId) -> list[domain.WaitingRuns]:
+        with self._engine.connect() as connection:
+            return routing.waiting_in(connection, org_id)
+
     def explain_waiting(self, *, now: datetime, live_since: datetime) -> int:
         advertised = [worker.capabilities for worker in self.live_workers(since=live_since)]
         with self._engine.connect() as connection:
