@@ -36,6 +36,7 @@ Item = TypeVar("Item", covariant=True)
 Strings = list[str]
 Versions = list[schedule_schemas.ScheduleVersionOut]
 Events = list[schedule_schemas.ScheduleEventOut]
+WorkflowVersions = list[workflow_schemas.WorkflowVersionOut]
 
 
 class Page(Protocol[Item]):
@@ -263,6 +264,23 @@ class Workflows(_Resource):
 
     def delete(self, workflow_id: int) -> None:
         self._delete(f"{API}/workflows/{workflow_id}")
+
+    def versions(self, workflow_id: int) -> WorkflowVersions:
+        path = f"{API}/workflows/{workflow_id}/versions"
+        return self._get_list(path, workflow_schemas.WorkflowVersionOut)
+
+    def version(self, workflow_id: int, version: int) -> workflow_schemas.WorkflowVersionOut:
+        path = f"{API}/workflows/{workflow_id}/versions/{version}"
+        return self._get(path, workflow_schemas.WorkflowVersionOut)
+
+    def rollback(
+        self, workflow_id: int, to_version: int, *, version: int | None = None
+    ) -> workflow_schemas.WorkflowOut:
+        """A new version whose definition equals ``to_version``'s; ``version`` (optional) is
+        the current one (412 if it is no longer)."""
+        body = _body(workflow_schemas.WorkflowRollback, {"version": to_version})
+        path = f"{API}/workflows/{workflow_id}/rollback"
+        return self._send("POST", path, workflow_schemas.WorkflowOut, body, _if_match(version))
 
 
 class Runs(_Resource):

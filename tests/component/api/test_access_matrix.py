@@ -181,6 +181,15 @@ REQUESTS: dict[tuple[str, str], Build] = {
     ("PATCH", f"{V1}/workflows/{{workflow_id}}"): lambda api, t: Request(
         f"{V1}/workflows/{_workflow(api, t)}", json={"name": _named()}
     ),
+    ("GET", f"{V1}/workflows/{{workflow_id}}/versions"): lambda api, t: Request(
+        f"{V1}/workflows/{_workflow(api, t)}/versions"
+    ),
+    ("GET", f"{V1}/workflows/{{workflow_id}}/versions/{{version}}"): lambda api, t: Request(
+        f"{V1}/workflows/{_workflow(api, t)}/versions/1"
+    ),
+    ("POST", f"{V1}/workflows/{{workflow_id}}/rollback"): lambda api, t: Request(
+        f"{V1}/workflows/{_workflow(api, t)}/rollback", json={"version": 1}
+    ),
     ("DELETE", f"{V1}/workflows/{{workflow_id}}"): lambda api, t: Request(
         f"{V1}/workflows/{_workflow(api, t)}"
     ),

@@ -71,6 +71,9 @@ OPERATIONS = {
     "instantiateTemplate": "templates.instantiate",
     "listTemplateSchedules": "templates.schedules",
     "putWorkflowByName": "workflows.put",
+    "listWorkflowVersions": "workflows.versions",
+    "getWorkflowVersion": "workflows.version",
+    "rollbackWorkflow": "workflows.rollback",
     "putScheduleByName": "schedules.put",
     "putAlertChannelByName": "alert_channels.put",
     "healthz": "health",
@@ -95,6 +98,18 @@ def test_the_client_has_a_call_for_every_operation_of_the_api(api: Api) -> None:
             target = getattr(target, part)
         assert callable(target), call
     client.close()
+
+
+def test_workflow_versions_and_rollback(api: Api, acme: Tenant) -> None:
+    with client_for(api, acme, "editor") as client:
+        made = client.workflows.create(name="versioned", definition=STEPS)
+        client.workflows.update(made.id, version=made.version, name="versioned")
+        assert [v.version for v in client.workflows.versions(made.id)] == [1, 2]
+        assert client.workflows.version(made.id, 1).name == "versioned"
+        with pytest.raises(PreconditionFailed):
+            client.workflows.rollback(made.id, 1, version=1)
+        rolled = client.workflows.rollback(made.id, 1, version=2)
+        assert rolled.version == 3
 
 
 def test_schedules_from_create_to_delete(api: Api, acme: Tenant) -> None:

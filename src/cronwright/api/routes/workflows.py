@@ -1,4 +1,5 @@
-"""Workflows CRUD. A workflow still used by a live schedule cannot be deleted (409)."""
+"""Workflows CRUD, versions and rollback. A workflow still used by a live schedule cannot be
+deleted (409)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from cronwright.api import etags
 from cronwright.api.auth import Editor, Viewer
 from cronwright.api.deps import ServiceDep
 from cronwright.api.openapi import problems
-from cronwright.api.params import CursorDep, IfMatch, Limit, WorkflowIdPath
+from cronwright.api.params import CursorDep, IfMatch, Limit, VersionPath, WorkflowIdPath
 from cronwright.api.paths import API_PREFIX
 from cronwright.api.schemas import workflows as schemas
 
@@ -109,3 +110,53 @@ def update_workflow(
 )
 def delete_workflow(caller: Editor, workflow_id: WorkflowIdPath, service: ServiceDep) -> None:
     service.workflows.delete(caller.org_id, domain.WorkflowId(workflow_id))
+
+
+@router.get(
+    "/{workflow_id}/versions",
+    operation_id="listWorkflowVersions",
+    responses=problems(400, 401, 404),
+)
+def list_workflow_versions(
+    caller: Viewer, workflow_id: WorkflowIdPath, service: ServiceDep
+) -> list[schemas.WorkflowVersionOut]:
+    """Every saved version, oldest first, with who saved it (secret values read `***`)."""
+    versions = service.workflows.versions(caller.org_id, domain.WorkflowId(workflow_id))
+    return [schemas.WorkflowVersionOut.of(version) for version in versions]
+
+
+@router.get(
+    "/{workflow_id}/versions/{version}",
+    operation_id="getWorkflowVersion",
+    responses=problems(400, 401, 404),
+)
+def get_workflow_version(
+    caller: Viewer, workflow_id: WorkflowIdPath, version: VersionPath, service: ServiceDep
+) -> schemas.WorkflowVersionOut:
+    found = service.workflows.version(caller.org_id, domain.WorkflowId(workflow_id), version)
+    return schemas.WorkflowVersionOut.of(found)
+
+
+@router.post(
+    "/{workflow_id}/rollback",
+    operation_id="rollbackWorkflow",
+    responses={200: {"headers": ETAG_HEADER}, **problems(400, 401, 403, 404, 409, 412, 422)},
+)
+def rollback_workflow(
+    caller: Editor,
+    workflow_id: WorkflowIdPath,
+    body: schemas.WorkflowRollback,
+    service: ServiceDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> schemas.WorkflowOut:
+    """Write a new version whose definition equals an old one's (validated again; the name
+    stays; `If-Match` optional: 412 if it is stale)."""
+    workflow = service.workflows.rollback(
+        caller.org_id,
+        domain.WorkflowId(workflow_id),
+        body.version,
+        author=caller.author,
+        expected_version=etags.expected_version(if_match, required=False),
+    )
+    return _with_etag(response, workflow)

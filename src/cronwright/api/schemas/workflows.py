@@ -10,7 +10,15 @@ from pydantic import AfterValidator, Field, JsonValue
 
 from cronwright import domain
 from cronwright.actions import secret_values
-from cronwright.api.schemas.common import Integer, JsonDocument, Name, Out, Strict, clean_text
+from cronwright.api.schemas.common import (
+    JSON_INTEGER,
+    Integer,
+    JsonDocument,
+    Name,
+    Out,
+    Strict,
+    clean_text,
+)
 
 StepName = Annotated[
     str, Field(min_length=1, max_length=64, examples=["fetch"]), AfterValidator(clean_text)
@@ -69,6 +77,23 @@ class StepOut(Out):
 class DefinitionOut(Out):
     steps: list[StepOut]
 
+    @classmethod
+    def of(cls, definition: domain.WorkflowDefinition) -> DefinitionOut:
+        """The definition as the API shows it: secret values masked."""
+        return cls(
+            steps=[
+                StepOut(
+                    name=step.name,
+                    kind=step.kind,
+                    config=secret_values.masked_config(step.kind, step.config),
+                    depends_on=list(step.depends_on),
+                    timeout=None if step.timeout is None else step.timeout.total_seconds(),
+                    retries=step.retries,
+                )
+                for step in definition.steps
+            ]
+        )
+
 
 class WorkflowOut(Out):
     id: int
@@ -83,23 +108,35 @@ class WorkflowOut(Out):
         return cls(
             id=workflow.id,
             name=workflow.name,
-            definition=DefinitionOut(
-                steps=[
-                    StepOut(
-                        name=step.name,
-                        kind=step.kind,
-                        config=secret_values.masked_config(step.kind, step.config),
-                        depends_on=list(step.depends_on),
-                        timeout=None if step.timeout is None else step.timeout.total_seconds(),
-                        retries=step.retries,
-                    )
-                    for step in workflow.definition.steps
-                ]
-            ),
+            definition=DefinitionOut.of(workflow.definition),
             version=workflow.version,
             created_at=workflow.created_at,
             updated_at=workflow.updated_at,
         )
+
+
+class WorkflowVersionOut(Out):
+    version: int
+    name: str = Field(description="The workflow's name when this version was saved.")
+    definition: DefinitionOut = Field(description="Secret values read `***`.")
+    author: str = Field(description="Who saved it: `api-key:PREFIX`, `ui:PREFIX`, `apply:FILE`.")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, version: domain.WorkflowVersion) -> WorkflowVersionOut:
+        return cls(
+            version=version.version,
+            name=version.name,
+            definition=DefinitionOut.of(version.definition),
+            author=version.author,
+            created_at=version.created_at,
+        )
+
+
+class WorkflowRollback(Strict):
+    version: Annotated[int, Field(ge=1, le=2**31 - 1, strict=False), JSON_INTEGER] = Field(
+        description="The version whose definition becomes the new version (the name stays)."
+    )
 
 
 class WorkflowPage(Out):
