@@ -39,7 +39,11 @@ def test_every_save_is_a_version_with_its_author_and_secrets_masked(acme: Tenant
         201,
     )
     path = f"{V1}/workflows/{made['id']}"
-    ok(acme.editor.patch(path, json={"definition": http_step("https://b.example/", "second-secret")}))
+    ok(
+        acme.editor.patch(
+            path, json={"definition": http_step("https://b.example/", "second-secret")}
+        )
+    )
     versions = ok(acme.viewer.get(f"{path}/versions"))
     assert [v["version"] for v in versions] == [1, 2]
     assert {v["author"] for v in versions} == {versions[0]["author"]}
@@ -65,7 +69,11 @@ def test_rollback_writes_the_old_definition_as_a_new_version(api: Api, acme: Ten
         201,
     )
     path = f"{V1}/workflows/{made['id']}"
-    ok(acme.editor.patch(path, json={"definition": http_step("https://b.example/", "second-secret")}))
+    ok(
+        acme.editor.patch(
+            path, json={"definition": http_step("https://b.example/", "second-secret")}
+        )
+    )
     rejected(
         api,
         lambda: acme.editor.post(
