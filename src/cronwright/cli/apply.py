@@ -47,8 +47,9 @@ def command(
     Creates and changes them (with --prune, deletes what FILE does not name); applying the same
     file twice changes nothing. Everything is validated before anything is written; every error
     of the file is reported at once, naming the file, line and field. Retry fields a schedule
-    leaves out take the operator's CRONWRIGHT_RETRY_* settings. Exit status: 0 done (or nothing
-    to do), 2 the file or a setting is invalid, 1 anything else.
+    leaves out take the operator's CRONWRIGHT_RETRY_* settings. With --api, through a server's
+    API as the key's organization. Exit status: 0 done (or nothing to do), 2 the file or a
+    setting is invalid, 1 anything else.
     """
     chosen = server.chosen(invoked)
     settings = options.load_settings(database_url=None if chosen else url)
