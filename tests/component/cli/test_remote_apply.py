@@ -240,3 +240,43 @@ def test_a_change_made_between_the_plan_and_the_writes_is_reported_not_overwritt
     both(served, tmp_path, example("apply.md"))
     again, _ = both(served, tmp_path, example("apply.md"))
     assert again.output == 'organization "acme" already matches the file\n'
+
+
+SECRET = """\
+organization: acme
+workflows:
+  - name: report
+    steps:
+      - name: call
+        kind: http
+        config:
+          url: "https://example.org"
+          headers: {Authorization: "Bearer s3cret", Accept: application/json}
+"""
+
+
+def test_a_workflow_with_secret_values_converges_through_the_api(
+    served: Served, tmp_path: Path
+) -> None:
+    first, _ = both(served, tmp_path, SECRET)
+    assert first.output.splitlines()[0] == '~ workflow "report": step "call" changed'
+    assert state(served.database_url) == state(served.served_url)
+    again, _ = both(served, tmp_path, SECRET)  # the API shows "***": compared masked
+    assert again.output == 'organization "acme" already matches the file\n'
+
+
+def test_an_unknown_template_is_an_error_of_the_file_both_ways(
+    served: Served, tmp_path: Path
+) -> None:
+    text = """\
+        organization: acme
+        schedules:
+          - name: site
+            template: {name: no-such-template, parameters: {url: "https://e.org"}}
+        """
+    direct, _ = both(served, tmp_path, text)
+    assert (direct.exit_code, direct.output) == (
+        2,
+        f"error: {tmp_path / 'acme.yaml'}:4: schedules[0].template.name: no template "
+        "'no-such-template'\n",
+    )
