@@ -68,14 +68,14 @@ def command(
             applier = remote_apply.applier(
                 api, organization, clock=connect.host_clock(), retry_defaults=retry_defaults
             )
-            plan = _applied(applier, document, file, dry_run=dry_run, prune=prune, json=as_json)
+            plan = _applied(applier, document, file, dry_run=dry_run, prune=prune, as_json=as_json)
     else:
         with opened(invoked, url, retry_defaults=retry_defaults) as ctx:
             document = _loaded(text, file)
             applier = declarative.Declarative(
                 ctx.service, ctx.store, ctx.clock, templates=local.catalog(ctx)
             )
-            plan = _applied(applier, document, file, dry_run=dry_run, prune=prune, json=as_json)
+            plan = _applied(applier, document, file, dry_run=dry_run, prune=prune, as_json=as_json)
     _report(plan, dry_run=dry_run, as_json=as_json)
 
 
@@ -93,7 +93,7 @@ def _applied(
     *,
     dry_run: bool,
     prune: bool,
-    json: bool,
+    as_json: bool,
 ) -> declarative.Plan:
     """The plan, carried out unless ``dry_run``."""
     try:
@@ -101,7 +101,7 @@ def _applied(
     except declarative.ApplyErrors as exc:
         _invalid(exc, file)
     if not dry_run and not plan.is_empty:
-        with progress.tracker(enabled=progress.wanted(as_json=json)) as bars:
+        with progress.tracker(enabled=progress.wanted(as_json=as_json)) as bars:
             applier.apply(
                 plan,
                 author=f"apply:{file}"[:AUTHOR_LIMIT],
