@@ -121,7 +121,17 @@ class ScheduleConflict(Conflict):
         self.existing_id: int = existing
 
 
-class StaleVersion(Conflict):
+class PreconditionFailed(Conflict):
+    """A conditional write whose condition no longer holds: the version it names has moved on
+    (:class:`StaleVersion`), or what it was to create exists already, or what it was to change
+    is gone. ``condition`` names what was checked (``If-Match``, ``If-None-Match``)."""
+
+    def __init__(self, message: str, *, condition: str = "If-Match") -> None:
+        super().__init__(message)
+        self.condition = condition
+
+
+class StaleVersion(PreconditionFailed):
     """An update named the version it expected, and the row has moved on since."""
 
     def __init__(self, object_id: object, *, expected: int, actual: int) -> None:

@@ -42,7 +42,7 @@ STATUS_FOR: dict[type[errors.CronwrightError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.QuotaExceeded: 409,
-    errors.StaleVersion: 412,
+    errors.PreconditionFailed: 412,
     errors.InvalidInput: 422,
     errors.CronSyntaxError: 422,
     TooManyAttempts: 429,
@@ -112,6 +112,8 @@ def domain_problem(request: Request, exc: Exception) -> JSONResponse:
     elif isinstance(exc, errors.StaleVersion):
         field_errors.append(("If-Match", f"the current version is {exc.actual}"))
         extra["current_version"] = exc.actual
+    elif isinstance(exc, errors.PreconditionFailed):
+        field_errors.append((exc.condition, str(exc)))
     elif isinstance(exc, errors.QuotaExceeded):
         extra.update(quota=exc.quota, limit=exc.limit)
     elif isinstance(exc, errors.AuthenticationFailed):

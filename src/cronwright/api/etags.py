@@ -13,6 +13,7 @@ from cronwright.api.errors import ApiProblem
 
 IF_MATCH_PATTERN = r'^(?:\*|(?:W/)?"[0-9]{1,9}")$'  # what the API publishes and accepts
 _ETAG = re.compile(r'\s*(W/)?"(\d{1,9})"\s*')
+IF_NONE_MATCH_PATTERN = r"^\*$"  # only "create, if it does not exist yet"
 NO_VERSION = 0  # versions start at 1: expecting this one always fails with the current version
 
 
@@ -33,3 +34,12 @@ def expected_version(if_match: str | None, *, required: bool) -> int | None:
         raise ApiProblem(400, 'must be an ETag such as "3", or *', field="If-Match")
     weak, version = match.groups()
     return NO_VERSION if weak else int(version)
+
+
+def create_only(if_none_match: str | None) -> bool:
+    """``If-None-Match: *`` on a write: it may only create (RFC 9110 §13.1.2)."""
+    if if_none_match is None or not if_none_match.strip():
+        return False
+    if if_none_match.strip() != "*":
+        raise ApiProblem(400, "only * is understood here", field="If-None-Match")
+    return True

@@ -32,6 +32,14 @@ IfMatch = Annotated[
     ),
 ]
 
+IfNoneMatch = Annotated[
+    Text | None,
+    Header(
+        json_schema_extra={"pattern": etags.IF_NONE_MATCH_PATTERN},
+        description="`*`: create only; if the resource exists already, 412 and nothing written.",
+    ),
+]
+
 
 def _cursor(
     cursor: Annotated[

@@ -58,6 +58,11 @@ def _if_match(version: int | None) -> dict[str, str]:
     return {} if version is None else {"If-Match": f'"{version}"'}
 
 
+def _put_conditions(version: int | None, create_only: bool) -> dict[str, str]:
+    """The conditions of a write by name: 412 (``PreconditionFailed``) if they do not hold."""
+    return {**_if_match(version), **({"If-None-Match": "*"} if create_only else {})}
+
+
 def _every_page(fetch: Callable[[str | None], Page[Item]]) -> Iterator[Item]:
     cursor: str | None = None
     while True:
@@ -138,12 +143,17 @@ class Schedules(_Resource):
         body = _body(schedule_schemas.ScheduleCreate, fields)
         return self._send("POST", f"{API}/schedules", schedule_schemas.ScheduleOut, body)
 
-    def put(self, name: str, **fields: Any) -> schedule_schemas.ScheduleOut:
+    def put(
+        self, name: str, *, version: int | None = None, create_only: bool = False, **fields: Any
+    ) -> schedule_schemas.ScheduleOut:
         """Create the schedule ``name``, or make the existing one exactly ``fields`` (left out:
-        the defaults of a new schedule); a new version only when something changed."""
+        the defaults of a new schedule); a new version only when something changed. With
+        ``version``: only if it is at that version; ``create_only``: only if it does not exist
+        (else ``PreconditionFailed``, nothing written)."""
         body = _body(by_name_schemas.SchedulePut, fields)
         path = f"{API}/schedules/by-name/{quote(name, safe='')}"
-        return self._send("PUT", path, schedule_schemas.ScheduleOut, body)
+        headers = _put_conditions(version, create_only)
+        return self._send("PUT", path, schedule_schemas.ScheduleOut, body, headers)
 
     def update(
         self, schedule_id: int, *, version: int | str, **changes: Any
@@ -158,13 +168,19 @@ class Schedules(_Resource):
     def delete(self, schedule_id: int) -> None:
         self._delete(f"{API}/schedules/{schedule_id}")
 
-    def pause(self, schedule_id: int) -> schedule_schemas.ScheduleOut:
+    def pause(
+        self, schedule_id: int, *, version: int | None = None
+    ) -> schedule_schemas.ScheduleOut:
+        """With ``version``: 412 if the schedule is no longer at that version."""
         path = f"{API}/schedules/{schedule_id}/pause"
-        return self._send("POST", path, schedule_schemas.ScheduleOut)
+        return self._send("POST", path, schedule_schemas.ScheduleOut, None, _if_match(version))
 
-    def resume(self, schedule_id: int) -> schedule_schemas.ScheduleOut:
+    def resume(
+        self, schedule_id: int, *, version: int | None = None
+    ) -> schedule_schemas.ScheduleOut:
+        """With ``version``: 412 if the schedule is no longer at that version."""
         path = f"{API}/schedules/{schedule_id}/resume"
-        return self._send("POST", path, schedule_schemas.ScheduleOut)
+        return self._send("POST", path, schedule_schemas.ScheduleOut, None, _if_match(version))
 
     def trigger(
         self, schedule_id: int, *, input: dict[str, Any] | None = None
@@ -238,8 +254,8 @@ class Workflows(_Resource):
         path = f"{API}/workflows"
         return self._get(path, workflow_schemas.WorkflowPage, cursor=cursor, limit=limit)
 
-    def iter(self) -> Iterator[workflow_schemas.WorkflowOut]:
-        return _every_page(lambda cursor: self.list(cursor=cursor))
+    def iter(self, *, limit: int | None = None) -> Iterator[workflow_schemas.WorkflowOut]:
+        return _every_page(lambda cursor: self.list(cursor=cursor, limit=limit))
 
     def get(self, workflow_id: int) -> workflow_schemas.WorkflowOut:
         return self._get(f"{API}/workflows/{workflow_id}", workflow_schemas.WorkflowOut)
@@ -248,11 +264,21 @@ class Workflows(_Resource):
         body = _body(workflow_schemas.WorkflowCreate, {"name": name, "definition": definition})
         return self._send("POST", f"{API}/workflows", workflow_schemas.WorkflowOut, body)
 
-    def put(self, name: str, *, definition: dict[str, Any]) -> workflow_schemas.WorkflowOut:
-        """Create the workflow ``name``, or give the existing one ``definition``."""
+    def put(
+        self,
+        name: str,
+        *,
+        definition: dict[str, Any],
+        version: int | None = None,
+        create_only: bool = False,
+    ) -> workflow_schemas.WorkflowOut:
+        """Create the workflow ``name``, or give the existing one ``definition``. With
+        ``version``: only if it is at that version; ``create_only``: only if it does not exist
+        (else ``PreconditionFailed``, nothing written)."""
         body = _body(by_name_schemas.WorkflowPut, {"definition": definition})
         path = f"{API}/workflows/by-name/{quote(name, safe='')}"
-        return self._send("PUT", path, workflow_schemas.WorkflowOut, body)
+        headers = _put_conditions(version, create_only)
+        return self._send("PUT", path, workflow_schemas.WorkflowOut, body, headers)
 
     def update(
         self, workflow_id: int, *, version: int | None = None, **changes: Any
@@ -412,6 +438,23 @@ class Templates(_Resource):
         body = _body(template_schemas.Instantiate, fields)
         path = f"{API}/templates/{name}/instantiate"
         return self._send("POST", path, template_schemas.InstanceOut, body)
+
+    def record(
+        self,
+        name: str,
+        schedule_id: int,
+        *,
+        parameters: dict[str, Any],
+        version: int | None = None,
+    ) -> template_schemas.OriginOut:
+        """Record that the schedule was made from the template with ``parameters`` (for a
+        schedule made from the template's rendering by the caller)."""
+        fields: dict[str, Any] = {"parameters": parameters}
+        if version is not None:
+            fields["version"] = version
+        body = _body(template_schemas.RecordUse, fields)
+        path = f"{API}/templates/{name}/schedules/{schedule_id}"
+        return self._send("PUT", path, template_schemas.OriginOut, body)
 
     def schedules(self, name: str) -> template_schemas.OriginList:
         """The schedules made from the template, with the version and values of each."""

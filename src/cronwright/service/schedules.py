@@ -17,7 +17,7 @@ from typing import Any
 
 from cronwright import clock, domain, errors
 from cronwright.planning.slots import Cadence
-from cronwright.service import paging, validation
+from cronwright.service import paging, validation, workflows
 from cronwright.service.preview import Preview, preview
 from cronwright.store import contracts
 
@@ -212,23 +212,43 @@ class Schedules:
             return self._store.add_schedules(org_id=org_id, schedules=news, author=author, now=now)
 
     def put(
-        self, org_id: domain.OrganizationId, spec: domain.ScheduleSpec, *, author: str
+        self,
+        org_id: domain.OrganizationId,
+        spec: domain.ScheduleSpec,
+        *,
+        author: str,
+        expected_version: int | None = None,
+        create_only: bool = False,
     ) -> tuple[domain.Schedule, bool]:
         """Create the schedule named ``spec.name``, or make the existing one ``spec`` (every
         field, as :meth:`update` would: a new version only if something changed); True when it
         was created. Build ``spec`` with :meth:`new_spec`. ``ScheduleConflict`` if another
-        schedule has the same workflow, expression, zone and input."""
+        schedule has the same workflow, expression, zone and input.
+
+        Conditions, checked first (``PreconditionFailed``, nothing written):
+        ``expected_version``: the schedule exists at that version; ``create_only``: it does
+        not exist yet."""
         spec = validation.normalize(spec)
         current = self._store.find_schedule_by_name(org_id, spec.name)
+        workflows.check_put(current, "schedule", spec.name, expected_version, create_only)
         if current is None:
             try:
                 return self.create(org_id, spec, author=author), True
             except errors.ScheduleConflict as conflict:
                 if conflict.same_name is None:
                     raise
+                if create_only:
+                    raise workflows.name_exists("schedule", spec.name, conflict.same_name) from None
                 current = self._store.get_schedule(org_id, domain.ScheduleId(conflict.same_name))
         changes = {name: getattr(spec, name) for name in domain.SPEC_FIELDS}
-        return self.update(org_id, current.id, changes, author=author), False
+        updated = self.update(
+            org_id,
+            current.id,
+            changes,
+            author=author,
+            expected_version=expected_version,
+        )
+        return updated, False
 
     def update(
         self,

@@ -10,7 +10,7 @@ no template, shipped or saved, can make what the API would refuse.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -193,6 +193,23 @@ class Templates:
         self._store.record_origin(org_id, origin)
         return origin
 
+    def record_use(
+        self,
+        org_id: domain.OrganizationId,
+        schedule_id: domain.ScheduleId,
+        name: str,
+        *,
+        parameters: Mapping[str, object],
+        version: int | None = None,
+    ) -> template_records.ScheduleOrigin:
+        """:meth:`record` for a caller that names the template and gives its parameters (a
+        client that made the schedule from the template itself, like ``apply`` through the
+        API): the values recorded are the template's rendering of ``parameters``, so a record
+        never holds values the template would refuse."""
+        entry = self.get(org_id, name, version=version)
+        rendered = entry.template.render(parameters)  # InvalidInput naming the parameter
+        return self.record(org_id, schedule_id, entry, rendered.values)
+
     def origin(
         self, org_id: domain.OrganizationId, schedule_id: domain.ScheduleId
     ) -> template_records.ScheduleOrigin | None:
@@ -223,21 +240,40 @@ class Templates:
         schedule_name: str,
         field: str = "",
     ) -> tuple[templates.Rendered, domain.ScheduleSpec]:
-        """Render and check the workflow and schedule as the API would, writing nothing."""
-        prefix = f"{field}." if field else ""
-        with _blame(template, "workflow", prefix):
-            rendered = template.render(parameters)
-            definition = rendered.workflow
-            self._workflows.parse(definition)
-        with _blame(template, "schedule", prefix):
-            fields: dict[str, Any] = templates.spec_fields(rendered.schedule, field="schedule")
-            spec = validation.normalize(
-                self._schedules.new_spec(
-                    workflow_id=domain.WorkflowId(0), name=schedule_name, **fields
-                )
-            )
-            validation.validate(spec, hash_key="template-check", now=self._clock.now())
-        return rendered, spec
+        return rendered_and_checked(
+            template,
+            parameters,
+            parse_definition=self._workflows.parse,
+            retry_defaults=self._schedules.retry_defaults,
+            now=self._clock.now(),
+            schedule_name=schedule_name,
+            field=field,
+        )
+
+
+def rendered_and_checked(
+    template: templates.Template,
+    parameters: Mapping[str, object],
+    *,
+    parse_definition: Callable[[object], domain.WorkflowDefinition],
+    retry_defaults: domain.RetryDefaults,
+    now: datetime,
+    schedule_name: str,
+    field: str = "",
+) -> tuple[templates.Rendered, domain.ScheduleSpec]:
+    """Render and check the workflow and schedule as the API would, writing nothing; errors
+    name the place in the template and the parameters that filled it."""
+    prefix = f"{field}." if field else ""
+    with _blame(template, "workflow", prefix):
+        rendered = template.render(parameters)
+        parse_definition(rendered.workflow)
+    with _blame(template, "schedule", prefix):
+        fields: dict[str, Any] = templates.spec_fields(rendered.schedule, field="schedule")
+        spec = validation.normalize(
+            retry_defaults.spec(workflow_id=domain.WorkflowId(0), name=schedule_name, **fields)
+        )
+        validation.validate(spec, hash_key="template-check", now=now)
+    return rendered, spec
 
 
 @contextmanager

@@ -8,14 +8,52 @@ triggers it yet), but its targets must exist in the same organization.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Protocol
 
 from cronwright import domain, errors
 from cronwright.actions import references, trigger
 from cronwright.domain import graph
-from cronwright.store import contracts
 
 _PAGE = 500
+
+
+class WorkflowReader(Protocol):
+    """What the trigger checks read: the store's catalog, or workflows already read."""
+
+    def get_workflow(
+        self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId
+    ) -> domain.Workflow:
+        """``WorkflowNotFound`` if absent, deleted or another organization's."""
+        ...
+
+    def list_workflows(
+        self, org_id: domain.OrganizationId, *, after_id: int | None, limit: int
+    ) -> list[domain.Workflow]:
+        """Live workflows with ``id > after_id``, ascending."""
+        ...
+
+
+class Known:
+    """A :class:`WorkflowReader` over workflows of one organization read before."""
+
+    def __init__(self, workflows: Iterable[domain.Workflow]) -> None:
+        self._workflows = sorted(workflows, key=lambda workflow: workflow.id)
+        self._by_id = {workflow.id: workflow for workflow in self._workflows}
+
+    def get_workflow(
+        self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId
+    ) -> domain.Workflow:
+        found = self._by_id.get(workflow_id)
+        if found is None or found.org_id != org_id:
+            raise errors.WorkflowNotFound(workflow_id)
+        return found
+
+    def list_workflows(
+        self, org_id: domain.OrganizationId, *, after_id: int | None, limit: int
+    ) -> list[domain.Workflow]:
+        after = after_id or 0
+        return [w for w in self._workflows if w.org_id == org_id and w.id > after][:limit]
 
 
 def check_references(definition: domain.WorkflowDefinition) -> None:
@@ -24,7 +62,7 @@ def check_references(definition: domain.WorkflowDefinition) -> None:
 
 
 def check_triggers(
-    store: contracts.Catalog,
+    store: WorkflowReader,
     org_id: domain.OrganizationId,
     definition: domain.WorkflowDefinition,
     *,
@@ -67,7 +105,7 @@ def _label(workflow: domain.Workflow | None, workflow_id: int) -> str:
 
 
 def _all_workflows(
-    store: contracts.Catalog, org_id: domain.OrganizationId
+    store: WorkflowReader, org_id: domain.OrganizationId
 ) -> Iterator[domain.Workflow]:
     after: int | None = None
     while True:

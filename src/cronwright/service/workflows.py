@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Collection, Mapping
+from typing import Protocol
 
 from cronwright import clock, domain, errors
 from cronwright.actions import secret_values, shell
@@ -42,11 +43,7 @@ class Workflows:
         )
 
     def parse(self, definition: object) -> domain.WorkflowDefinition:
-        parsed = domain.parse_definition(
-            definition, kinds=self._kinds, check_config=self._check_config
-        )
-        workflow_graph.check_references(parsed)
-        return parsed
+        return parse(definition, kinds=self._kinds, check_config=self._check_config)
 
     def create(
         self,
@@ -167,20 +164,81 @@ class Workflows:
         name: str,
         definition: object,
         author: str = domain.UNKNOWN_AUTHOR,
+        expected_version: int | None = None,
+        create_only: bool = False,
     ) -> tuple[domain.Workflow, bool]:
         """Create the workflow named ``name``, or give the existing one ``definition``; True
-        when it was created. The same definition again writes nothing (the version stays)."""
+        when it was created. The same definition again writes nothing (the version stays).
+
+        Conditions, checked before anything else (``PreconditionFailed``, nothing written):
+        ``expected_version``: the workflow exists at that version; ``create_only``: it does
+        not exist yet."""
         name = check_name(name)
         current = self._store.find_workflow_by_name(org_id, name)
+        check_put(current, "workflow", name, expected_version, create_only)
         if current is None:
             try:
                 return self.create(org_id, name=name, definition=definition, author=author), True
             except errors.NameTaken as taken:  # created meanwhile: update that one
+                if create_only:
+                    raise name_exists("workflow", name, taken.existing_id) from None
                 current = self._store.get_workflow(org_id, domain.WorkflowId(taken.existing_id))
         definition = keep_stored_secrets(definition, current.definition)
         if self.parse(definition).to_json() == current.definition.to_json():
             return current, False
-        return self.update(org_id, current.id, definition=definition, author=author), False
+        updated = self.update(
+            org_id,
+            current.id,
+            definition=definition,
+            expected_version=expected_version,
+            author=author,
+        )
+        return updated, False
+
+
+def parse(
+    definition: object,
+    *,
+    kinds: Collection[str] = domain.ACTION_KINDS,
+    check_config: domain.ConfigCheck | None = None,
+) -> domain.WorkflowDefinition:
+    """A definition (untrusted JSON) checked as every save checks it, but for what needs the
+    organization (trigger targets, the shell gate); ``InvalidInput`` naming the field."""
+    parsed = domain.parse_definition(definition, kinds=kinds, check_config=check_config)
+    workflow_graph.check_references(parsed)
+    return parsed
+
+
+class Versioned(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def version(self) -> int: ...
+
+
+def check_put(
+    current: Versioned | None,
+    kind: str,
+    name: str,
+    expected_version: int | None,
+    create_only: bool,
+) -> None:
+    """The conditions of a write by name (HTTP's ``If-Match`` and ``If-None-Match: *``)."""
+    if create_only and current is not None:
+        raise name_exists(kind, name, current.id)
+    if expected_version is None:
+        return
+    if current is None:
+        raise errors.PreconditionFailed(f"no {kind} named {name!r} to change")
+    if current.version != expected_version:
+        raise errors.StaleVersion(name, expected=expected_version, actual=current.version)
+
+
+def name_exists(kind: str, name: str, existing_id: int) -> errors.PreconditionFailed:
+    return errors.PreconditionFailed(
+        f"{kind} {existing_id} is named {name!r} already", condition="If-None-Match"
+    )
 
 
 def keep_stored_secrets(

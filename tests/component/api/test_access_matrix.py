@@ -238,6 +238,10 @@ REQUESTS: dict[tuple[str, str], Build] = {
     ("GET", f"{V1}/templates/{{name}}/schedules"): lambda api, t: Request(
         f"{V1}/templates/{_template(api, t)}/schedules"
     ),
+    ("PUT", f"{V1}/templates/{{name}}/schedules/{{schedule_id}}"): lambda api, t: Request(
+        f"{V1}/templates/{_template(api, t)}/schedules/{_schedule(api, t)}",
+        json={"parameters": {}},
+    ),
 }
 
 # Where the route's success is not what an allowed caller gets.

@@ -147,3 +147,50 @@ def test_names_belong_to_their_organization(api: Api, acme: Tenant, rival: Tenan
     theirs = ok(rival.editor.put(f"{V1}/workflows/by-name/shared", json={"definition": STEPS}), 201)
     assert mine["id"] != theirs["id"]
     problem_of(rival.viewer.get(f"{V1}/workflows/{mine['id']}"), 404)
+
+
+def test_put_by_name_with_conditions_never_overwrites_a_change_made_since(
+    api: Api, acme: Tenant
+) -> None:
+    url = f"{V1}/schedules/by-name/guarded"
+    body = schedule_body(acme, name=None)
+    new_only = {"If-None-Match": "*"}
+    created = ok(acme.editor.put(url, json=body, headers=new_only), 201)
+    # It exists now: a create-only write is refused, even one that would change nothing.
+    problem = rejected(api, lambda: acme.editor.put(url, json=body, headers=new_only), 412)
+    assert fields_of(problem) == ["If-None-Match"]
+    assert problem["detail"] == f"schedule {created['id']} is named 'guarded' already"
+    edited = ok(
+        acme.editor.put(url, json={**body, "cron": "0 4 * * *"}, headers={"If-Match": '"1"'}), 200
+    )
+    assert edited["version"] == 2
+    stale = {"If-Match": '"1"'}  # someone else's edit made version 2
+    problem = rejected(
+        api, lambda: acme.editor.put(url, json={**body, "cron": "0 5 * * *"}, headers=stale), 412
+    )
+    assert (fields_of(problem), problem["current_version"]) == (["If-Match"], 2)
+    missing = f"{V1}/schedules/by-name/nowhere"
+    problem = rejected(api, lambda: acme.editor.put(missing, json=body, headers=stale), 412)
+    assert problem["detail"] == "no schedule named 'nowhere' to change"
+
+    flow = f"{V1}/workflows/by-name/guarded"
+    ok(acme.editor.put(flow, json={"definition": STEPS}, headers=new_only), 201)
+    rejected(api, lambda: acme.editor.put(flow, json={"definition": STEPS}, headers=new_only), 412)
+    other = {"steps": [{**STEPS["steps"][0], "name": "other"}]}
+    rejected(
+        api,
+        lambda: acme.editor.put(flow, json={"definition": other}, headers={"If-Match": '"2"'}),
+        412,
+    )
+    assert (
+        ok(acme.editor.put(flow, json={"definition": other}, headers={"If-Match": '"1"'}), 200)[
+            "version"
+        ]
+        == 2
+    )
+    problem = rejected(
+        api,
+        lambda: acme.editor.put(flow, json={"definition": STEPS}, headers={"If-None-Match": '"1"'}),
+        400,
+    )
+    assert fields_of(problem) == ["If-None-Match"]

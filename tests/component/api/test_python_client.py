@@ -18,7 +18,7 @@ from cronwright.client import (
 )
 from tests.component.api.conftest import STEPS, Api, Tenant
 
-NIGHTLY = {"cron": "0 3 * * *", "timezone": "Europe/Berlin"}
+NIGHTLY: dict[str, Any] = {"cron": "0 3 * * *", "timezone": "Europe/Berlin"}
 
 
 def client_for(api: Api, tenant: Tenant, role: str = "admin") -> Client:
@@ -70,6 +70,7 @@ OPERATIONS = {
     "deleteTemplate": "templates.delete",
     "instantiateTemplate": "templates.instantiate",
     "listTemplateSchedules": "templates.schedules",
+    "recordTemplateSchedule": "templates.record",
     "putWorkflowByName": "workflows.put",
     "listWorkflowVersions": "workflows.versions",
     "getWorkflowVersion": "workflows.version",

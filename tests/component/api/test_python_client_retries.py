@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import pydantic
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -107,3 +108,16 @@ def test_retry_after_as_an_http_date() -> None:
     assert retry_after_seconds(format_datetime(T0 - timedelta(hours=1), usegmt=True), T0) == 0
     assert retry_after_seconds("soon", T0) is None
     assert retry_after_seconds(None, T0) is None
+
+
+def test_members_a_newer_server_adds_to_an_answer_are_ignored(script: tuple[Script, str]) -> None:
+    answers, url = script
+    answers.answers = [JSONResponse({**ORGANIZATION, "region": "eu-west", "plan": {"tier": 2}})]
+    with Client(url, "cw_key", clock=FakeClock(T0)) as client:
+        organization = client.organization.get()
+    assert (organization.name, organization.schedule_count) == ("acme", 0)
+    assert "region" not in organization.model_dump()
+    # Requests stay strict: a field the API does not know is refused before anything is sent.
+    with Client(url, "cw_key") as client, pytest.raises(pydantic.ValidationError) as refused:
+        client.schedules.create(workflow_id=1, name="n", cron="0 3 * * *", colour="red")
+    assert refused.value.errors()[0]["type"] == "extra_forbidden"

@@ -70,6 +70,39 @@ def test_an_editor_instantiates_and_the_schedule_records_its_template(
     assert [item["schedule_id"] for item in made_from] == [out["schedule_id"]]
 
 
+def test_a_client_that_rendered_a_template_records_it_with_the_templates_values(
+    api: Api, acme: Tenant
+) -> None:
+    schedule = acme.editor.post(
+        "/api/v1/schedules",
+        json={"workflow_id": acme.workflow.id, "name": "by-hand", "cron": "*/5 * * * *"},
+    ).json()
+    url = f"/api/v1/templates/http-health-check/schedules/{schedule['id']}"
+    recorded = acme.editor.put(url, json={"parameters": {"url": "https://example.org/healthz"}})
+    assert recorded.status_code == 200, recorded.text
+    origin = recorded.json()
+    assert (origin["schedule_id"], origin["template_version"], origin["source"]) == (
+        schedule["id"],
+        1,
+        "shipped",
+    )
+    assert origin["parameters"]["expect_status"] == 200  # the template's default, filled in
+    again = acme.editor.put(url, json={"parameters": {"url": "https://example.org/healthz"}})
+    assert again.json() == origin  # a record that says so already stays
+    made_from = acme.viewer.get("/api/v1/templates/http-health-check/schedules").json()["items"]
+    assert [item["schedule_id"] for item in made_from] == [schedule["id"]]
+    before = api.snapshot()
+    refused = acme.editor.put(url, json={"parameters": {"url": "not a url"}})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "parameters.url"
+    missing = acme.editor.put(
+        "/api/v1/templates/http-health-check/schedules/999999",
+        json={"parameters": {"url": "https://example.org/healthz"}},
+    )
+    assert missing.status_code == 404
+    assert api.snapshot() == before
+
+
 def test_a_parameter_error_is_a_422_naming_the_parameter_and_writes_nothing(
     api: Api, acme: Tenant
 ) -> None:

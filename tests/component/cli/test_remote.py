@@ -8,106 +8,19 @@ same clock; the same commands then run on the original (``--url``) and through t
 from __future__ import annotations
 
 import json
-import re
-import shutil
 import socket
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
-from cronwright import domain, service
-from cronwright.api import Container, create_app
+from cronwright import domain
 from cronwright.cli import app
-from cronwright.cli.admin import common, connect
-from cronwright.clock import FakeClock
-from cronwright.store.catalog import sql_catalog
+from cronwright.cli.admin import connect
 from cronwright.testing.postgres import free_port
-from cronwright.testing.server import ServerThread
-from tests.conftest import fresh_database_url
+from tests.support.served import NO_TARGET, Served, same_shape
 
 runner = CliRunner()
-NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
-STEPS = {"steps": [{"name": "call", "kind": "http", "config": {"url": "https://example.org"}}]}
 WINDOW = ["--since", "2026-11-20T00:00Z", "--until", "2026-11-23T00:00Z"]
-NO_TARGET: dict[str, str | None] = {
-    "CRONWRIGHT_API_URL": None,
-    "CRONWRIGHT_API_KEY": None,
-    "CRONWRIGHT_DATABASE_URL": None,
-}
-
-
-@dataclass
-class Served:
-    database_url: str  # worked on directly
-    api_url: str  # a server over an identical copy
-    tokens: dict[str, str]  # by role
-    prefix: str  # of the admin key: the server's audit trail names it
-
-    def on_database(self, *args: str) -> Result:
-        return runner.invoke(app, [*args, "--url", self.database_url], env=NO_TARGET)
-
-    def on_server(self, *args: str, role: str = "admin") -> Result:
-        env = {**NO_TARGET, "CRONWRIGHT_API_KEY": self.tokens[role]}
-        return runner.invoke(app, ["--api", self.api_url, *args], env=env)
-
-
-def seed(url: str) -> tuple[dict[str, str], str]:
-    """Organization "acme" with workflow "report", schedule "nightly" and a key per role."""
-    store = sql_catalog.SqlCatalog.from_url(url)
-    svc = service.Service.build(store, FakeClock(NOW - timedelta(days=1)))
-    org = svc.organizations.create("acme")
-    workflow = svc.workflows.create(org.id, name="report", definition=STEPS)
-    spec = domain.ScheduleSpec(
-        workflow_id=workflow.id,
-        name="nightly",
-        cron="0 3 * * *",
-        timezone="Europe/Berlin",
-        input={"region": "eu"},
-    )
-    svc.schedules.create(org.id, spec, author="setup")
-    issued = {
-        role.value: svc.organizations.issue_api_key(org.id, name=role.value, role=role)
-        for role in domain.Role
-    }
-    issued["revoked"] = svc.organizations.issue_api_key(org.id, name="old", role=domain.Role.ADMIN)
-    svc.organizations.revoke_api_key(org.id, issued["revoked"].key.id)
-    svc.organizations.create("other")
-    store.close()
-    return {role: key.token for role, key in issued.items()}, issued["admin"].key.prefix
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    now = FakeClock(NOW)
-    monkeypatch.setattr(common, "make_clock", lambda: now)
-    return now
-
-
-@pytest.fixture
-def served(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Iterator[Served]:
-    url = fresh_database_url(request, "sqlite", tmp_path)
-    tokens, prefix = seed(url)
-    copy = tmp_path / "served.db"
-    shutil.copyfile(tmp_path / "cronwright.db", copy)
-    # The server marks the key used at its first request; so does this, on the original.
-    store = sql_catalog.SqlCatalog.from_url(url)
-    service.Service.build(store, clock).organizations.authenticate(tokens["admin"])
-    store.close()
-    container = Container.from_url(f"sqlite:///{copy}", clock=clock)
-    with ServerThread(create_app(container)) as server:
-        yield Served(database_url=url, api_url=server.url, tokens=tokens, prefix=prefix)
-    container.close()
-
-
-def same_shape(text: str, prefix: str) -> str:
-    """The output with the author of changes made as one word, and columns' padding as one
-    space (a longer author widens its column)."""
-    text = text.replace(common.author(), "AUTHOR").replace(f"api-key:{prefix}", "AUTHOR")
-    return re.sub(r"[ \t]+", " ", text)
 
 
 PARITY = [
@@ -138,6 +51,19 @@ PARITY = [
     ["templates", "use", "http-health-check", "--name", "site", "-p", "url=https://a.example"],
     ["templates", "use", "http-health-check", "--name", "ping", "-p", "url=https://b.example"],
     ["templates", "show", "http-health-check", "--json"],
+    ["templates", "use", "hourly-sync", "--name", "x", "-p", "sync_url=https://s", "--dry-run"],
+    [
+        "templates",
+        "use",
+        "hourly-sync",
+        "--name",
+        "x",
+        "-p",
+        "sync_url=https://s.example",
+        "--dry-run",
+        "--json",
+    ],
+    ["templates", "use", "hourly-sync", "--name", "x", "-p", "minutes=99", "--dry-run"],
     ["schedules", "show", "site", "--json"],
     ["schedules", "show", "nope"],
     ["schedules", "show", "99"],
@@ -340,11 +266,6 @@ DATABASE_ONLY = [
         "org quotas",
     ),
     (["status"], "status"),
-    (["apply", "acme.yaml", "--dry-run"], "apply"),
-    (
-        ["templates", "use", "hourly-sync", "--name", "x", "-p", "sync_url=https://s", "--dry-run"],
-        "templates use --dry-run",
-    ),
     (["db", "upgrade"], "db"),
     (["serve"], "serve"),
     (["worker"], "worker"),
@@ -371,3 +292,18 @@ def test_help_names_the_variables_and_never_shows_the_key() -> None:
     assert "CRONWRIGHT_API_URL" in shown.output
     assert "CRONWRIGHT_API_KEY" in shown.output
     assert "secret" not in shown.output
+
+
+def test_templates_use_dry_run_through_the_api_renders_here_and_writes_nothing(
+    served: Served,
+) -> None:
+    args = ["templates", "use", "hourly-sync", "--name", "x", "-p", "sync_url=https://s.example"]
+    done = served.on_server(*args, "--dry-run", "--json")
+    assert done.exit_code == 0, done.output
+    rendered = json.loads(done.stdout)
+    assert rendered["workflow"]["steps"][0]["config"]["url"] == "https://s.example"
+    listed = json.loads(served.on_server("schedules", "list", "--json").stdout)
+    assert [s["name"] for s in listed["items"]] == ["nightly"]
+    refused = served.on_server(*args[:-2], "-p", "sync_url=not a url", "--dry-run")
+    assert refused.exit_code == 2
+    assert refused.output.startswith("error: parameters.sync_url: ")

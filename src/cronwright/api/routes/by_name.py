@@ -4,6 +4,10 @@ Names are unique in an organization, so a name identifies what a script means: r
 ``PUT`` twice leaves one resource, as the body describes it (201 when it was created, 200 when
 it existed; nothing is written when nothing changed). ``POST`` of a name that exists is a 409
 whose ``existing_id`` is the resource to update instead.
+
+Workflows and schedules take the conditions of HTTP: ``If-Match: "3"`` (it exists, at version
+3) and ``If-None-Match: *`` (it does not exist yet); a condition that fails is a 412 and
+nothing is written, so a tool that read the state first never overwrites a change made since.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from cronwright.api import etags
 from cronwright.api.auth import Admin, Editor
 from cronwright.api.deps import AlertChannelsDep, ServiceDep
 from cronwright.api.openapi import problems
+from cronwright.api.params import IfMatch, IfNoneMatch
 from cronwright.api.paths import API_PREFIX
 from cronwright.api.schemas import alert_channels as channel_schemas
 from cronwright.api.schemas import by_name as schemas
@@ -51,6 +56,8 @@ def put_workflow(
     service: ServiceDep,
     request: Request,
     response: Response,
+    if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> workflow_schemas.WorkflowOut:
     """Create the workflow with this name, or replace the definition of the existing one."""
     workflow, created = service.workflows.put(
@@ -58,6 +65,8 @@ def put_workflow(
         name=schemas.named(name, body.name),
         definition=body.definition.to_json(),
         author=caller.author,
+        expected_version=etags.expected_version(if_match, required=False),
+        create_only=etags.create_only(if_none_match),
     )
     _answer(response, request, created, "get_workflow", workflow_id=workflow.id)
     response.headers["ETag"] = etags.etag(workflow.version)
@@ -77,6 +86,8 @@ def put_schedule(
     service: ServiceDep,
     request: Request,
     response: Response,
+    if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> schedule_schemas.ScheduleOut:
     """Create the schedule with this name, or make the existing one what the body says (a new
     version only when something changed). 409 if another schedule has the same workflow,
@@ -84,7 +95,13 @@ def put_schedule(
     fields = body.spec_fields()
     fields["name"] = schemas.named(name, body.name)
     spec = service.schedules.new_spec(**fields)
-    schedule, created = service.schedules.put(caller.org_id, spec, author=caller.author)
+    schedule, created = service.schedules.put(
+        caller.org_id,
+        spec,
+        author=caller.author,
+        expected_version=etags.expected_version(if_match, required=False),
+        create_only=etags.create_only(if_none_match),
+    )
     _answer(response, request, created, "get_schedule", schedule_id=schedule.id)
     response.headers["ETag"] = etags.etag(schedule.version)
     return schedule_schemas.ScheduleOut.of_schedule(schedule)

@@ -8,9 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 
+from cronwright import domain
 from cronwright.api.auth import Editor, Viewer
 from cronwright.api.deps import TemplatesDep
 from cronwright.api.openapi import problems
+from cronwright.api.params import ScheduleIdPath
 from cronwright.api.paths import API_PREFIX
 from cronwright.api.schemas import templates as schemas
 
@@ -108,3 +110,29 @@ def list_template_schedules(
     return schemas.OriginList(
         items=[schemas.OriginOut.of(origin) for origin in catalog.made_from(caller.org_id, name)]
     )
+
+
+@router.put(
+    "/{name}/schedules/{schedule_id}",
+    operation_id="recordTemplateSchedule",
+    responses=problems(400, 401, 403, 404, 422),
+)
+def record_template_schedule(
+    caller: Editor,
+    name: NamePath,
+    schedule_id: ScheduleIdPath,
+    body: schemas.RecordUse,
+    catalog: TemplatesDep,
+) -> schemas.OriginOut:
+    """Record that the schedule was made from this template with these parameters, for a
+    client that rendered the template itself (``cronwright apply`` through the API). The
+    values recorded are the template's rendering of them (422 naming a parameter it refuses);
+    a record that says so already stays as it is."""
+    origin = catalog.record_use(
+        caller.org_id,
+        domain.ScheduleId(schedule_id),
+        name,
+        parameters=body.parameters,
+        version=body.version,
+    )
+    return schemas.OriginOut.of(origin)

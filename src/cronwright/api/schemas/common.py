@@ -71,7 +71,12 @@ def json_integer(value: object) -> object:
 
 
 class Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Responses: members this version does not know are ignored when an answer is read, so a
+    newer server that adds a field breaks neither this version's client nor tools generated
+    from the published document (which leaves response objects open). Requests stay
+    :class:`Strict`."""
+
+    model_config = ConfigDict(extra="ignore")
 
 
 def clean_text(value: str) -> str:

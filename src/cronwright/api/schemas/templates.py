@@ -90,6 +90,13 @@ class Instantiate(Strict):
     paused: bool = False
 
 
+class RecordUse(Strict):
+    parameters: JsonDocument = Field(default_factory=dict)
+    version: Annotated[int, Field(ge=1, le=2**31 - 1, strict=False), JSON_INTEGER] | None = (
+        None  # default: the newest
+    )
+
+
 class OriginOut(Out):
     schedule_id: int
     template: str

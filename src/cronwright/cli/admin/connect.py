@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 import typer
 
-from cronwright import client, domain
+from cronwright import client, clock, domain
 from cronwright.cli import failures
-from cronwright.cli.admin import from_api, remote, remote_errors, server
+from cronwright.cli.admin import common, from_api, remote, remote_errors, server
 
 TIMEOUT_SECONDS = 30.0  # per request; a person is waiting
 
@@ -20,19 +20,31 @@ TIMEOUT_SECONDS = 30.0  # per request; a person is waiting
 @contextmanager
 def connected(chosen: server.Server, org: str | None) -> Iterator[remote.RemoteAdmin]:
     """``org``: the ``--org`` given, which may only name the key's organization."""
+    with session(chosen) as (api, organization):
+        _check_named(organization, org)
+        yield remote.RemoteAdmin(api, organization, clock=host_clock())
+
+
+@contextmanager
+def session(chosen: server.Server) -> Iterator[tuple[client.Client, domain.Organization]]:
+    """A client with the key, and the key's organization; every error of the exchange (in
+    the block too) becomes one line and an exit status."""
     url = _checked(chosen.url)
     key = chosen.key or _asked_key()
     with failures.reported():
         try:
             with client.Client(url, key, timeout=TIMEOUT_SECONDS) as api:
-                organization = from_api.organization(api.organization.get())
-                _check_named(organization, org)
-                yield remote.RemoteAdmin(api, organization)
+                yield api, from_api.organization(api.organization.get())
         except Exception as exc:
             explained = remote_errors.explain(exc, url, timeout=TIMEOUT_SECONDS)
             if explained is None:
                 raise
             failures.fail(*explained)
+
+
+def host_clock() -> clock.Clock:
+    """This host's clock (what a test sets in ``common.make_clock``)."""
+    return clock.SystemClock() if common.make_clock is None else common.make_clock()
 
 
 def _checked(url: str) -> str:

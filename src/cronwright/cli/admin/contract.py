@@ -21,13 +21,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from cronwright import domain, templates
+from cronwright import actions, domain, templates
 from cronwright.domain import template_records
 from cronwright.service import preview, triggers
 from cronwright.service import templates as service_templates
 
 # The classes below have a method named ``templates``, which hides the module there.
 Rendered = templates.Rendered
+
+
+def template_checks() -> domain.ConfigCheck:
+    """How the workflows of templates have their step configs checked, on either target: as
+    the API checks them, shell steps allowed (the CLI is the operator's)."""
+    return actions.config_checker(allow_shell=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

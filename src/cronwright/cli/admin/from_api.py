@@ -18,6 +18,7 @@ from cronwright.api.schemas import organization as org_schemas
 from cronwright.api.schemas import runs as run_schemas
 from cronwright.api.schemas import schedules as schedule_schemas
 from cronwright.api.schemas import templates as template_schemas
+from cronwright.api.schemas import workflows as workflow_schemas
 from cronwright.domain import template_records
 from cronwright.service import preview as service_preview
 from cronwright.service import templates as service_templates
@@ -43,6 +44,19 @@ def schedule(out: schedule_schemas.ScheduleOut, org_id: domain.OrganizationId) -
         hash_key="",
         spec=domain.ScheduleSpec(**fields),
         next_fire_at=out.next_fire_at,
+        version=out.version,
+        created_at=out.created_at,
+        updated_at=out.updated_at,
+    )
+
+
+def workflow(out: workflow_schemas.WorkflowOut, org_id: domain.OrganizationId) -> domain.Workflow:
+    """As the API shows it: secret values of step configs read ``***``."""
+    return domain.Workflow(
+        id=domain.WorkflowId(out.id),
+        org_id=org_id,
+        name=out.name,
+        definition=domain.WorkflowDefinition.from_json(out.definition.model_dump()),
         version=out.version,
         created_at=out.created_at,
         updated_at=out.updated_at,

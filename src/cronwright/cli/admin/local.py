@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from cronwright import actions, domain, errors, service, templates
+from cronwright import domain, errors, service, templates
 from cronwright.cli.admin.common import Context
-from cronwright.cli.admin.contract import Made
+from cronwright.cli.admin.contract import Made, template_checks
 from cronwright.domain import template_records
 from cronwright.service import preview, triggers
 from cronwright.service import templates as service_templates
@@ -21,9 +21,7 @@ Rendered = templates.Rendered
 
 def catalog(ctx: Context) -> service_templates.Templates:
     # Step configs are checked as the API checks them (the CLI is the operator's: shell is on).
-    workflows = service.Workflows(
-        ctx.store, ctx.clock, check_config=actions.config_checker(allow_shell=True)
-    )
+    workflows = service.Workflows(ctx.store, ctx.clock, check_config=template_checks())
     return service_templates.Templates(
         workflows,
         ctx.service.schedules,

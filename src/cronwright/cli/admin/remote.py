@@ -6,17 +6,18 @@ the server's message, ``httpx.HTTPError``); ``cli/admin/target.py`` turns them i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from cronwright import client, domain, errors, templates
-from cronwright.cli import failures
+from cronwright import client, clock, domain, errors, templates
 from cronwright.cli.admin import from_api
-from cronwright.cli.admin.contract import Made
+from cronwright.cli.admin.contract import Made, template_checks
 from cronwright.domain import template_records
 from cronwright.service import preview, triggers
 from cronwright.service import templates as service_templates
+from cronwright.service import workflows as service_workflows
 
 T = TypeVar("T")
 
@@ -33,10 +34,14 @@ def _values(states: Iterable[Any] | None) -> list[str] | None:
 
 
 class RemoteAdmin:
-    def __init__(self, api: client.Client, organization: domain.Organization) -> None:
+    def __init__(
+        self, api: client.Client, organization: domain.Organization, *, clock: clock.Clock
+    ) -> None:
+        """``clock``: this host's, for what is checked here rather than on the server."""
         self._api = api
         self._organization = organization
         self._org_id = organization.id
+        self._clock = clock
 
     @property
     def organization(self) -> domain.Organization:
@@ -174,7 +179,19 @@ class RemoteAdmin:
     def render_template(
         self, name: str, *, parameters: Mapping[str, object], version: int | None
     ) -> Rendered:
-        raise failures.DatabaseOnly("templates use --dry-run")
+        # The API has no preview; the template is rendered and checked here, by the code the
+        # server runs (with the checks the database's ``use --dry-run`` makes).
+        rendered, _ = service_templates.rendered_and_checked(
+            self.template(name, version=version).template,
+            parameters,
+            parse_definition=functools.partial(
+                service_workflows.parse, check_config=template_checks()
+            ),
+            retry_defaults=domain.RetryDefaults(),
+            now=self._clock.now(),
+            schedule_name="preview",
+        )
+        return rendered
 
     def save_template(self, document: object, *, author: str) -> service_templates.CatalogEntry:
         if not isinstance(document, Mapping):

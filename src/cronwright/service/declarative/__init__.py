@@ -19,7 +19,7 @@ from cronwright.service import Service, workflow_graph
 from cronwright.service import templates as service_templates
 from cronwright.service.declarative import templated
 from cronwright.service.declarative.document import Document, format_duration, parse_duration, read
-from cronwright.service.declarative.execute import ChangedMeanwhile, execute
+from cronwright.service.declarative.execute import ChangedMeanwhile, ServiceWriter, Writer, execute
 from cronwright.service.declarative.plan import Plan, Planner
 from cronwright.service.declarative.source import ApplyError, ApplyErrors, Source, parse
 from cronwright.store import contracts
@@ -34,7 +34,45 @@ def load(text: str, *, file: str) -> Document:
     return read(parse(text, file=file))
 
 
-class Declarative:
+class Applier:
+    """Plans a declaration against what ``planner`` reads, and writes plans with ``writer``;
+    ``catalog``: the templates that schedules with a ``template:`` key are made from (without
+    it, such a schedule is refused)."""
+
+    def __init__(
+        self, planner: Planner, writer: Writer, *, catalog: templated.Catalog | None = None
+    ) -> None:
+        self._planner = planner
+        self._writer = writer
+        self._catalog = catalog
+
+    def plan(self, document: Document, *, prune: bool = False) -> Plan:
+        """What applying ``document`` would change; validates everything, writes nothing."""
+        used: tuple[templated.TemplateUsed, ...] = ()
+        if any(entry.template is not None for entry in document.schedules):
+            if self._catalog is None:
+                raise document.source.error("schedules", "templates are not available here")
+            org = self._planner.organization(document.organization)
+            document, used = templated.expand(
+                document, self._catalog, None if org is None else org.id
+            )
+        return dataclasses.replace(self._planner.plan(document, prune=prune), templates_used=used)
+
+    def apply(
+        self, plan: Plan, *, author: str, advance: Callable[[int], None] = lambda _n: None
+    ) -> domain.Organization:
+        org = execute(self._writer, plan, author=author, advance=advance)
+        used = tuple(
+            item for item in plan.templates_used if isinstance(item, templated.TemplateUsed)
+        )
+        if used and self._catalog is not None:
+            templated.record(self._catalog, self._planner.schedules, org.id, used)
+        return org
+
+
+class Declarative(Applier):
+    """On the database, through the service layer."""
+
     def __init__(
         self,
         service: Service,
@@ -43,19 +81,14 @@ class Declarative:
         *,
         templates: service_templates.Templates | None = None,
     ) -> None:
-        """``templates``: the catalog that schedules with a ``template:`` key are made from;
-        without it, such a schedule is refused."""
-        self._service = service
-        self._store = store
-        self._templates = templates
-        self._planner = Planner(
+        planner = Planner(
             organizations=store.list_organizations,
-            workflows=lambda org_id: _all(
+            workflows=lambda org_id: every_page(
                 lambda cursor: service.workflows.list(
                     org_id, cursor=cursor, limit=domain.MAX_PAGE_SIZE
                 )
             ),
-            schedules=lambda org_id: _all(
+            schedules=lambda org_id: every_page(
                 lambda cursor: service.schedules.list(
                     org_id, cursor=cursor, limit=domain.MAX_PAGE_SIZE
                 )
@@ -70,44 +103,11 @@ class Declarative:
             now=clock.now,
             retry_defaults=service.schedules.retry_defaults,
         )
-
-    def plan(self, document: Document, *, prune: bool = False) -> Plan:
-        """What applying ``document`` would change; validates everything, writes nothing."""
-        used: tuple[templated.TemplateUsed, ...] = ()
-        if any(entry.template is not None for entry in document.schedules):
-            if self._templates is None:
-                raise document.source.error("schedules", "templates are not available here")
-            org = next(
-                (o for o in self._store.list_organizations() if o.name == document.organization),
-                None,
-            )
-            document, used = templated.expand(
-                document, self._templates, None if org is None else org.id
-            )
-        return dataclasses.replace(self._planner.plan(document, prune=prune), templates_used=used)
-
-    def apply(
-        self, plan: Plan, *, author: str, advance: Callable[[int], None] = lambda _n: None
-    ) -> domain.Organization:
-        org = execute(self._service, plan, author=author, advance=advance)
-        used = tuple(
-            item for item in plan.templates_used if isinstance(item, templated.TemplateUsed)
-        )
-        if used and self._templates is not None:
-            templated.record(
-                self._templates,
-                lambda org_id: _all(
-                    lambda cursor: self._service.schedules.list(
-                        org_id, cursor=cursor, limit=domain.MAX_PAGE_SIZE
-                    )
-                ),
-                org.id,
-                used,
-            )
-        return org
+        super().__init__(planner, ServiceWriter(service), catalog=templates)
 
 
-def _all(page: Callable[[str | None], domain.Page[T]]) -> list[T]:
+def every_page(page: Callable[[str | None], domain.Page[T]]) -> list[T]:
+    """Every item of a paged list: ``page(cursor)`` gives one page."""
     items: list[T] = []
     cursor: str | None = None
     while True:
@@ -119,13 +119,18 @@ def _all(page: Callable[[str | None], domain.Page[T]]) -> list[T]:
 
 
 __all__ = [
+    "Applier",
     "ApplyError",
     "ApplyErrors",
     "ChangedMeanwhile",
     "Declarative",
     "Document",
     "Plan",
+    "Planner",
+    "ServiceWriter",
     "Source",
+    "Writer",
+    "every_page",
     "format_duration",
     "load",
     "parse",

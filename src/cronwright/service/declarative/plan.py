@@ -51,7 +51,8 @@ class WorkflowCreate:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkflowUpdate:
     current: domain.Workflow
-    definition: domain.WorkflowDefinition
+    definition: domain.WorkflowDefinition  # what is written
+    shown: domain.WorkflowDefinition  # what was compared with ``current`` (see Planner)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,7 +108,7 @@ class Plan:
         out += [f"+ workflow {_quote(item.name)}" for item in self.workflow_creates]
         out += [
             f"~ workflow {_quote(item.current.name)}: "
-            + ", ".join(_step_changes(item.current.definition, item.definition))
+            + ", ".join(_step_changes(item.current.definition, item.shown))
             for item in self.workflow_updates
         ]
         out += [f"- workflow {_quote(item.name)}" for item in self.workflow_deletes]
@@ -141,9 +142,12 @@ class Planner:
         check_triggers: CheckTriggers,
         now: Callable[[], datetime],
         retry_defaults: domain.RetryDefaults | None = None,
+        shown: Callable[[domain.WorkflowDefinition], domain.WorkflowDefinition] = lambda d: d,
     ) -> None:
         """``retry_defaults``: the retry fields of a schedule whose entry leaves them out (the
-        file is the whole truth, so for existing schedules too)."""
+        file is the whole truth, so for existing schedules too). ``shown``: a definition as
+        ``workflows`` gives them (through the API, with secret values masked), so that the
+        file's definitions are compared with the live ones in the same form."""
         self._organizations = organizations
         self._workflows = workflows
         self._schedules = schedules
@@ -151,10 +155,18 @@ class Planner:
         self._check_triggers = check_triggers
         self._now = now
         self._retry_defaults = retry_defaults or domain.RetryDefaults()
+        self._shown = shown
+
+    def organization(self, name: str) -> domain.Organization | None:
+        return next((o for o in self._organizations() if o.name == name), None)
+
+    def schedules(self, org_id: domain.OrganizationId) -> list[domain.Schedule]:
+        """The organization's live schedules, as the plan reads them."""
+        return self._schedules(org_id)
 
     def plan(self, document: Document, *, prune: bool) -> Plan:
         source = document.source
-        org = next((o for o in self._organizations() if o.name == document.organization), None)
+        org = self.organization(document.organization)
         workflows = self._workflows(org.id) if org else []
         schedules = self._schedules(org.id) if org else []
         live_workflows = _by_name(workflows, name=lambda w: w.name)
@@ -180,8 +192,10 @@ class Planner:
                     workflow_creates.append(
                         WorkflowCreate(name=wf_entry.name, definition=definition)
                     )
-                elif found.definition != definition:
-                    workflow_updates.append(WorkflowUpdate(current=found, definition=definition))
+                elif found.definition != (shown := self._shown(definition)):
+                    workflow_updates.append(
+                        WorkflowUpdate(current=found, definition=definition, shown=shown)
+                    )
         in_file = {entry.name for entry in document.workflows} | document.named_workflows
         kept = {name for name in live_workflows if name in in_file or not prune}
         workflow_ids = {

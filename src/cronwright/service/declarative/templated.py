@@ -12,10 +12,32 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from cronwright import domain, errors, templates
 from cronwright.service.declarative.document import Document, ScheduleEntry, WorkflowEntry
-from cronwright.service.templates import CatalogEntry, Templates
+from cronwright.service.templates import CatalogEntry
+
+
+class Catalog(Protocol):
+    """Where templates come from: :class:`cronwright.service.templates.Templates` on the
+    database; the admin CLI has one over a server's API."""
+
+    def get(
+        self, org_id: domain.OrganizationId, name: str, *, version: int | None = None
+    ) -> CatalogEntry:
+        """``errors.NotFound`` for a template the organization does not have."""
+        ...
+
+    def record(
+        self,
+        org_id: domain.OrganizationId,
+        schedule_id: domain.ScheduleId,
+        entry: CatalogEntry,
+        values: dict[str, domain.JsonValue],
+    ) -> object:
+        """Remember that the schedule was made from ``entry`` with ``values``."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,7 +48,7 @@ class TemplateUsed:
 
 
 def expand(
-    document: Document, catalog: Templates, org_id: domain.OrganizationId | None
+    document: Document, catalog: Catalog, org_id: domain.OrganizationId | None
 ) -> tuple[Document, tuple[TemplateUsed, ...]]:
     """``document`` with every templated schedule spelled out; ``ApplyError`` pointing at the
     entry's ``template`` (``schedules[2].template.parameters.url``) for what is wrong there."""
@@ -80,7 +102,7 @@ def _rendered(
 
 
 def record(
-    catalog: Templates,
+    catalog: Catalog,
     schedules: Callable[[domain.OrganizationId], list[domain.Schedule]],
     org_id: domain.OrganizationId,
     used: tuple[TemplateUsed, ...],
