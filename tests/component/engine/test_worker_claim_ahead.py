@@ -15,6 +15,7 @@ from tests.support.rows import add_run
 from cronwright import domain
 from cronwright.actions import StepContext
 from cronwright.clock import FakeClock
+from cronwright.engine import worker
 from cronwright.engine.worker import Worker
 from cronwright.store.catalog import sql_catalog
 
@@ -187,6 +188,46 @@ def test_a_running_worker_starts_held_runs_on_its_own(bench: Bench) -> None:
     pool.stop(GRACE)
     assert recorder.started[0] >= t0 + HALF
     assert bench.get(run).state is State.SUCCEEDED
+
+
+def test_claims_in_a_burst_trust_a_fresh_read_that_found_nothing_ahead(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claim after claim of runs due now reads what is due ahead once, not before each claim;
+    a wake-up (runs written) or the read growing old makes the next claim read again."""
+    Recorder(bench)
+    t0 = bench.clock.now()
+    reads: list[datetime] = []  # the ``after`` of each read of the earliest pending run
+    read = bench.queue.next_available_at
+
+    def counted(*, after: datetime) -> datetime | None:
+        reads.append(after)
+        return read(after=after)
+
+    monkeypatch.setattr(bench.queue, "next_available_at", counted)
+    pool = ahead_worker(bench)
+    first = future_run(bench, t0)
+    assert [c.id for c in pool.claim_once()] == [first.id]
+    assert t0 in reads  # read what is due ahead: nothing
+    bench.clock.advance(timedelta(milliseconds=10))
+    second = future_run(bench, bench.clock.now())  # written by another process: no wake-up
+    reads.clear()
+    assert [c.id for c in pool.claim_once()] == [second.id]
+    assert bench.clock.now() not in reads  # the read of 10 ms ago still holds
+    ahead = future_run(bench, bench.clock.now() + HALF)
+    pool.wake()  # runs were written: read again
+    reads.clear()
+    assert [c.id for c in pool.claim_once()] == [ahead.id]
+    assert bench.clock.now() in reads
+    assert pool.held == 1
+    bench.clock.advance(timedelta(milliseconds=10))
+    pool.claim_once()  # nothing left due within the horizon: read, and trusted for a moment
+    later = future_run(bench, bench.clock.now() + HALF)  # another process's, no wake-up
+    bench.clock.advance(worker.AHEAD_RECHECK)
+    reads.clear()
+    assert [c.id for c in pool.claim_once()] == [later.id]  # the old read is read again
+    assert bench.clock.now() in reads
+    pool.stop(GRACE)
 
 
 def test_a_worker_refuses_a_horizon_as_long_as_its_lease(bench: Bench) -> None:
