@@ -62,6 +62,9 @@ MAX_AHEAD_BATCH = 500  # runs claimed ahead per claim: the claim holds the write
 # How long a read that found no run due within the claim-ahead horizon is trusted without a
 # wake-up: runs written meanwhile by another process are claimed ahead this much later.
 AHEAD_RECHECK = timedelta(milliseconds=100)
+# The group-commit writer holds its batch back while held runs are due within this: a batch
+# takes the GIL (and SQLite's write lock) for milliseconds to tens of milliseconds.
+QUIET_BEFORE_STARTS = timedelta(milliseconds=25)
 STOP_TIMEOUT = timedelta(seconds=10)  # for interrupted runs to end, after the grace period
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)  # before any run: every pending run is after it
 
@@ -154,9 +157,9 @@ class Worker:
         # The executor's step recorder should be this writer too, so that a run's step records
         # and its finish share batches (see cronwright.bootstrap).
         self._writer = writer or GroupCommitWriter(runs)
-        # Records wait while runs handed on at their time wait for a runner: at a fire time the
-        # starts come first.
-        self._writer.defer_while(self._due_waiting)
+        # Records wait while runs handed on at their time wait for a runner, and while held
+        # runs are about to be handed on: at a fire time the starts come first.
+        self._writer.defer_while(self._starts_near)
         self._lease = lease
         self._heartbeat = heartbeat
         self._poll_interval = poll_interval
@@ -319,6 +322,15 @@ class Worker:
         capacity = self._concurrency + self._prefetch
         return capacity - (len(self._in_flight) - self._finishing - self._held)
 
+    def _starts_near(self) -> bool:
+        """Whether runs handed on at their time wait for a runner, or held runs are due within
+        ``QUIET_BEFORE_STARTS``: a batch of records written now would hold the GIL and the
+        database when they start. Lock-free (the writer asks before each batch)."""
+        if self._buffer.due_waiting:
+            return True
+        earliest = self._starts.peek_earliest()
+        return earliest is not None and earliest - self._clock.now() <= QUIET_BEFORE_STARTS
+
     def _due(self, entries: list[_InFlight]) -> None:
         """Held runs whose time has come: to the runners, all at once (the starts' thread)."""
         with self._changed:
@@ -341,6 +353,8 @@ class Worker:
             self._buffer.put_due(due)
             self._work.notify(len(due))
             self._changed.notify_all()
+        if not due:  # no runner will say that the runs due now all started
+            self._writer.wake()
         self._give_back_missed(late)
 
     def _give_back_missed(self, entries: Sequence[_InFlight]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -17,6 +17,7 @@ from cronwright.actions import StepContext
 from cronwright.clock import FakeClock
 from cronwright.engine import worker
 from cronwright.engine.worker import Worker
+from cronwright.engine.writer import GroupCommitWriter
 from cronwright.store.catalog import sql_catalog
 
 State = domain.RunState
@@ -228,6 +229,34 @@ def test_claims_in_a_burst_trust_a_fresh_read_that_found_nothing_ahead(
     assert [c.id for c in pool.claim_once()] == [later.id]  # the old read is read again
     assert bench.clock.now() in reads
     pool.stop(GRACE)
+
+
+class HoldingWriter(GroupCommitWriter):
+    """The worker's writer, keeping what the worker tells it to hold its batches back for."""
+
+    def defer_while(self, busy: Callable[[], bool], *, at_most: timedelta = AHEAD) -> None:
+        self.busy = busy
+        super().defer_while(busy, at_most=at_most)
+
+
+def test_records_are_held_back_while_held_runs_are_about_to_start(bench: Bench) -> None:
+    """The group-commit writer leaves the database and the GIL to the starts: it holds its
+    batches back from just before held runs are due until a runner took each of them."""
+    recorder = Recorder(bench)
+    t0 = bench.clock.now()
+    future_run(bench, t0 + HALF)
+    writer = HoldingWriter(bench.queue)
+    pool = ahead_worker(bench, writer=writer)
+    assert not writer.busy()  # nothing held
+    pool.claim_once()
+    assert not writer.busy()  # held, due in half a second
+    bench.clock.advance(HALF - worker.QUIET_BEFORE_STARTS)
+    assert writer.busy()  # due within the quiet spell: a batch would delay its start
+    bench.clock.advance(worker.QUIET_BEFORE_STARTS)
+    assert pool.start_due() == 1
+    assert recorder.ran.wait(10)
+    pool.stop(GRACE)
+    assert not writer.busy()  # started: records may go
 
 
 def test_a_worker_refuses_a_horizon_as_long_as_its_lease(bench: Bench) -> None:
