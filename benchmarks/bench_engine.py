@@ -80,6 +80,10 @@ class Burst:
     lag_p99: float
     setup: float  # seconds to create the schedules / add the jobs
     recorded: int | None = None  # succeeded runs with a step record (cronwright only)
+    # The first step's own start minus T (cronwright only): a run claimed ahead has its planned
+    # start as ``started_at``, whenever a runner took it.
+    step_p50: float | None = None
+    step_p99: float | None = None
 
     @property
     def throughput(self) -> float:
@@ -93,6 +97,11 @@ class Burst:
             + f"{created}"
             f"all finished T+{self.finished_by:.2f} s, {self.throughput:,.0f} exec/s, "
             f"lag p50 {self.lag_p50:.2f} s p99 {self.lag_p99:.2f} s"
+            + (
+                ""
+                if self.step_p99 is None
+                else f", step start p50 {self.step_p50:.2f} s p99 {self.step_p99:.2f} s"
+            )
             + (f", other states {self.not_succeeded}" if self.not_succeeded else "")
             + f" (setup {self.setup:.1f} s)"
         )
@@ -173,6 +182,10 @@ def burst_result(name: str, url: str, count: int, fire_at: datetime, setup: floa
                     )
                 )
             ).scalar_one()
+            step_starts = connection.execute(
+                sa.select(sa.func.min(RunStepRow.started_at)).group_by(RunStepRow.run_id)
+            ).scalars()
+            step_lags = [(at - fire_at).total_seconds() for at in step_starts if at is not None]
     finally:
         engine.dispose()
     succeeded = [r for r in rows if r.state == domain.RunState.SUCCEEDED.value]
@@ -192,6 +205,8 @@ def burst_result(name: str, url: str, count: int, fire_at: datetime, setup: floa
         lag_p99=percentile(lags, 0.99),
         setup=setup,
         recorded=int(recorded),
+        step_p50=percentile(step_lags, 0.5),
+        step_p99=percentile(step_lags, 0.99),
     )
 
 

@@ -71,11 +71,8 @@ class ScheduleSpec:
 
     @classmethod
     def from_json(cls, data: JsonObject) -> ScheduleSpec:
-        kwargs: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            if f.name in data:
-                kwargs[f.name] = _SPEC_DECODERS.get(f.name, _identity)(data[f.name])
-        return cls(**kwargs)
+        # Decoders looked up once (a claim reads the snapshot of every schedule it runs).
+        return cls(**{name: decode(data[name]) for name, decode in _SPEC_DECODING if name in data})
 
 
 SPEC_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(ScheduleSpec))
@@ -224,3 +221,7 @@ _SPEC_DECODERS: dict[str, Any] = {
     "jitter": _micros,
     "backoff_factor": float,
 }
+# (field, decoder) in field order.
+_SPEC_DECODING: tuple[tuple[str, Any], ...] = tuple(
+    (f.name, _SPEC_DECODERS.get(f.name, _identity)) for f in dataclasses.fields(ScheduleSpec)
+)

@@ -17,7 +17,8 @@ def of(claimed: domain.ClaimedRun) -> RunContext:
     if origin is None:
         return RunContext.bare(run.scheduled_for, run.trigger)
     spec = origin.spec
-    expr = _expression(spec.cron, origin.hash_key)
+    # The key seeds only H fields: without one, every schedule of an expression shares it.
+    expr = _expression(spec.cron, origin.hash_key if "H" in spec.cron.upper() else "")
     zone = ZoneInfo(spec.timezone)
     # The slot before this one, with the same DST policy that made the slots. A schedule's
     # start_at is not applied: its first slot's interval is as long as any other's.

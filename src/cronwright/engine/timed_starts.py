@@ -51,6 +51,14 @@ class TimedStarts(Generic[T]):
         with self._changed:
             return self._heap[0][0] if self._heap else None
 
+    def peek_earliest(self) -> datetime | None:
+        """:meth:`earliest` without the lock (a look at the heap's head, atomic under the GIL;
+        it may be a moment stale): for a check made often from other threads."""
+        try:
+            return self._heap[0][0]
+        except IndexError:
+            return None
+
     def take_due(self, now: datetime) -> list[T]:
         """The items whose time is ``now`` or before, in time order, no longer held."""
         with self._changed:

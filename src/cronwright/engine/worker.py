@@ -59,6 +59,12 @@ DEFAULT_SHUTDOWN_GRACE = timedelta(seconds=30)
 DEFAULT_CLAIM_AHEAD = timedelta(seconds=1)  # for the processes bootstrap builds
 DEFAULT_HOLD = 2000  # runs held ahead of their time, at most
 MAX_AHEAD_BATCH = 500  # runs claimed ahead per claim: the claim holds the write lock meanwhile
+# How long a read that found no run due within the claim-ahead horizon is trusted without a
+# wake-up: runs written meanwhile by another process are claimed ahead this much later.
+AHEAD_RECHECK = timedelta(milliseconds=100)
+# The group-commit writer holds its batch back while held runs are due within this: a batch
+# takes the GIL (and SQLite's write lock) for milliseconds to tens of milliseconds.
+QUIET_BEFORE_STARTS = timedelta(milliseconds=25)
 STOP_TIMEOUT = timedelta(seconds=10)  # for interrupted runs to end, after the grace period
 _LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)  # before any run: every pending run is after it
 
@@ -151,9 +157,9 @@ class Worker:
         # The executor's step recorder should be this writer too, so that a run's step records
         # and its finish share batches (see cronwright.bootstrap).
         self._writer = writer or GroupCommitWriter(runs)
-        # Records wait while runs handed on at their time wait for a runner: at a fire time the
-        # starts come first.
-        self._writer.defer_while(self._due_waiting)
+        # Records wait while runs handed on at their time wait for a runner, and while held
+        # runs are about to be handed on: at a fire time the starts come first.
+        self._writer.defer_while(self._starts_near)
         self._lease = lease
         self._heartbeat = heartbeat
         self._poll_interval = poll_interval
@@ -174,6 +180,8 @@ class Worker:
         self._in_flight: dict[domain.RunId, _InFlight] = {}
         self._next_available_at: datetime | None = None  # of a pending run, after a short claim
         self._found_nothing = False  # the last claim took no run: probe before the next one
+        # When a read last found no run due within the claim-ahead horizon, and what it found.
+        self._none_ahead: tuple[datetime, datetime | None] | None = None
         lock = threading.RLock()
         self._changed = threading.Condition(lock)  # runs in flight or runners changed
         self._work = threading.Condition(lock)  # the buffer has runs, or the worker stops
@@ -228,7 +236,7 @@ class Worker:
         if ahead_free > 0:
             # A read tells whether any run is due within the horizon: if none, the claim asks
             # for none ahead (its candidates would be read for nothing, under the write lock).
-            upcoming = self._runs.next_available_at(after=now)
+            upcoming = self._upcoming(now, horizon)
             if upcoming is None or upcoming > horizon:
                 ahead_free = 0
                 if free <= 0:
@@ -278,6 +286,20 @@ class Worker:
                 self._starts.hold(held)
         return claimed
 
+    def _upcoming(self, now: datetime, horizon: datetime) -> datetime | None:
+        """The earliest pending run after ``now``. A read found none within the horizon a
+        moment ago (and no wake-up said runs were written since): that answer, unread. In a
+        burst, claim after claim takes runs due now, and a read before each cost as much as
+        a tenth of the claim."""
+        known = self._none_ahead
+        if known is not None:
+            read_at, upcoming = known
+            if now - read_at < AHEAD_RECHECK and (upcoming is None or upcoming > horizon):
+                return upcoming
+        upcoming = self._runs.next_available_at(after=now)
+        self._none_ahead = (now, upcoming) if upcoming is None or upcoming > horizon else None
+        return upcoming
+
     def _prepare(self, entry: _InFlight, start_at: datetime) -> None:
         """Make ``entry``'s attempt ready to start (a run claimed ahead)."""
         try:
@@ -299,6 +321,15 @@ class Worker:
         """Room for runs to execute now (under ``self._changed``): held runs do not count."""
         capacity = self._concurrency + self._prefetch
         return capacity - (len(self._in_flight) - self._finishing - self._held)
+
+    def _starts_near(self) -> bool:
+        """Whether runs handed on at their time wait for a runner, or held runs are due within
+        ``QUIET_BEFORE_STARTS``: a batch of records written now would hold the GIL and the
+        database when they start. Lock-free (the writer asks before each batch)."""
+        if self._buffer.due_waiting:
+            return True
+        earliest = self._starts.peek_earliest()
+        return earliest is not None and earliest - self._clock.now() <= QUIET_BEFORE_STARTS
 
     def _due(self, entries: list[_InFlight]) -> None:
         """Held runs whose time has come: to the runners, all at once (the starts' thread)."""
@@ -322,6 +353,8 @@ class Worker:
             self._buffer.put_due(due)
             self._work.notify(len(due))
             self._changed.notify_all()
+        if not due:  # no runner will say that the runs due now all started
+            self._writer.wake()
         self._give_back_missed(late)
 
     def _give_back_missed(self, entries: Sequence[_InFlight]) -> None:
@@ -396,6 +429,7 @@ class Worker:
 
     def wake(self) -> None:
         """Look for work now (a wake-up arrived)."""
+        self._none_ahead = None  # runs were written: read again what is due ahead
         self._clock.wake()
 
     # -- threads ----------------------------------------------------------------------------------

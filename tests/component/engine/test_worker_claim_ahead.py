@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,7 +15,9 @@ from tests.support.rows import add_run
 from cronwright import domain
 from cronwright.actions import StepContext
 from cronwright.clock import FakeClock
+from cronwright.engine import worker
 from cronwright.engine.worker import Worker
+from cronwright.engine.writer import GroupCommitWriter
 from cronwright.store.catalog import sql_catalog
 
 State = domain.RunState
@@ -187,6 +189,74 @@ def test_a_running_worker_starts_held_runs_on_its_own(bench: Bench) -> None:
     pool.stop(GRACE)
     assert recorder.started[0] >= t0 + HALF
     assert bench.get(run).state is State.SUCCEEDED
+
+
+def test_claims_in_a_burst_trust_a_fresh_read_that_found_nothing_ahead(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claim after claim of runs due now reads what is due ahead once, not before each claim;
+    a wake-up (runs written) or the read growing old makes the next claim read again."""
+    Recorder(bench)
+    t0 = bench.clock.now()
+    reads: list[datetime] = []  # the ``after`` of each read of the earliest pending run
+    read = bench.queue.next_available_at
+
+    def counted(*, after: datetime) -> datetime | None:
+        reads.append(after)
+        return read(after=after)
+
+    monkeypatch.setattr(bench.queue, "next_available_at", counted)
+    pool = ahead_worker(bench)
+    first = future_run(bench, t0)
+    assert [c.id for c in pool.claim_once()] == [first.id]
+    assert t0 in reads  # read what is due ahead: nothing
+    bench.clock.advance(timedelta(milliseconds=10))
+    second = future_run(bench, bench.clock.now())  # written by another process: no wake-up
+    reads.clear()
+    assert [c.id for c in pool.claim_once()] == [second.id]
+    assert bench.clock.now() not in reads  # the read of 10 ms ago still holds
+    ahead = future_run(bench, bench.clock.now() + HALF)
+    pool.wake()  # runs were written: read again
+    reads.clear()
+    assert [c.id for c in pool.claim_once()] == [ahead.id]
+    assert bench.clock.now() in reads
+    assert pool.held == 1
+    bench.clock.advance(timedelta(milliseconds=10))
+    pool.claim_once()  # nothing left due within the horizon: read, and trusted for a moment
+    later = future_run(bench, bench.clock.now() + HALF)  # another process's, no wake-up
+    bench.clock.advance(worker.AHEAD_RECHECK)
+    reads.clear()
+    assert [c.id for c in pool.claim_once()] == [later.id]  # the old read is read again
+    assert bench.clock.now() in reads
+    pool.stop(GRACE)
+
+
+class HoldingWriter(GroupCommitWriter):
+    """The worker's writer, keeping what the worker tells it to hold its batches back for."""
+
+    def defer_while(self, busy: Callable[[], bool], *, at_most: timedelta = AHEAD) -> None:
+        self.busy = busy
+        super().defer_while(busy, at_most=at_most)
+
+
+def test_records_are_held_back_while_held_runs_are_about_to_start(bench: Bench) -> None:
+    """The group-commit writer leaves the database and the GIL to the starts: it holds its
+    batches back from just before held runs are due until a runner took each of them."""
+    recorder = Recorder(bench)
+    t0 = bench.clock.now()
+    future_run(bench, t0 + HALF)
+    writer = HoldingWriter(bench.queue)
+    pool = ahead_worker(bench, writer=writer)
+    assert not writer.busy()  # nothing held
+    pool.claim_once()
+    assert not writer.busy()  # held, due in half a second
+    bench.clock.advance(HALF - worker.QUIET_BEFORE_STARTS)
+    assert writer.busy()  # due within the quiet spell: a batch would delay its start
+    bench.clock.advance(worker.QUIET_BEFORE_STARTS)
+    assert pool.start_due() == 1
+    assert recorder.ran.wait(10)
+    pool.stop(GRACE)
+    assert not writer.busy()  # started: records may go
 
 
 def test_a_worker_refuses_a_horizon_as_long_as_its_lease(bench: Bench) -> None:

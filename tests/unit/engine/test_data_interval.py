@@ -28,7 +28,7 @@ GAPS = list(domain.DstGapPolicy)
 FOLDS = list(domain.DstFoldPolicy)
 
 
-def claimed(spec: domain.ScheduleSpec, slot: datetime) -> domain.ClaimedRun:
+def claimed(spec: domain.ScheduleSpec, slot: datetime, *, key: str = "k") -> domain.ClaimedRun:
     run = domain.Run(
         id=domain.RunId(1),
         org_id=domain.OrganizationId(1),
@@ -51,7 +51,7 @@ def claimed(spec: domain.ScheduleSpec, slot: datetime) -> domain.ClaimedRun:
         error=None,
         created_at=slot,
     )
-    origin = domain.RunOrigin(schedule_id=domain.ScheduleId(7), hash_key="k", spec=spec)
+    origin = domain.RunOrigin(schedule_id=domain.ScheduleId(7), hash_key=key, spec=spec)
     definition = domain.parse_definition(
         {"steps": [{"name": "s", "kind": "python", "config": {"function": "f"}}]},
         kinds=frozenset({"python"}),
@@ -85,6 +85,17 @@ def test_each_slot_interval_starts_at_the_slot_the_schedule_made_before_it(
     slots = list(itertools.islice(Cadence.of(spec, hash_key="k").slots(after=after), 60))
     for before, slot in itertools.pairwise(slots):
         assert run_context.of(claimed(spec, slot)).interval_start == before, (slot, before)
+
+
+def test_schedules_of_one_hashed_expression_keep_their_own_intervals() -> None:
+    """Expressions without ``H`` are parsed once for every schedule (their key seeds nothing);
+    with ``H``, each schedule's key gives its own slots."""
+    after = datetime(2025, 1, 1, tzinfo=UTC)
+    for expression in ("H H * * *", "h h * * *", "0 2 * * *"):
+        spec = domain.ScheduleSpec(workflow_id=domain.WorkflowId(1), name="s", cron=expression)
+        for key in ("a", "b", "c"):
+            before, slot = itertools.islice(Cadence.of(spec, hash_key=key).slots(after=after), 2)
+            assert run_context.of(claimed(spec, slot, key=key)).interval_start == before
 
 
 def test_the_first_slot_has_an_interval_even_before_the_schedule_started() -> None:

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from cronwright import errors
@@ -31,6 +32,20 @@ def owner(
         query = query.where(table.id != exclude)
     found: int | None = session.scalar(query.limit(1))
     return found
+
+
+def live_row(
+    connection: Connection, table: type[WorkflowRow] | type[ScheduleRow], org_id: int, name: str
+) -> sa.Row[Any] | None:
+    """The organization's live row named ``name``, every column, in one Core statement (no ORM
+    identity map or instance state: a name lookup is read, converted and dropped)."""
+    columns = table.__table__.c
+    query = (
+        sa.select(table.__table__)
+        .where(columns.org_id == org_id, columns.name == name, columns.deleted_at.is_(None))
+        .limit(1)
+    )
+    return connection.execute(query).first()
 
 
 def owners(

@@ -193,11 +193,9 @@ class SqlCatalog:
     def find_workflow_by_name(
         self, org_id: domain.OrganizationId, name: str
     ) -> domain.Workflow | None:
-        with self._read() as session:
-            found = names.owner(session, WorkflowRow, org_id, name)
-            if found is None:
-                return None
-            return rows.workflow(self._workflow_row(session, org_id, domain.WorkflowId(found)))
+        with self._engine.connect() as connection:
+            found = names.live_row(connection, WorkflowRow, org_id, name)
+        return None if found is None else rows.workflow(found)
 
     def get_workflow(
         self, org_id: domain.OrganizationId, workflow_id: domain.WorkflowId
@@ -403,11 +401,9 @@ class SqlCatalog:
     def find_schedule_by_name(
         self, org_id: domain.OrganizationId, name: str
     ) -> domain.Schedule | None:
-        with self._read() as session:
-            found = names.owner(session, ScheduleRow, org_id, name)
-            if found is None:
-                return None
-            return rows.schedule(self._schedule_row(session, org_id, domain.ScheduleId(found)))
+        with self._engine.connect() as connection:
+            found = names.live_row(connection, ScheduleRow, org_id, name)
+        return None if found is None else rows.schedule(found)
 
     def get_schedules(
         self, org_id: domain.OrganizationId, schedule_ids: Collection[domain.ScheduleId]

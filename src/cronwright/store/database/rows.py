@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from cronwright import domain
 from cronwright.store.database import schema
 
@@ -34,7 +36,7 @@ def api_key(row: schema.ApiKeyRow) -> domain.ApiKey:
     )
 
 
-def workflow(row: schema.WorkflowRow) -> domain.Workflow:
+def workflow(row: schema.WorkflowRow | sa.Row[Any]) -> domain.Workflow:
     return domain.Workflow(
         id=domain.WorkflowId(row.id),
         org_id=domain.OrganizationId(row.org_id),
@@ -66,7 +68,7 @@ def spec_columns(spec: domain.ScheduleSpec) -> dict[str, Any]:
     return values
 
 
-def spec(row: schema.ScheduleRow) -> domain.ScheduleSpec:
+def spec(row: schema.ScheduleRow | sa.Row[Any]) -> domain.ScheduleSpec:
     return domain.ScheduleSpec(
         workflow_id=domain.WorkflowId(row.workflow_id),
         name=row.name,
@@ -91,7 +93,7 @@ def spec(row: schema.ScheduleRow) -> domain.ScheduleSpec:
     )
 
 
-def schedule(row: schema.ScheduleRow) -> domain.Schedule:
+def schedule(row: schema.ScheduleRow | sa.Row[Any]) -> domain.Schedule:
     return domain.Schedule(
         id=domain.ScheduleId(row.id),
         org_id=domain.OrganizationId(row.org_id),

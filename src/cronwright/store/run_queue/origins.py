@@ -17,7 +17,9 @@ from sqlalchemy.engine import Connection
 from cronwright import domain
 from cronwright.store.database.schema import ScheduleRow, ScheduleVersionRow
 
-DEFAULT_SIZE = 1024
+# Enough for every schedule of a busy process: at 1,000 runs a second over 10,000 schedules
+# (each firing every 10 s), a cache of 1,024 was read through on every claim. ~1 KB an entry.
+DEFAULT_SIZE = 16_384
 
 
 class OriginCache:
