@@ -221,7 +221,10 @@ class Worker:
                 return []
             finishing, holding = self._finishing, self._held
             free = self._free() if self._wants_runs() else 0
-            ahead_free = min(self._hold - holding, MAX_AHEAD_BATCH)
+            # Only a worker with a runner idle now claims ahead: one whose runners are all busy
+            # would hold runs that may have to wait for a runner at their time, while another
+            # worker sits idle (and would take every slot of a schedule from the others).
+            ahead_free = min(self._hold - holding, MAX_AHEAD_BATCH) if self._idle_runner() else 0
             if free <= 0 and ahead_free <= 0:
                 return []
         now = self._clock.now()
@@ -316,6 +319,11 @@ class Worker:
         """Whether runs handed on at their time wait for a runner. Lock-free: the runners
         read it between runs."""
         return self._buffer.due_waiting
+
+    def _idle_runner(self) -> bool:
+        """Whether a runner has nothing to execute now (under ``self._changed``)."""
+        busy = len(self._in_flight) - self._finishing - self._held
+        return busy < self._concurrency
 
     def _free(self) -> int:
         """Room for runs to execute now (under ``self._changed``): held runs do not count."""

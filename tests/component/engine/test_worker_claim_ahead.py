@@ -143,6 +143,29 @@ def test_held_runs_do_not_take_the_runners_room(bench: Bench) -> None:
     assert bench.get(held[2]).state is State.PENDING
 
 
+def test_a_worker_whose_runners_are_all_busy_leaves_the_next_run_to_an_idle_one(
+    bench: Bench,
+) -> None:
+    """Its one runner busy with a run now, a worker does not hold the run of the next second
+    (which might wait there for that run to end): a worker with a runner free claims it."""
+    release = threading.Event()
+    bench.functions.register("note", lambda ctx: release.wait(10))
+    t0 = bench.clock.now()
+    now_run = future_run(bench, t0)
+    busy = ahead_worker(bench, concurrency=1, prefetch=0)
+    assert [c.id for c in busy.claim_once()] == [now_run.id]
+    next_run = future_run(bench, t0 + HALF)
+    busy.wake()  # new runs were written: nothing known of what is due ahead holds any more
+    assert busy.claim_once() == []
+    assert bench.get(next_run).state is State.PENDING
+    idle = Worker(bench.queue, bench.executor, bench.clock, worker_id="w2", claim_ahead=AHEAD)
+    assert [c.id for c in idle.claim_once()] == [next_run.id]
+    assert bench.get(next_run).worker_id == "w2"
+    release.set()
+    busy.stop(GRACE)
+    idle.stop(GRACE)
+
+
 def test_a_held_run_cancelled_before_its_time_never_starts(bench: Bench) -> None:
     recorder = Recorder(bench)
     t0 = bench.clock.now()
