@@ -47,8 +47,8 @@ pytestmark = [pytest.mark.chaos, pytest.mark.xdist_group("chaos")]
 REPO = Path(__file__).parents[3]
 REQUIRE_POSTGRES = os.environ.get("CRONWRIGHT_REQUIRE_POSTGRES") == "1"
 LEAD = timedelta(seconds=4)  # from creating the schedules to their first slot
-WINDOW = timedelta(seconds=55)  # start_at .. end_at of every schedule
-KILL_EVERY = (2.5, 5.0)  # seconds between two SIGKILLs, drawn uniformly
+WINDOW = timedelta(seconds=32)  # start_at .. end_at of every schedule
+KILL_EVERY = (1.5, 3.0)  # seconds between two SIGKILLs, drawn uniformly: ~14 in the window
 DRAIN_FOR = 60.0  # seconds allowed after end_at for every run to finish
 SAMPLE_EVERY = 0.5
 GLOBAL_LIMIT = 8
@@ -438,7 +438,7 @@ def test_four_nodes_on_postgresql_survive_kills_and_server_crashes(
 ) -> None:
     url = chaos_cluster.create_database("chaos")
     run_chaos(
-        url, tmp_path, nodes=4, restart_database=[(18.0, chaos_cluster), (38.0, chaos_cluster)]
+        url, tmp_path, nodes=4, restart_database=[(10.0, chaos_cluster), (22.0, chaos_cluster)]
     )
 
 
