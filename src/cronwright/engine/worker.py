@@ -216,6 +216,10 @@ class Worker:
         them to the executor threads; nothing while the buffer still holds half its prefetch
         (a bigger batch later costs one transaction instead of many)."""
         capacity = self._concurrency + self._prefetch
+        # Set again below when a claim took all it asked for; a claim that returns early (no
+        # room, nothing due) must not leave the loop thinking there is more to take at once:
+        # it would spin, claiming nothing, while the runners need the GIL.
+        self._more = False
         with self._changed:
             if self._stopping.is_set():
                 return []

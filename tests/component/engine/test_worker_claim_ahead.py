@@ -14,7 +14,7 @@ from tests.support.rows import add_run
 
 from cronwright import domain
 from cronwright.actions import StepContext
-from cronwright.clock import FakeClock
+from cronwright.clock import FakeClock, SystemClock
 from cronwright.engine import worker
 from cronwright.engine.worker import Worker
 from cronwright.engine.writer import GroupCommitWriter
@@ -164,6 +164,41 @@ def test_a_worker_whose_runners_are_all_busy_leaves_the_next_run_to_an_idle_one(
     release.set()
     busy.stop(GRACE)
     idle.stop(GRACE)
+
+
+def test_a_worker_with_no_room_waits_instead_of_claiming_in_a_loop(bench: Bench) -> None:
+    """Its runner busy, a worker whose last claim took all it asked for has no room: the claim
+    loop must wait for room (or a wake-up), not call claim after claim that take nothing while
+    the runners need the GIL."""
+    release = threading.Event()
+    bench.functions.register("note", lambda ctx: release.wait(10))
+    t0 = bench.clock.now()
+    future_run(bench, t0)
+    future_run(bench, t0)  # more than the one runner takes: the first claim took all it asked
+    # The host's clock: a fake one moves to each deadline the loop sleeps until, at once.
+    pool = Worker(
+        bench.queue,
+        bench.executor,
+        SystemClock(),
+        worker_id="w1",
+        claim_ahead=AHEAD,
+        concurrency=1,
+        prefetch=0,
+    )
+    claims = 0
+    claim_once = pool.claim_once
+
+    def counted() -> list[domain.ClaimedRun]:
+        nonlocal claims
+        claims += 1
+        return claim_once()
+
+    pool.claim_once = counted  # type: ignore[method-assign]
+    pool.start()
+    threading.Event().wait(0.5)  # the loop runs on its own thread
+    assert claims <= 5, f"{claims} claims in half a second with no room"
+    release.set()
+    pool.stop(GRACE)
 
 
 def test_a_held_run_cancelled_before_its_time_never_starts(bench: Bench) -> None:
