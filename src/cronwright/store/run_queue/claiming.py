@@ -28,6 +28,7 @@ from cronwright.store.database.schema import (
     ScheduleRow,
     WorkflowRow,
 )
+from cronwright.store.run_queue import definitions
 
 GLOBAL_LIMIT_KEY = "global"
 MAX_EXCLUDED_WORKFLOWS = 32
@@ -85,7 +86,7 @@ class Claimed:
         )
 
 
-Key = tuple[int, int]  # (workflow id, version)
+Key = definitions.Key  # (workflow id, version)
 # Of the given workflow versions, those the claiming worker cannot execute.
 Unrunnable = Callable[[Connection, Collection[Key]], set[Key]]
 

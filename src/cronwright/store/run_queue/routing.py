@@ -22,7 +22,7 @@ from cronwright.domain import run_records
 from cronwright.store.database.schema import RunRow, WorkerRow, WorkflowRow
 from cronwright.store.run_queue import definitions
 
-Key = tuple[int, int]  # (workflow id, version)
+Key = definitions.Key  # (workflow id, version)
 
 WAITING_REASON_PREFIX = run_records.WAITING_REASON_PREFIX
 MAX_ROUTING_VERDICTS = 10_000  # workflow versions judged, kept per worker
