@@ -70,6 +70,7 @@ _OPTIONAL = (
     "smtp_ca_file",
     "retention_max_age",
     "retention_keep_per_schedule",
+    "heap_settle_interval",
 )
 
 Duration = Annotated[timedelta, BeforeValidator(parse_short_duration)]
@@ -106,6 +107,8 @@ class Settings(BaseSettings):
     idle_poll_interval: PositiveDuration = timedelta(seconds=5)
     shutdown_grace: Annotated[Duration, Field(ge=timedelta(0))] = timedelta(seconds=30)
     global_max_concurrent_runs: int | None = Field(default=None, ge=1)
+    # Unfreeze, fully collect and freeze the heap this often (engine/heap.py); off: never.
+    heap_settle_interval: Annotated[Duration, Field(gt=timedelta(0))] | None = timedelta(minutes=10)
     python_modules: str = ""  # comma-separated; each module has register(functions)
     shell_actions: bool = False  # the shell action runs argv on worker hosts: opt in
     # ...and only for these organizations: ids or names, comma-separated; "*" for all of them.

@@ -36,7 +36,7 @@ import pydantic
 from cronwright import actions, clock, domain, errors, outbound, service, templates
 from cronwright import settings as settings_module
 from cronwright.bootstrap import node, root
-from cronwright.engine import alerts, loop, reaper, scheduler, worker
+from cronwright.engine import alerts, heap, loop, reaper, scheduler, worker
 from cronwright.service import alert_channels, schedules, validation
 from cronwright.service import templates as service_templates
 from cronwright.store import contracts, migrations
@@ -86,6 +86,7 @@ class App:
         max_schedules: int | None = None,
         max_concurrent_runs: int | None = None,
         quiet: bool = False,
+        settle_heap: bool = True,
     ) -> None:
         """``clock``: one clock for every loop (tests); by default each loop gets its own
         clock (the database's on PostgreSQL, the system's on SQLite), so a wake-up meant for
@@ -99,6 +100,9 @@ class App:
         ``max_schedules``, ``max_concurrent_runs``: the organization's quotas (None: keep them;
         a new organization starts with the service's defaults, 1,000 schedules).
         ``quiet``: do not log each run (see the module's doc).
+        ``settle_heap``: freeze the process's heap once warm and collect it every 10 minutes,
+        keeping the garbage collector's pauses off run starts (:mod:`cronwright.engine.heap`);
+        False for a process that manages :func:`gc.freeze` itself.
         Durations are a ``timedelta``, seconds, or text as in the settings (``"30s"``, ``"5m"``)."""
         self._names: dict[domain.ScheduleId, str] = {}
         if not quiet:
@@ -127,6 +131,7 @@ class App:
             alerter=node.build_alerter(self._engine, self._clock(), alerting),
             listeners=[] if quiet else [_FailureLog(self._names)],
             functions=self.functions,
+            heap_settle_interval=heap.DEFAULT_INTERVAL if settle_heap else None,
         )
         node.install_actions(
             self.registry,

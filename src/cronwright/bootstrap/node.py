@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from cronwright import actions, clock, domain, outbound
 from cronwright.actions import shell
 from cronwright.bootstrap import root as root_module
-from cronwright.engine import alerts, executor, loop, reaper, scheduler, worker, writer
+from cronwright.engine import alerts, executor, heap, loop, reaper, scheduler, worker, writer
 from cronwright.engine.delivery import Sender, smtp_mail, webhook
 from cronwright.service import chains
 from cronwright.store import contracts
@@ -144,10 +144,13 @@ class Node:
         scheduler_settings: scheduler.SchedulerSettings | None = None,
         listeners: Sequence[worker.RunListener] = (),
         functions: actions.PythonFunctions | None = None,
+        heap_settle_interval: timedelta | None = heap.DEFAULT_INTERVAL,
     ) -> None:
         """``functions``: the python functions behind ``registry``'s ``python`` kind; with them
         the workers advertise what they can execute and claim only what they can (capability
-        routing); without, they claim anything."""
+        routing); without, they claim anything.
+        ``heap_settle_interval``: how often the process's heap is settled (see
+        :mod:`cronwright.engine.heap`); None: never."""
         options = worker_options or WorkerOptions()
         engine = root.engine
         self.root = root
@@ -187,6 +190,9 @@ class Node:
             )
             self.reaper = reaper.Reaper(self.queue, self.clocks(), live_window=options.lease)
         self.alerter = alerter
+        self.heap: heap.HeapSettler | None = None
+        if heap_settle_interval is not None:
+            self.heap = heap.HeapSettler(self.clocks(), interval=heap_settle_interval)
         self._listener: wakeups.PostgresListener | None = None
 
     def wake_workers(self) -> None:
@@ -204,6 +210,8 @@ class Node:
             found.append(self.reaper.loop)
         if self.alerter is not None:
             found.append(self.alerter.loop)
+        if self.heap is not None:
+            found.append(self.heap.loop)
         return found
 
     def start(self) -> None:
@@ -220,6 +228,8 @@ class Node:
             self.alerter.start()
         if self.scheduler is not None:
             self.scheduler.start()
+        if self.heap is not None:
+            self.heap.loop.start()
 
     def stop(self, grace: timedelta | None = None) -> None:
         """Stop scheduling and claiming; let runs in flight finish within ``grace`` (default:
@@ -235,3 +245,5 @@ class Node:
             self.reaper.stop()
         if self.alerter is not None:
             self.alerter.stop()
+        if self.heap is not None:
+            self.heap.loop.stop()

@@ -184,6 +184,7 @@ class Runtime:
                 ),
                 listeners=[engine_metrics],
                 functions=functions,
+                heap_settle_interval=settings.heap_settle_interval,
             ),
             registry=registry,
             metrics=engine_metrics,

@@ -736,6 +736,10 @@ class Worker:
             self._let_go(entry)
 
     def _let_go(self, entry: _InFlight) -> None:
+        # The prepared attempt's callbacks refer to the entry: without this the pair would
+        # be a reference cycle, left for the cyclic garbage collector (a pause per second
+        # at 1,000 runs/s) instead of being freed here.
+        entry.prepared = None
         with self._changed:
             if self._in_flight.pop(entry.claimed.id, None) is not None and entry.finishing:
                 self._finishing -= 1

@@ -3,6 +3,7 @@ SQLite and PostgreSQL, with a fake clock: nothing sleeps, the test moves time.""
 
 from __future__ import annotations
 
+import gc
 import itertools
 import threading
 from collections.abc import Callable, Iterator
@@ -106,6 +107,33 @@ def test_a_run_claimed_ahead_starts_at_its_time_not_before(bench: Bench) -> None
     assert recorder.started == [t0 + HALF]
     done = bench.get(run)
     assert (done.state, done.attempt, done.started_at) == (State.SUCCEEDED, 1, t0 + HALF)
+
+
+def test_runs_leave_no_reference_cycles_behind(bench: Bench) -> None:
+    """A run's objects are freed when it ends, not left to the cyclic garbage collector:
+    at 1,000 runs/s its full collections paused the process ~150 ms every second or two."""
+    recorder = Recorder(bench)
+    t0 = bench.clock.now()
+    ahead, now = future_run(bench, t0 + HALF), future_run(bench, t0)
+    flags = gc.get_debug()
+    gc.collect()
+    gc.set_debug(flags | gc.DEBUG_SAVEALL)  # what a collection finds is kept for us to read
+    try:
+        pool = ahead_worker(bench)
+        assert sorted(c.id for c in pool.claim_once()) == sorted([ahead.id, now.id])
+        bench.clock.advance(HALF)
+        assert pool.start_due() == 1
+        pool.stop(GRACE)
+        assert len(recorder.started) == 2
+        gc.collect()
+        left = {
+            type(o).__qualname__ for o in gc.garbage if type(o).__module__.startswith("cronwright")
+        }
+    finally:
+        gc.set_debug(flags)
+        gc.garbage.clear()
+    assert left == set()
+    assert {bench.get(r).state for r in (ahead, now)} == {State.SUCCEEDED}
 
 
 def test_without_a_horizon_a_worker_claims_nothing_before_its_time(bench: Bench) -> None:

@@ -162,8 +162,12 @@ def test_a_flag_is_named_as_the_flag() -> None:
 def test_off_switches_optional_settings_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CRONWRIGHT_RETENTION_MAX_AGE", "off")
     monkeypatch.setenv("CRONWRIGHT_GLOBAL_MAX_CONCURRENT_RUNS", "")
+    monkeypatch.setenv("CRONWRIGHT_HEAP_SETTLE_INTERVAL", "off")
     chosen = Settings()
     assert (chosen.retention_max_age, chosen.global_max_concurrent_runs) == (None, None)
+    assert chosen.heap_settle_interval is None
+    monkeypatch.setenv("CRONWRIGHT_HEAP_SETTLE_INTERVAL", "90s")
+    assert Settings().heap_settle_interval == timedelta(seconds=90)
 
 
 def test_masked_hides_secrets_and_url_passwords(monkeypatch: pytest.MonkeyPatch) -> None:

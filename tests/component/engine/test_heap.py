@@ -1,0 +1,74 @@
+"""The heap settler frees what became garbage and freezes the rest, on its own loop."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from cronwright.bootstrap.app import App
+from cronwright.clock import SystemClock
+from cronwright.engine.heap import HeapSettler
+from cronwright.engine.loop import LoopState
+
+
+class Node:
+    """A reference cycle when two point at each other."""
+
+    def __init__(self) -> None:
+        self.other: Node | None = None
+
+
+@pytest.fixture(autouse=True)
+def unfrozen_after() -> Iterator[None]:
+    yield
+    gc.unfreeze()  # the rest of the suite runs with the collector as it found it
+
+
+def test_a_cycle_that_became_garbage_while_frozen_is_freed_at_the_next_settle() -> None:
+    settler = HeapSettler(SystemClock())
+    first, second = Node(), Node()
+    first.other, second.other = second, first
+    gone = weakref.ref(first)
+    assert settler.settle() > 0
+    del first, second
+    gc.collect()
+    assert gone() is not None  # frozen: a collection does not walk it
+    settler.settle()
+    assert gone() is None
+
+
+def test_the_loop_settles_once_warm_and_stays_healthy() -> None:
+    gc.unfreeze()
+    settler = HeapSettler(
+        SystemClock(), warm_up=timedelta(milliseconds=50), interval=timedelta(hours=1)
+    )
+    assert gc.get_freeze_count() == 0
+    settler.loop.start()
+    try:
+        for _ in range(200):
+            if settler.loop.health().last_success_at is not None:
+                break
+            threading.Event().wait(0.05)
+        health = settler.loop.health()
+        assert (health.state, health.failures) == (LoopState.OK, 0)
+        assert health.last_success_at is not None
+        assert gc.get_freeze_count() > 0
+    finally:
+        settler.loop.stop()
+
+
+def test_an_app_settles_its_heap_unless_told_not_to(tmp_path: Path) -> None:
+    settling = App(f"sqlite:///{tmp_path}/a.db", quiet=True)
+    left_alone = App(f"sqlite:///{tmp_path}/b.db", quiet=True, settle_heap=False)
+    try:
+        assert "heap" in [loop.name for loop in settling._node.loops()]
+        assert "heap" not in [loop.name for loop in left_alone._node.loops()]
+    finally:
+        settling.close()
+        left_alone.close()
