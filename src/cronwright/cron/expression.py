@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
@@ -80,6 +81,14 @@ class CronExpression:
         ``hash_key`` seeds ``H`` fields: the same key always gives the same times.
         """
         return cls(text, compile_expression(text, hash_key), hash_key)
+
+    @classmethod
+    def shared(cls, text: str, *, hash_key: str | None = None) -> CronExpression:
+        """:meth:`parse`, kept: the engine evaluates the same few expressions for many
+        schedules and runs (a fleet's ``0 * * * *``), so each is parsed once per process and
+        its evaluation caches are shared. ``hash_key`` only tells apart expressions with ``H``
+        (any ``H`` in the text counts, a day name too: a spare parse at worst)."""
+        return _shared(text, hash_key if "H" in text.upper() else None)
 
     @property
     def is_fixed_time(self) -> bool:
@@ -398,3 +407,8 @@ def _last_whole_second_before(moment: datetime) -> datetime:
     if moment.microsecond:
         return moment.replace(microsecond=0)
     return moment - _SECOND
+
+
+@functools.lru_cache(maxsize=4096)
+def _shared(text: str, hash_key: str | None) -> CronExpression:
+    return CronExpression.parse(text, hash_key=hash_key)

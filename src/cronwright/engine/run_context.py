@@ -3,7 +3,6 @@ schedule's zone, and the schedule's slot before it (the start of its data interv
 
 from __future__ import annotations
 
-import functools
 from zoneinfo import ZoneInfo
 
 from cronwright import cron, domain
@@ -17,8 +16,7 @@ def of(claimed: domain.ClaimedRun) -> RunContext:
     if origin is None:
         return RunContext.bare(run.scheduled_for, run.trigger)
     spec = origin.spec
-    # The key seeds only H fields: without one, every schedule of an expression shares it.
-    expr = _expression(spec.cron, origin.hash_key if "H" in spec.cron.upper() else "")
+    expr = cron.CronExpression.shared(spec.cron, hash_key=origin.hash_key)
     zone = ZoneInfo(spec.timezone)
     # The slot before this one, with the same DST policy that made the slots. A schedule's
     # start_at is not applied: its first slot's interval is as long as any other's.
@@ -36,9 +34,3 @@ def of(claimed: domain.ClaimedRun) -> RunContext:
         schedule_id=origin.schedule_id,
         schedule_name=spec.name,
     )
-
-
-@functools.lru_cache(maxsize=1024)
-def _expression(text: str, hash_key: str) -> cron.CronExpression:
-    # Parsed once per schedule, not once per run: a burst of runs of one schedule is common.
-    return cron.CronExpression.parse(text, hash_key=hash_key)

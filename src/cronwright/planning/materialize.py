@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import itertools
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -48,17 +50,16 @@ class SlotPlanner:
     def plan(self, schedule: domain.Schedule, *, now: datetime, until: datetime) -> SchedulePlan:
         if schedule.next_fire_at is None:
             return SchedulePlan(runs=(), next_fire_at=None)
-        cadence = Cadence.of_schedule(schedule)
-        upcoming = cadence.slots_from(schedule.next_fire_at, until=until)
         # Enough slots past the cap to make the catch-up decisions of those kept final.
-        window = list(
-            itertools.islice(upcoming, self.max_slots + self.catchup.max_catchup_runs + 1)
+        wanted = self.max_slots + self.catchup.max_catchup_runs + 1
+        window, after_until = _window(
+            Cadence.of_schedule(schedule), schedule.next_fire_at, until, wanted
         )
         decisions = catchup.decide(
             window, now=now, rule=catchup.CatchupRule.of(schedule.spec), settings=self.catchup
         )[: self.max_slots]
         capped = len(window) > self.max_slots
-        next_fire_at = window[self.max_slots] if capped else cadence.next_fire_at(after=until)
+        next_fire_at = window[self.max_slots] if capped else after_until
         runs = []
         for index, decision in enumerate(decisions):
             following = window[index + 1] if index + 1 < len(window) else next_fire_at
@@ -77,3 +78,32 @@ class SlotPlanner:
                 )
             )
         return SchedulePlan(runs=tuple(runs), next_fire_at=next_fire_at, capped=capped)
+
+
+_Window = tuple[tuple[datetime, ...], datetime | None]
+_WINDOWS_KEPT = 1024
+_SLOTS_KEPT = 64  # longer windows (catching up after an outage) are rare: not kept
+_windows: OrderedDict[tuple[Cadence, datetime, datetime, int], _Window] = OrderedDict()
+_windows_lock = threading.Lock()
+
+
+def _window(cadence: Cadence, first: datetime, until: datetime, count: int) -> _Window:
+    """At most ``count`` slots in ``[first, until]``, and the first slot after ``until``.
+
+    Kept for the next schedules of a tick: schedules that share an expression, zone and
+    policies (a fleet's ``0 * * * *``) and were due at the same time have the same slots, so
+    a tick computes them once rather than once per schedule."""
+    key = (cadence, first, until, count)
+    with _windows_lock:
+        found = _windows.get(key)
+        if found is not None:
+            _windows.move_to_end(key)
+            return found
+    slots = tuple(itertools.islice(cadence.slots_from(first, until=until), count))
+    found = (slots, cadence.next_fire_at(after=until))
+    if len(slots) <= _SLOTS_KEPT:
+        with _windows_lock:
+            _windows[key] = found
+            if len(_windows) > _WINDOWS_KEPT:
+                _windows.popitem(last=False)
+    return found

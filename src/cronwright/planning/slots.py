@@ -27,7 +27,7 @@ class Cadence:
     @classmethod
     def of(cls, spec: domain.ScheduleSpec, *, hash_key: str) -> Cadence:
         """Parse ``spec`` (already validated when saved); ``hash_key`` seeds ``H`` fields."""
-        return cls.with_expression(cron.CronExpression.parse(spec.cron, hash_key=hash_key), spec)
+        return cls.with_expression(cron.CronExpression.shared(spec.cron, hash_key=hash_key), spec)
 
     @classmethod
     def with_expression(cls, expr: cron.CronExpression, spec: domain.ScheduleSpec) -> Cadence:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+import hypothesis
+from hypothesis import strategies as st
+
 from cronwright import domain
-from cronwright.planning import catchup
+from cronwright.planning import catchup, materialize
 from cronwright.planning.materialize import SchedulePlan, SlotPlanner
 from cronwright.planning.slots import Cadence
 
@@ -123,3 +126,45 @@ def test_capped_chunks_under_policy_all_keep_the_newest_late_slots() -> None:
     planned = [slot for batch in drain(planner, subject, NOW) for slot in batch]
     late = [at for at, _ in planned if at < NOW - timedelta(seconds=30)]
     assert [at for at, state in planned if state is PENDING and at in late] == late[-20:]
+
+
+# Schedules planned one after another share computed windows (planning.materialize._window):
+# sharing must never give a schedule another one's slots.
+_SHARED_CRONS = ("*/15 * * * *", "0 * * * *", "H * * * *", "30 2 * * *", "*/20 * * * * *")
+_ZONES = ("UTC", "America/New_York", "Europe/Berlin")
+
+
+@hypothesis.settings(max_examples=60, deadline=None)
+@hypothesis.given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_SHARED_CRONS),
+            st.sampled_from(_ZONES),
+            st.sampled_from(("5eed", "other")),
+            st.integers(min_value=-180, max_value=30),  # next_fire_at, minutes from now
+            st.sampled_from((None, -30, 5)),  # start_at, minutes from now
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_plans_made_in_a_row_equal_plans_made_alone(
+    drawn: list[tuple[str, str, str, int, int | None]],
+) -> None:
+    planner = SlotPlanner()
+    made = []
+    for cron, zone, key, fire, start in drawn:
+        at = NOW + timedelta(minutes=fire)
+        found = schedule(
+            cron,
+            at,
+            timezone=zone,
+            start_at=None if start is None else NOW + timedelta(minutes=start),
+        )
+        made.append(dataclasses.replace(found, hash_key=key))
+    in_a_row = [planner.plan(s, now=NOW, until=NOW + LOOKAHEAD) for s in made]
+    alone = []
+    for s in made:
+        materialize._windows.clear()
+        alone.append(planner.plan(s, now=NOW, until=NOW + LOOKAHEAD))
+    assert in_a_row == alone

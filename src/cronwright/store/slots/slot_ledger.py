@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from cronwright import domain, errors
@@ -60,6 +60,13 @@ class SqlSlotLedger:
         return self._engine
 
     @contextmanager
+    def _write_rows(self) -> Iterator[Connection]:
+        with write_gate.write_gate(self._engine), self._engine.connect() as connection:
+            connection.execution_options(**dialect.WRITE)  # SQLite: BEGIN IMMEDIATE
+            with connection.begin():
+                yield connection
+
+    @contextmanager
     def _write(self) -> Iterator[Session]:
         with write_gate.write_gate(self._engine), self._engine.connect() as connection:
             connection.execution_options(**dialect.WRITE)  # SQLite: BEGIN IMMEDIATE
@@ -78,29 +85,12 @@ class SqlSlotLedger:
             raise ValueError("batch must be at least 1")
         planner: contracts.PlanSlots = plan or planning.SlotPlanner()
         until = now + lookahead
-        due = (
-            sa.select(ScheduleRow, ScheduleVersionRow.id)
-            .join(
-                ScheduleVersionRow,
-                sa.and_(
-                    ScheduleVersionRow.schedule_id == ScheduleRow.id,
-                    ScheduleVersionRow.version == ScheduleRow.version,
-                ),
-            )
-            .where(
-                ScheduleRow.next_fire_at <= until,
-                ScheduleRow.paused.is_(False),
-                ScheduleRow.deleted_at.is_(None),
-            )
-            .order_by(ScheduleRow.next_fire_at, ScheduleRow.id)
-            .limit(batch)
-            .with_for_update(of=ScheduleRow, skip_locked=True)  # SQLite: BEGIN IMMEDIATE instead
-        )
         pending = missed = existing = failed = capped = 0
-        with self._write() as session:
-            found = session.execute(due).all()
+        with self._write_rows() as connection:
+            found = connection.execute(_due_statement(), {"until": until, "batch": batch}).all()
             values: list[dict[str, Any]] = []
-            for row, version_id in found:
+            moved: list[dict[str, Any]] = []
+            for row in found:
                 schedule = rows.schedule(row)
                 try:
                     planned = planner(schedule, now=now, until=until)
@@ -110,16 +100,19 @@ class SqlSlotLedger:
                     log.exception("cannot plan schedule %s; left as it is", schedule.id)
                     failed += 1
                     continue
+                version_id = row.version_id
                 values.extend(_scheduled_run(row, version_id, run, now) for run in planned.runs)
-                row.next_fire_at = planned.next_fire_at
+                moved.append({"schedule": row.id, "moved_to": planned.next_fire_at})
                 capped += planned.capped
-            # One multi-row INSERT for the whole batch (not one per schedule, each flushing).
-            written = self._insert(session, values)
+            # One cached INSERT and one cached UPDATE, each executed for the whole batch.
+            written = self._insert(connection, values)
+            if moved:
+                connection.execute(_move_statement(), moved)
             pending += sum(1 for state in written if state == domain.RunState.PENDING)
             missed += sum(1 for state in written if state == domain.RunState.MISSED)
             existing += len(values) - len(written)
             if pending:
-                self._notify(session)
+                self._notify(connection)
         if pending:
             self._signal()
         self._written_since_analyze += pending + missed
@@ -197,7 +190,7 @@ class SqlSlotLedger:
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _insert(self, session: Session, values: list[dict[str, Any]]) -> list[str]:
+    def _insert(self, connection: Connection, values: list[dict[str, Any]]) -> list[str]:
         """Insert, skipping slots that have a run; the states of the rows actually written.
 
         One cached statement executed for many rows: SQLAlchemy batches it into multi-row
@@ -205,7 +198,7 @@ class SqlSlotLedger:
         was compiled anew for every batch (three quarters of a tick's time)."""
         if not values:
             return []
-        result = session.connection().execute(_insert_statement(self._dialect), values)
+        result = connection.execute(_insert_statement(self._dialect), values)
         return list(result.scalars())
 
     def _insert_returning_ids(self, session: Session, values: list[dict[str, Any]]) -> list[int]:
@@ -220,7 +213,7 @@ class SqlSlotLedger:
             ids.extend(session.execute(statement).scalars())
         return ids
 
-    def _notify(self, session: Session) -> None:
+    def _notify(self, session: Session | Connection) -> None:
         if dialect.capabilities(self._dialect).notifications:
             # Delivered at commit, and only if the transaction commits.
             session.execute(sa.text(f"NOTIFY {RUNS_CHANNEL}"))
@@ -234,6 +227,40 @@ class SqlSlotLedger:
 
 
 @functools.cache
+def _due_statement() -> Any:
+    """The schedules due by ``:until``, oldest first, at most ``:batch``, each with the id of
+    its current version; locked, skipping those another scheduler holds (PostgreSQL)."""
+    schedules, versions = ScheduleRow.__table__, ScheduleVersionRow.__table__
+    return (
+        sa.select(schedules, versions.c.id.label("version_id"))
+        .join(
+            versions,
+            sa.and_(
+                versions.c.schedule_id == schedules.c.id,
+                versions.c.version == schedules.c.version,
+            ),
+        )
+        .where(
+            schedules.c.next_fire_at <= sa.bindparam("until"),
+            schedules.c.paused.is_(False),
+            schedules.c.deleted_at.is_(None),
+        )
+        .order_by(schedules.c.next_fire_at, schedules.c.id)
+        .limit(sa.bindparam("batch"))
+        .with_for_update(of=schedules, skip_locked=True)  # SQLite: BEGIN IMMEDIATE instead
+    )
+
+
+@functools.cache
+def _move_statement() -> Any:
+    return (
+        sa.update(ScheduleRow)
+        .where(ScheduleRow.id == sa.bindparam("schedule"))
+        .values(next_fire_at=sa.bindparam("moved_to"))
+    )
+
+
+@functools.cache
 def _insert_statement(dialect_name: str) -> Any:
     runs = RunRow.__table__
     return (
@@ -244,7 +271,7 @@ def _insert_statement(dialect_name: str) -> Any:
 
 
 def _scheduled_run(
-    row: ScheduleRow, version_id: int, run: planning.PlannedRun, now: datetime
+    row: sa.Row[Any], version_id: int, run: planning.PlannedRun, now: datetime
 ) -> dict[str, Any]:
     missed = run.state is domain.RunState.MISSED
     return {
