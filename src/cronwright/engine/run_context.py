@@ -3,6 +3,8 @@ schedule's zone, and the schedule's slot before it (the start of its data interv
 
 from __future__ import annotations
 
+import functools
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from cronwright import cron, domain
@@ -17,20 +19,27 @@ def of(claimed: domain.ClaimedRun) -> RunContext:
         return RunContext.bare(run.scheduled_for, run.trigger)
     spec = origin.spec
     expr = cron.CronExpression.shared(spec.cron, hash_key=origin.hash_key)
-    zone = ZoneInfo(spec.timezone)
     # The slot before this one, with the same DST policy that made the slots. A schedule's
     # start_at is not applied: its first slot's interval is as long as any other's.
-    interval_start = expr.prev(
-        run.scheduled_for,
-        zone,
-        dst_gap=cron.DstGap(spec.dst_gap.value),
-        dst_fold=cron.DstFold(spec.dst_fold.value),
+    interval_start = _slot_before(
+        expr, run.scheduled_for, spec.timezone, spec.dst_gap.value, spec.dst_fold.value
     )
     return RunContext(
         scheduled_for=run.scheduled_for,
-        zone=zone,
+        zone=ZoneInfo(spec.timezone),
         interval_start=interval_start,
         trigger=run.trigger,
         schedule_id=origin.schedule_id,
         schedule_name=spec.name,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _slot_before(
+    expr: cron.CronExpression, at: datetime, timezone: str, dst_gap: str, dst_fold: str
+) -> datetime | None:
+    """Kept: the runs of every schedule sharing an expression and a slot (a fleet's
+    ``0 * * * *``) start together and share their previous slot."""
+    return expr.prev(
+        at, ZoneInfo(timezone), dst_gap=cron.DstGap(dst_gap), dst_fold=cron.DstFold(dst_fold)
     )

@@ -93,12 +93,15 @@ def spec(row: schema.ScheduleRow | sa.Row[Any]) -> domain.ScheduleSpec:
     )
 
 
-def schedule(row: schema.ScheduleRow | sa.Row[Any]) -> domain.Schedule:
+def schedule(
+    row: schema.ScheduleRow | sa.Row[Any], *, known_spec: domain.ScheduleSpec | None = None
+) -> domain.Schedule:
+    """``known_spec``: the row's spec, read from it earlier (a spec changes with the version)."""
     return domain.Schedule(
         id=domain.ScheduleId(row.id),
         org_id=domain.OrganizationId(row.org_id),
         hash_key=row.hash_key,
-        spec=spec(row),
+        spec=spec(row) if known_spec is None else known_spec,
         next_fire_at=row.next_fire_at,
         version=row.version,
         created_at=row.created_at,

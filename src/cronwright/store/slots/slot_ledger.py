@@ -32,6 +32,7 @@ ANALYZE_AFTER = 2000
 RUNS_CHANNEL = "cronwright_runs"  # PostgreSQL NOTIFY channel: "pending runs were written"
 # Rows per INSERT statement: keeps SQLite under its limit of bound parameters per statement.
 _INSERT_CHUNK = 500
+_SPECS_KEPT = 65_536  # ~1 KB each
 
 
 class SqlSlotLedger:
@@ -54,6 +55,9 @@ class SqlSlotLedger:
         self._on_pending = on_pending
         self._analyze_after = analyze_after
         self._written_since_analyze = 0
+        # Specs read by (schedule, version, updated_at): every change of a spec makes a new
+        # version, and a tick reads the same schedules again and again.
+        self._specs: dict[tuple[int, int, datetime], domain.ScheduleSpec] = {}
 
     @property
     def engine(self) -> Engine:
@@ -91,7 +95,7 @@ class SqlSlotLedger:
             values: list[dict[str, Any]] = []
             moved: list[dict[str, Any]] = []
             for row in found:
-                schedule = rows.schedule(row)
+                schedule = self._schedule(row)
                 try:
                     planned = planner(schedule, now=now, until=until)
                 except (errors.CronwrightError, ValueError, LookupError):
@@ -127,6 +131,15 @@ class SqlSlotLedger:
             failed=failed,
             more=len(found) == batch or capped > 0,
         )
+
+    def _schedule(self, row: sa.Row[Any]) -> domain.Schedule:
+        key = (row.id, row.version, row.updated_at)
+        spec = self._specs.get(key)
+        if spec is None:
+            if len(self._specs) >= _SPECS_KEPT:
+                self._specs.clear()  # (a process serving more schedules rereads them)
+            spec = self._specs[key] = rows.spec(row)
+        return rows.schedule(row, known_spec=spec)
 
     def _refresh_statistics(self) -> None:
         """PostgreSQL plans the claim from the table's statistics; right after a burst was
