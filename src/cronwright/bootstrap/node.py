@@ -166,6 +166,9 @@ class Node:
             self.scheduler = scheduler.Scheduler(self.slots, self.clocks(), scheduler_settings)
         self.worker: worker.Worker | None = None
         self.reaper: reaper.Reaper | None = None
+        self.heap: heap.HeapSettler | None = None
+        if heap_settle_interval is not None:
+            self.heap = heap.HeapSettler(self.clocks(), interval=heap_settle_interval)
         if run_workers:
             worker_clock = self.clocks()
             writes = writer.GroupCommitWriter(self.queue)  # step records and finishes, batched
@@ -187,12 +190,10 @@ class Node:
                 report=lambda: loop_report(root.loops),
                 claim_ahead=options.claim_ahead,
                 hold=options.hold,
+                on_held=None if self.heap is None else self.heap.freeze,
             )
             self.reaper = reaper.Reaper(self.queue, self.clocks(), live_window=options.lease)
         self.alerter = alerter
-        self.heap: heap.HeapSettler | None = None
-        if heap_settle_interval is not None:
-            self.heap = heap.HeapSettler(self.clocks(), interval=heap_settle_interval)
         self._listener: wakeups.PostgresListener | None = None
 
     def wake_workers(self) -> None:

@@ -12,6 +12,13 @@ walks skip them and a full collection costs what the runs in flight cost. To lea
 heap is unfrozen and fully collected before each freeze, on a slow period: a reference cycle
 that became garbage while frozen is freed at the next settle.
 
+Runs claimed ahead of their time live for up to a second, long enough to be walked by every
+young collection meanwhile and to be promoted into the oldest generation (where they made
+full collections necessary). The worker freezes the heap right after it prepared such runs
+(:meth:`HeapSettler.freeze`, a constant-time move of the collector's lists): the starts at
+the next whole second then allocate into empty young generations. What a freeze keeps that
+becomes cyclic garbage later waits for the next settle.
+
 A process that freezes its heap for its own reasons (a pre-fork server sharing pages with its
 children) turns this off (``CRONWRIGHT_HEAP_SETTLE_INTERVAL=off``, ``App(settle_heap=False)``).
 """
@@ -65,6 +72,10 @@ class HeapSettler:
             frozen,
         )
         return frozen
+
+    def freeze(self) -> None:
+        """Move every object tracked now out of the collector's walks until the next settle."""
+        gc.freeze()
 
     def _round(self) -> None:
         self.settle()

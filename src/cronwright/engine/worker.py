@@ -132,10 +132,13 @@ class Worker:
         report: Callable[[], domain.JsonValue] | None = None,
         claim_ahead: timedelta = timedelta(0),
         hold: int = DEFAULT_HOLD,
+        on_held: Callable[[], None] | None = None,
     ) -> None:
         """``capabilities``: what this worker can execute, read at each claim (python functions
         may be registered late); it claims only runs it can execute. None: anything.
-        ``report``: the process's loop health, written to the registry row at each beat."""
+        ``report``: the process's loop health, written to the registry row at each beat.
+        ``on_held``: called after a claim that took runs ahead and prepared them (the node
+        freezes the heap there: :meth:`cronwright.engine.heap.HeapSettler.freeze`)."""
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         prefetch = 2 * concurrency if prefetch is None else prefetch
@@ -172,6 +175,7 @@ class Worker:
         self._ahead = claim_ahead
         self._hold = hold if claim_ahead > timedelta(0) else 0
         self._starts: TimedStarts[_InFlight] = TimedStarts(clock, self._due)
+        self._on_held = on_held
         self._held = 0  # runs in flight held in the timed starts
         # Starts made while runs due now waited for a runner: logged and told to the listeners
         # once none waits (a start's report is not part of the start).
@@ -291,6 +295,8 @@ class Worker:
                 self._work.notify(len(claimed) - len(held))
             if held:
                 self._starts.hold(held)
+                if self._on_held is not None:
+                    self._on_held()
         return claimed
 
     def _upcoming(self, now: datetime, horizon: datetime) -> datetime | None:

@@ -43,6 +43,21 @@ def test_a_cycle_that_became_garbage_while_frozen_is_freed_at_the_next_settle() 
     assert gone() is None
 
 
+def test_freezing_takes_what_lives_now_out_of_collections_until_the_next_settle() -> None:
+    settler = HeapSettler(SystemClock())
+    gc.unfreeze()
+    first, second = Node(), Node()
+    first.other, second.other = second, first
+    gone = weakref.ref(first)
+    settler.freeze()
+    assert gc.get_freeze_count() > 0
+    del first, second
+    gc.collect()
+    assert gone() is not None
+    settler.settle()
+    assert gone() is None
+
+
 def test_the_loop_settles_once_warm_and_stays_healthy() -> None:
     gc.unfreeze()
     settler = HeapSettler(

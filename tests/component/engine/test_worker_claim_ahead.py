@@ -136,6 +136,23 @@ def test_runs_leave_no_reference_cycles_behind(bench: Bench) -> None:
     assert {bench.get(r).state for r in (ahead, now)} == {State.SUCCEEDED}
 
 
+def test_a_claim_that_holds_runs_tells_the_node_and_one_that_holds_none_does_not(
+    bench: Bench,
+) -> None:
+    recorder = Recorder(bench)
+    told: list[int] = []
+    pool = ahead_worker(bench, on_held=lambda: told.append(pool.held))
+    due_now = future_run(bench, bench.clock.now())
+    assert [c.id for c in pool.claim_once()] == [due_now.id]
+    assert recorder.ran.wait(10)
+    assert told == []
+    bench.clock.advance(2 * worker.AHEAD_RECHECK)  # past the read that found nothing ahead
+    ahead = future_run(bench, bench.clock.now() + HALF)
+    assert [c.id for c in pool.claim_once()] == [ahead.id]
+    assert told == [1]  # after the run was held
+    pool.stop(GRACE)
+
+
 def test_without_a_horizon_a_worker_claims_nothing_before_its_time(bench: Bench) -> None:
     Recorder(bench)
     run = future_run(bench, bench.clock.now() + HALF)
