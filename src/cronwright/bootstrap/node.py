@@ -168,7 +168,9 @@ class Node:
         self.reaper: reaper.Reaper | None = None
         self.heap: heap.HeapSettler | None = None
         if heap_settle_interval is not None:
-            self.heap = heap.HeapSettler(self.clocks(), interval=heap_settle_interval)
+            self.heap = heap.HeapSettler(
+                self.clocks(), interval=heap_settle_interval, quiet=self._quiet
+            )
         if run_workers:
             worker_clock = self.clocks()
             writes = writer.GroupCommitWriter(self.queue)  # step records and finishes, batched
@@ -195,6 +197,9 @@ class Node:
             self.reaper = reaper.Reaper(self.queue, self.clocks(), live_window=options.lease)
         self.alerter = alerter
         self._listener: wakeups.PostgresListener | None = None
+
+    def _quiet(self, within: timedelta) -> bool:
+        return self.worker is None or self.worker.quiet(within)
 
     def wake_workers(self) -> None:
         if self.worker is not None:

@@ -412,6 +412,15 @@ class Worker:
         with self._changed:
             return self._held
 
+    def quiet(self, within: timedelta) -> bool:
+        """Whether no run is executing or waiting for a runner, and no held run starts within
+        ``within``: a moment for work that would delay starts (a full garbage collection)."""
+        with self._changed:
+            if len(self._in_flight) - self._held > 0:
+                return False
+        earliest = self._starts.peek_earliest()
+        return earliest is None or earliest - self._clock.now() > within
+
     def _wants_runs(self) -> bool:
         """Whether to claim now (under ``self._changed``): there is room, and the buffer is
         empty or at most half its prefetch (a bigger batch later costs one transaction instead

@@ -6,13 +6,14 @@ import gc
 import threading
 import weakref
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from cronwright.bootstrap.app import App
-from cronwright.clock import SystemClock
+from cronwright.clock import FakeClock, SystemClock
+from cronwright.engine import heap
 from cronwright.engine.heap import HeapSettler
 from cronwright.engine.loop import LoopState
 
@@ -56,6 +57,33 @@ def test_freezing_takes_what_lives_now_out_of_collections_until_the_next_settle(
     assert gone() is not None
     settler.settle()
     assert gone() is None
+
+
+def test_a_settle_waits_for_a_quiet_moment_but_not_forever() -> None:
+    gc.unfreeze()
+    clock = FakeClock(datetime(2026, 12, 7, tzinfo=UTC))
+    busy = [True]
+    asked: list[timedelta] = []
+
+    def quiet(within: timedelta) -> bool:
+        asked.append(within)
+        return not busy[0]
+
+    settler = HeapSettler(clock, interval=timedelta(minutes=10), quiet=quiet)
+    assert settler.settle_when_quiet() == clock.now() + heap.POSTPONE_STEP
+    assert gc.get_freeze_count() == 0
+    clock.advance(timedelta(seconds=30))
+    assert settler.settle_when_quiet() == clock.now() + heap.POSTPONE_STEP
+    busy[0] = False
+    assert settler.settle_when_quiet() == clock.now() + timedelta(minutes=10)
+    assert gc.get_freeze_count() > 0
+    assert asked == [heap.QUIET_WITHIN] * 3
+    gc.unfreeze()
+    busy[0] = True  # busy from now on: settled anyway once postponed for long enough
+    settler.settle_when_quiet()
+    clock.advance(heap.POSTPONE_AT_MOST)
+    assert settler.settle_when_quiet() == clock.now() + timedelta(minutes=10)
+    assert gc.get_freeze_count() > 0
 
 
 def test_the_loop_settles_once_warm_and_stays_healthy() -> None:

@@ -141,7 +141,7 @@ def test_a_claim_that_holds_runs_tells_the_node_and_one_that_holds_none_does_not
 ) -> None:
     recorder = Recorder(bench)
     told: list[int] = []
-    pool = ahead_worker(bench, on_held=lambda: told.append(pool.held))
+    pool = ahead_worker(bench, on_held=lambda: told.append(len(told) + 1))
     due_now = future_run(bench, bench.clock.now())
     assert [c.id for c in pool.claim_once()] == [due_now.id]
     assert recorder.ran.wait(10)
@@ -149,8 +149,26 @@ def test_a_claim_that_holds_runs_tells_the_node_and_one_that_holds_none_does_not
     bench.clock.advance(2 * worker.AHEAD_RECHECK)  # past the read that found nothing ahead
     ahead = future_run(bench, bench.clock.now() + HALF)
     assert [c.id for c in pool.claim_once()] == [ahead.id]
-    assert told == [1]  # after the run was held
+    assert (told, pool.held) == ([1], 1)
     pool.stop(GRACE)
+
+
+def test_a_worker_is_quiet_only_with_nothing_running_and_nothing_starting_soon(
+    bench: Bench,
+) -> None:
+    recorder = Recorder(bench)
+    pool = ahead_worker(bench)
+    assert pool.quiet(HALF)
+    future_run(bench, bench.clock.now() + HALF)
+    pool.claim_once()
+    assert pool.held == 1
+    assert not pool.quiet(HALF)  # starts within half a second
+    assert pool.quiet(HALF / 2)
+    bench.clock.advance(HALF)
+    assert pool.start_due() == 1
+    assert recorder.ran.wait(10)
+    pool.stop(GRACE)
+    assert pool.quiet(HALF)
 
 
 def test_without_a_horizon_a_worker_claims_nothing_before_its_time(bench: Bench) -> None:
