@@ -253,3 +253,4 @@ class Node:
             self.alerter.stop()
         if self.heap is not None:
             self.heap.loop.stop()
+            self.heap.release()

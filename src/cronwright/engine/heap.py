@@ -6,8 +6,8 @@ object of the process, whenever enough objects have survived into its oldest gen
 10,000 schedules at 1,000 runs/s (runs held for their time survive that long) that was a pause
 of ~150 ms every second or two, landing in whichever second's starts were under way.
 
-A settled heap takes that cost away: once the process is warm (modules, caches of definitions
-and schedule versions filled), its objects are frozen (:func:`gc.freeze`), so the collector's
+A settled heap takes that cost away: once the process has started (modules loaded, caches
+filling), its objects are frozen (:func:`gc.freeze`), so the collector's
 walks skip them and a full collection costs what the runs in flight cost. To leak nothing, the
 heap is unfrozen and fully collected before each freeze, on a slow period: a reference cycle
 that became garbage while frozen is freed at the next settle.
@@ -16,12 +16,14 @@ Runs claimed ahead of their time live for up to a second, long enough to be walk
 young collection meanwhile and to be promoted into the oldest generation (where they made
 full collections necessary). The worker freezes the heap right after it prepared such runs
 (:meth:`HeapSettler.freeze`, a constant-time move of the collector's lists): the starts at
-the next whole second then allocate into empty young generations. What a freeze keeps that
-becomes cyclic garbage later waits for the next settle.
+the next whole second then allocate into empty young generations, and the caches filled
+since the settle are frozen too. What a freeze keeps that becomes cyclic garbage later waits
+for the next settle; a node that stops unfreezes the heap.
 
 A settle's full collection walks the whole heap (~100-200 ms with 10,000 schedules on a
 small machine): it waits for a quiet moment (no run executing, none starting within a
-second, as the worker says), postponed a second at a time for at most a minute.
+second, as the worker says), postponed a second at a time for at most 5 s (under a steady
+load there is no such moment).
 
 A process that freezes its heap for its own reasons (a pre-fork server sharing pages with its
 children) turns this off (``CRONWRIGHT_HEAP_SETTLE_INTERVAL=off``, ``App(settle_heap=False)``).
@@ -40,11 +42,11 @@ from cronwright.engine import loop
 
 log = logging.getLogger(__name__)
 
-DEFAULT_WARM_UP = timedelta(seconds=10)
+DEFAULT_WARM_UP = timedelta(seconds=5)
 DEFAULT_INTERVAL = timedelta(minutes=10)
 QUIET_WITHIN = timedelta(seconds=1)  # no start expected this soon: a moment to settle
 POSTPONE_STEP = timedelta(seconds=1)
-POSTPONE_AT_MOST = timedelta(minutes=1)
+POSTPONE_AT_MOST = timedelta(seconds=5)
 
 
 class HeapSettler:
@@ -64,6 +66,7 @@ class HeapSettler:
         self._interval = interval
         self._quiet = quiet
         self._postponed_since: datetime | None = None
+        self._settled = False  # freezes wait for the first settle: the process is warm then
         self.loop = loop.Loop(
             "heap",
             self.settle_when_quiet,
@@ -79,6 +82,7 @@ class HeapSettler:
         gc.unfreeze()
         collected = gc.collect()
         gc.freeze()
+        self._settled = True
         frozen = gc.get_freeze_count()
         log.debug(
             "heap settled in %.0f ms: %d unreachable objects freed, %d frozen",
@@ -89,8 +93,16 @@ class HeapSettler:
         return frozen
 
     def freeze(self) -> None:
-        """Move every object tracked now out of the collector's walks until the next settle."""
-        gc.freeze()
+        """Move every object tracked now out of the collector's walks until the next settle
+        (nothing before the first settle)."""
+        if self._settled:
+            gc.freeze()
+
+    def release(self) -> None:
+        """Unfreeze the heap (when the node stops): the process's collector as it was."""
+        if self._settled:
+            self._settled = False
+            gc.unfreeze()
 
     def settle_when_quiet(self) -> datetime:
         """Settle now if the worker is quiet, or if it has been busy for too long; when to

@@ -47,16 +47,28 @@ def test_a_cycle_that_became_garbage_while_frozen_is_freed_at_the_next_settle() 
 def test_freezing_takes_what_lives_now_out_of_collections_until_the_next_settle() -> None:
     settler = HeapSettler(SystemClock())
     gc.unfreeze()
+    settler.freeze()
+    assert gc.get_freeze_count() == 0  # not before the first settle
+    settler.settle()
     first, second = Node(), Node()
     first.other, second.other = second, first
     gone = weakref.ref(first)
     settler.freeze()
-    assert gc.get_freeze_count() > 0
     del first, second
     gc.collect()
     assert gone() is not None
     settler.settle()
     assert gone() is None
+
+
+def test_a_released_settler_leaves_the_heap_unfrozen_and_freezes_no_more() -> None:
+    settler = HeapSettler(SystemClock())
+    settler.settle()
+    assert gc.get_freeze_count() > 0
+    settler.release()
+    assert gc.get_freeze_count() == 0
+    settler.freeze()
+    assert gc.get_freeze_count() == 0
 
 
 def test_a_settle_waits_for_a_quiet_moment_but_not_forever() -> None:
@@ -112,6 +124,13 @@ def test_an_app_settles_its_heap_unless_told_not_to(tmp_path: Path) -> None:
     try:
         assert "heap" in [loop.name for loop in settling._node.loops()]
         assert "heap" not in [loop.name for loop in left_alone._node.loops()]
+        settling.start()
+        heap_of_app = settling._node.heap
+        assert heap_of_app is not None
+        heap_of_app.settle()
+        assert gc.get_freeze_count() > 0
+        settling.stop()
+        assert gc.get_freeze_count() == 0  # a stopped app leaves the collector as it was
     finally:
         settling.close()
         left_alone.close()
