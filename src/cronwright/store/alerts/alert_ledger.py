@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,12 +50,8 @@ class SqlAlertLedger:
     def engine(self) -> Engine:
         return self._engine
 
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with write_gate.write_gate(self._engine), self._engine.connect() as connection:
-            connection.execution_options(**dialect.WRITE)  # SQLite: BEGIN IMMEDIATE
-            with connection.begin():
-                yield connection
+    def _write(self) -> AbstractContextManager[Connection]:
+        return write_gate.write_transaction(self._engine)
 
     # -- scanning ---------------------------------------------------------------------------------
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import deque
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from types import TracebackType
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from cronwright.store.database import dialect
 
@@ -84,3 +85,13 @@ def write_gate(engine: Engine) -> AbstractContextManager[object]:
         if gate is None:
             gate = _GATES[engine] = FairLock()
         return gate
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A write transaction on ``engine``: this process's turn at :func:`write_gate`, then the
+    transaction (``BEGIN IMMEDIATE`` on SQLite); committed on leaving, rolled back on error."""
+    with write_gate(engine), engine.connect() as connection:
+        connection.execution_options(**dialect.WRITE)
+        with connection.begin():
+            yield connection

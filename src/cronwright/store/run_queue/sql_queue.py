@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 import logging
 import random
-from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -74,18 +74,13 @@ class SqlRunQueue:
         # SQLite has one writer: this process's claim loop, group-commit writer and heartbeat
         # take turns here, woken as soon as the lock is free, instead of sleeping in SQLite's
         # busy handler (1, 2, 5, 10... ms) while the others write back to back.
-        self._gate = write_gate.write_gate(engine)
 
     @property
     def engine(self) -> Engine:
         return self._engine
 
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with self._gate, self._engine.connect() as connection:
-            connection.execution_options(**dialect.WRITE)
-            with connection.begin():
-                yield connection
+    def _write(self) -> AbstractContextManager[Connection]:
+        return write_gate.write_transaction(self._engine)
 
     # -- worker registry --------------------------------------------------------------------------
 

@@ -64,13 +64,6 @@ class SqlSlotLedger:
         return self._engine
 
     @contextmanager
-    def _write_rows(self) -> Iterator[Connection]:
-        with write_gate.write_gate(self._engine), self._engine.connect() as connection:
-            connection.execution_options(**dialect.WRITE)  # SQLite: BEGIN IMMEDIATE
-            with connection.begin():
-                yield connection
-
-    @contextmanager
     def _write(self) -> Iterator[Session]:
         with write_gate.write_gate(self._engine), self._engine.connect() as connection:
             connection.execution_options(**dialect.WRITE)  # SQLite: BEGIN IMMEDIATE
@@ -90,7 +83,7 @@ class SqlSlotLedger:
         planner: contracts.PlanSlots = plan or planning.SlotPlanner()
         until = now + lookahead
         pending = missed = existing = failed = capped = 0
-        with self._write_rows() as connection:
+        with write_gate.write_transaction(self._engine) as connection:
             found = connection.execute(_due_statement(), {"until": until, "batch": batch}).all()
             values: list[dict[str, Any]] = []
             moved: list[dict[str, Any]] = []
