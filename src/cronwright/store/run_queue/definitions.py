@@ -3,7 +3,8 @@
 Every claim needs the definitions of its runs' workflows. A burst claims runs of the same few
 workflows over and over: reading and parsing each definition once per version, not once per
 claim, saves a statement and a validation in every claim transaction. A workflow's version goes
-up with every change of its definition, so a kept entry is never stale.
+up with every change of its definition, and each version is kept in ``workflow_versions``, so
+a kept entry is never stale and a run gets the version it was claimed at.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from cronwright import domain
-from cronwright.store.database.schema import WorkflowRow
+from cronwright.store.database.schema import WorkflowRow, WorkflowVersionRow
 
 DEFAULT_SIZE = 256
 Key = tuple[int, int]  # (workflow id, version)
@@ -39,30 +40,44 @@ class DefinitionCache:
                 if definition is not None:
                     self._parsed.move_to_end(key)
                     found[key] = definition
-        missing = [key for key in keys if key not in found]
+        missing = sorted(key for key in keys if key not in found)
         if missing:
-            read = self._read(connection, sorted({workflow_id for workflow_id, _ in missing}))
-            for key in missing:
-                # On PostgreSQL the workflow may have changed since the run was chosen: the
-                # run gets the definition as it is now, as it would without this cache.
-                found[key] = read[key[0]]
+            found.update(self._read(connection, missing))
         return found
 
     def _read(
-        self, connection: Connection, workflow_ids: list[int]
-    ) -> dict[int, domain.WorkflowDefinition]:
-        workflows = WorkflowRow.__table__.c
+        self, connection: Connection, keys: list[Key]
+    ) -> dict[Key, domain.WorkflowDefinition]:
+        """Each (id, version) from the workflow's history (every save writes its version in
+        the save's transaction): exactly the version the claim read and routed, even if the
+        workflow was saved again since (possible on PostgreSQL within the claim)."""
+        versions = WorkflowVersionRow.__table__.c
         rows = connection.execute(
-            sa.select(workflows.id, workflows.version, workflows.definition).where(
-                workflows.id.in_(workflow_ids)
+            sa.select(versions.workflow_id, versions.version, versions.definition).where(
+                sa.tuple_(versions.workflow_id, versions.version).in_(keys)
             )
         )
-        read: dict[int, domain.WorkflowDefinition] = {}
+        read: dict[Key, domain.WorkflowDefinition] = {}
         with self._lock:
             for workflow_id, version, document in rows:
-                read[workflow_id] = self._parsed[workflow_id, version] = (
-                    domain.WorkflowDefinition.from_json(document)
-                )
+                key = (workflow_id, version)
+                read[key] = self._parsed[key] = domain.WorkflowDefinition.from_json(document)
             while len(self._parsed) > self._size:
                 self._parsed.popitem(last=False)
+        absent = [key for key in keys if key not in read]
+        if absent:  # a history with a gap: the workflow as it is now, as before versions
+            read.update(self._read_current(connection, absent))
         return read
+
+    def _read_current(
+        self, connection: Connection, keys: list[Key]
+    ) -> dict[Key, domain.WorkflowDefinition]:
+        workflows = WorkflowRow.__table__.c
+        current = dict(
+            connection.execute(
+                sa.select(workflows.id, workflows.definition).where(
+                    workflows.id.in_(sorted({workflow_id for workflow_id, _ in keys}))
+                )
+            ).all()
+        )
+        return {key: domain.WorkflowDefinition.from_json(current[key[0]]) for key in keys}
