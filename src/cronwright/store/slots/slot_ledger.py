@@ -97,8 +97,7 @@ class SqlSlotLedger:
                     log.exception("cannot plan schedule %s; left as it is", schedule.id)
                     failed += 1
                     continue
-                version_id = row.version_id
-                values.extend(_scheduled_run(row, version_id, run, now) for run in planned.runs)
+                values.extend(_scheduled_run(row, run, now) for run in planned.runs)
                 moved.append({"schedule": row.id, "moved_to": planned.next_fire_at})
                 capped += planned.capped
             # One cached INSERT and one cached UPDATE, each executed for the whole batch.
@@ -276,15 +275,14 @@ def _insert_statement(dialect_name: str) -> Any:
     )
 
 
-def _scheduled_run(
-    row: sa.Row[Any], version_id: int, run: planning.PlannedRun, now: datetime
-) -> dict[str, Any]:
+def _scheduled_run(row: sa.Row[Any], run: planning.PlannedRun, now: datetime) -> dict[str, Any]:
+    """The run of ``row``'s schedule (read with its current version's id) for one slot."""
     missed = run.state is domain.RunState.MISSED
     return {
         "org_id": row.org_id,
         "workflow_id": row.workflow_id,
         "schedule_id": row.id,
-        "schedule_version_id": version_id,
+        "schedule_version_id": row.version_id,
         "trigger": domain.Trigger.SCHEDULE.value,
         "scheduled_for": run.scheduled_for,
         "available_at": run.available_at,
