@@ -22,7 +22,7 @@ from cronwright import clock, domain, errors, service
 from cronwright.bootstrap import root
 from cronwright.cli import failures
 from cronwright.cli.admin import server
-from cronwright.service import triggers
+from cronwright.service import declarative, triggers
 from cronwright.store import migrations
 from cronwright.store.catalog import sql_catalog
 from cronwright.store.database import diagnosis, dialect
@@ -147,6 +147,18 @@ def emit_json(value: object) -> None:
 
 def when(value: datetime | None) -> str:
     return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def field_text(value: object, *, zone_mark: str = "") -> str:
+    """One field of a record in a table cell: durations as in the settings, instants in UTC
+    (followed by ``zone_mark``), enums by value, anything else as text or JSON."""
+    if isinstance(value, timedelta):
+        return declarative.format_duration(value)
+    if isinstance(value, datetime):
+        return when(value) + zone_mark
+    if isinstance(value, Enum):
+        return str(value.value)
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def print_table(

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-from datetime import datetime
-from enum import Enum
 from typing import Annotated
 
 import typer
@@ -18,6 +15,7 @@ from cronwright.cli.admin.common import (
     Url,
     author,
     emit_json,
+    field_text,
     print_table,
     say,
     when,
@@ -95,7 +93,7 @@ def show(
         emit_json({**dataclasses.asdict(run), "steps": [dataclasses.asdict(s) for s in steps]})
         return
     rows = [
-        [f.name, _text(getattr(run, f.name))]
+        [f.name, field_text(getattr(run, f.name))]
         for f in dataclasses.fields(run)
         if getattr(run, f.name) not in (None, {}, "")
     ]
@@ -150,11 +148,3 @@ def _changed(run: domain.Run, text: str, *, as_json: bool) -> None:
         emit_json(dataclasses.asdict(run))
     else:
         say(f"{text}; it is {run.state.value}")
-
-
-def _text(value: object) -> str:
-    if isinstance(value, datetime):
-        return when(value)
-    if isinstance(value, Enum):
-        return str(value.value)
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

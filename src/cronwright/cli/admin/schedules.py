@@ -6,8 +6,7 @@ import dataclasses
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
-from enum import Enum
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -23,13 +22,14 @@ from cronwright.cli.admin.common import (
     author,
     emit_json,
     fail,
+    field_text,
     print_table,
     say,
     when,
 )
 from cronwright.cli.admin.contract import Admin
 from cronwright.cli.admin.target import opened
-from cronwright.service import declarative, triggers
+from cronwright.service import triggers
 
 app = typer.Typer(name="schedules", help="Inspect and operate schedules.", no_args_is_help=True)
 
@@ -158,7 +158,7 @@ def show(
         return
     rows = [["id", str(item.id)], ["workflow", workflow], ["description", preview.description]]
     rows += [
-        [f.name, _text(getattr(item.spec, f.name))]
+        [f.name, field_text(getattr(item.spec, f.name), zone_mark=" UTC")]
         for f in dataclasses.fields(item.spec)
         if f.name != "workflow_id"
     ]
@@ -175,16 +175,6 @@ def show(
         ("event", "version", "author", "at (UTC)"),
         [[e.kind.value, str(e.version), e.author, when(e.created_at)] for e in events[-10:]],
     )
-
-
-def _text(value: object) -> str:
-    if isinstance(value, timedelta):
-        return declarative.format_duration(value)
-    if isinstance(value, datetime):
-        return when(value) + " UTC"
-    if isinstance(value, Enum):
-        return str(value.value)
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 @app.command("pause")
