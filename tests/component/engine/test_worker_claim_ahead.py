@@ -51,24 +51,30 @@ class Recorder:
 _names = itertools.count(1)  # workflow names are unique in an organization
 
 
-def future_run(bench: Bench, at: datetime) -> domain.Run:
-    """A run of a one-step workflow, available at ``at``."""
+def note_workflow(bench: Bench, name: str) -> domain.Workflow:
+    """A one-step workflow calling the ``note`` action."""
     definition = domain.parse_definition(
         {"steps": [python_step("s", "note")]},
         kinds=bench.registry.kinds,
         check_config=bench.registry.check_config,
     )
-    workflow = bench.store.add_workflow(
-        org_id=bench.org.id, name=f"w-{next(_names)}", definition=definition, now=bench.clock.now()
+    return bench.store.add_workflow(
+        org_id=bench.org.id, name=name, definition=definition, now=bench.clock.now()
     )
+
+
+def run_at(
+    bench: Bench, workflow: domain.Workflow, at: datetime, schedule: domain.Schedule | None = None
+) -> domain.Run:
+    """A run of ``workflow`` available at ``at``: a slot of ``schedule``, or manual."""
     added = add_run(
         bench.store,
         domain.NewRun(
             org_id=bench.org.id,
             workflow_id=workflow.id,
-            schedule_id=None,
+            schedule_id=None if schedule is None else schedule.id,
             schedule_version_id=None,
-            trigger=domain.Trigger.MANUAL,
+            trigger=domain.Trigger.MANUAL if schedule is None else domain.Trigger.SCHEDULE,
             scheduled_for=at,
             available_at=at,
             max_attempts=3,
@@ -77,6 +83,11 @@ def future_run(bench: Bench, at: datetime) -> domain.Run:
     )
     assert added is not None
     return added
+
+
+def future_run(bench: Bench, at: datetime) -> domain.Run:
+    """A run of a one-step workflow, available at ``at``."""
+    return run_at(bench, note_workflow(bench, f"w-{next(_names)}"), at)
 
 
 def ahead_worker(bench: Bench, **options: object) -> Worker:
@@ -389,15 +400,8 @@ def test_a_worker_refuses_a_horizon_as_long_as_its_lease(bench: Bench) -> None:
 
 def scheduled_run(bench: Bench, at: datetime, *, misfire_grace: timedelta) -> domain.Run:
     """A slot of a schedule (misfire applies to it) of a one-step workflow, due at ``at``."""
-    definition = domain.parse_definition(
-        {"steps": [python_step("s", "note")]},
-        kinds=bench.registry.kinds,
-        check_config=bench.registry.check_config,
-    )
     number = next(_names)
-    workflow = bench.store.add_workflow(
-        org_id=bench.org.id, name=f"w-{number}", definition=definition, now=bench.clock.now()
-    )
+    workflow = note_workflow(bench, f"w-{number}")
     schedule = bench.store.add_schedule(
         org_id=bench.org.id,
         spec=domain.ScheduleSpec(
@@ -411,22 +415,7 @@ def scheduled_run(bench: Bench, at: datetime, *, misfire_grace: timedelta) -> do
         author="test",
         now=bench.clock.now(),
     )
-    added = add_run(
-        bench.store,
-        domain.NewRun(
-            org_id=bench.org.id,
-            workflow_id=workflow.id,
-            schedule_id=schedule.id,
-            schedule_version_id=None,
-            trigger=domain.Trigger.SCHEDULE,
-            scheduled_for=at,
-            available_at=at,
-            max_attempts=3,
-            created_at=bench.clock.now(),
-        ),
-    )
-    assert added is not None
-    return added
+    return run_at(bench, workflow, at, schedule)
 
 
 def test_a_held_run_whose_time_passed_beyond_the_misfire_grace_is_missed_not_started(
