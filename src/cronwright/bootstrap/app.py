@@ -14,7 +14,8 @@ and editing a call edits the schedule (a new version). Several processes may run
 against one PostgreSQL database: each slot still runs once.
 
 Each run's start and finish, and the error of a failed attempt, are logged through Python's
-``logging`` (logger ``cronwright``); a program that configured no logging sees them on stderr.
+``logging`` (logger ``cronwright``); a program that configured no logging sees them on stderr,
+one that did gets the levels it set (run lines are INFO, failures WARNING).
 ``App(quiet=True)`` leaves logging alone.
 """
 
@@ -407,14 +408,16 @@ def _duration(name: str, value: Any) -> timedelta:
 
 
 def _show_run_logs() -> None:
-    """Unless the program set it, log cronwright at INFO; with no handler anywhere, on stderr."""
+    """A program that configured no logging sees cronwright's lines from INFO on stderr; one
+    that did (a handler on the root or on ``cronwright``, or a level for ``cronwright``) gets
+    the levels it set: ``basicConfig(level=logging.WARNING)`` means no line per run."""
     package = logging.getLogger("cronwright")
-    if package.level == logging.NOTSET:
-        package.setLevel(logging.INFO)
-    if not logging.getLogger().handlers and not package.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter(LOG_FORMAT))
-        package.addHandler(handler)
+    if logging.getLogger().handlers or package.handlers or package.level != logging.NOTSET:
+        return
+    package.setLevel(logging.INFO)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    package.addHandler(handler)
 
 
 class _FailureLog:

@@ -89,8 +89,10 @@ def test_the_app_sets_its_organizations_quotas(tmp_path: Path, t0: datetime) -> 
 # -- as a script --------------------------------------------------------------------------------
 
 SCRIPT = """
+import logging
 import threading
 from cronwright import App
+{prelude}
 
 app = App("sqlite:///{db}", shutdown_grace=60, {options})
 hold = threading.Event()
@@ -108,11 +110,13 @@ app.run()
 """
 
 
-def script(tmp_path: Path, *, name: str, action: str, options: str = "") -> subprocess.Popen[str]:
+def script(
+    tmp_path: Path, *, name: str, action: str, options: str = "", prelude: str = ""
+) -> subprocess.Popen[str]:
     path = tmp_path / "script.py"
     path.write_text(
         textwrap.dedent(SCRIPT).format(
-            db=tmp_path / "app.db", name=name, action=action, options=options
+            db=tmp_path / "app.db", name=name, action=action, options=options, prelude=prelude
         )
     )
     return subprocess.Popen(
@@ -155,6 +159,24 @@ def test_a_failing_run_is_logged_with_its_error(tmp_path: Path) -> None:
     finally:
         process.kill()
         process.wait(timeout=30)
+
+
+def test_a_program_that_configured_logging_gets_the_levels_it_set(tmp_path: Path) -> None:
+    # Root at WARNING: the failures' warnings pass, the runs' INFO lines do not.
+    prelude = (
+        'logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")'
+    )
+    process = script(tmp_path, name="nightly report", action="fail", prelude=prelude)
+    seen: list[str] = []
+    try:
+        read_until(
+            process, r"WARNING cronwright\.bootstrap\.app: run \d+ .* attempt 2 failed", seen
+        )
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    assert [line for line in seen if "INFO" in line] == []
+    assert len([line for line in seen if "WARNING" in line]) == 2
 
 
 def test_quiet_logs_nothing(tmp_path: Path) -> None:
