@@ -235,3 +235,24 @@ def test_a_held_run_given_back_past_its_grace_keeps_its_time_and_is_then_missed(
     )
     assert claim_ahead(runs, "w1", stalled) == []
     assert env.get(soon).state is State.MISSED
+
+
+@pytest.mark.parametrize("succeeds", [True, False], ids=["succeeded", "failed, to retry"])
+def test_a_finish_writes_the_real_start_of_a_run_held_ahead(
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime, succeeds: bool
+) -> None:
+    soon = env.run(at=t0 + SECOND, max_attempts=2)
+    [held] = claim_ahead(runs, "w1", t0)
+    late = t0 + 3 * SECOND  # a runner took it two seconds after its planned start
+    outcome = domain.RunOutcome.succeeded() if succeeds else domain.RunOutcome.failed("no")
+    finished = runs.finish(
+        soon.id,
+        worker_id="w1",
+        attempt=held.attempt,
+        outcome=outcome,
+        now=late + SECOND,
+        started_at=late,
+    )
+    assert finished is not None
+    assert finished.state is (State.SUCCEEDED if succeeds else State.PENDING)
+    assert finished.started_at == env.get(soon).started_at == late

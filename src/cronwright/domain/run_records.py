@@ -85,6 +85,9 @@ class Finish:
     attempt: int
     outcome: RunOutcome
     now: datetime
+    # When the attempt really started, if not when its row says: a run claimed ahead has its
+    # planned start there, and a runner may have taken it later.
+    started_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

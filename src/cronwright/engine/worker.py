@@ -109,6 +109,7 @@ class _InFlight:
     handed_on: bool = False  # claimed ahead, its time came: waits in the buffer for a runner
     prepared: Prepared | None = None  # claimed ahead: ready to start (Executor.prepare)
     runner: threading.Thread | None = None  # driving it
+    started_at: datetime | None = None  # when a runner started it
 
 
 class Worker:
@@ -275,7 +276,7 @@ class Worker:
             if start_at is not None and start_at > now:  # claimed ahead
                 entry.held = True
                 held.append((start_at, entry))
-                self._prepare(entry, start_at)  # before its time: only the action is left
+                self._prepare(entry)  # before its time: only the action is left
         asked = max(0, free) + max(0, ahead_free)
         # All it asked for, or all it asked for ahead (at 1,000 runs a second, a second's runs
         # take several claims ahead): there may be more to take at once.
@@ -313,13 +314,13 @@ class Worker:
         self._none_ahead = (now, upcoming) if upcoming is None or upcoming > horizon else None
         return upcoming
 
-    def _prepare(self, entry: _InFlight, start_at: datetime) -> None:
+    def _prepare(self, entry: _InFlight) -> None:
         """Make ``entry``'s attempt ready to start (a run claimed ahead)."""
         try:
             entry.prepared = self._executor.prepare(
                 entry.claimed,
                 interrupt=entry.interrupt,
-                on_done=lambda outcome: self._done(entry, outcome, start_at),
+                on_done=lambda outcome: self._done(entry, outcome),
                 on_abandoned=lambda: self._abandoned(entry.runner),
             )
         except Exception:  # prepared at its time instead, where a failure is handled
@@ -658,9 +659,10 @@ class Worker:
         if entry.handed_on and _missed(claimed, now):  # stalled since it was handed on
             self._give_back_missed([entry])
             return True
-        started_at = claimed.run.started_at or now
-        # A run claimed ahead was planned to start at ``started_at``: its lag is now's.
-        lag = max(now, started_at) - claimed.run.scheduled_for
+        # A run claimed ahead was planned to start at its row's ``started_at``: it starts now,
+        # or then if a runner took it early; a run claimed now waited in the buffer since.
+        entry.started_at = max(now, claimed.run.started_at or now)
+        lag = entry.started_at - claimed.run.scheduled_for
         if self._due_waiting():  # report it once the runs due now have all started
             self._unreported.append((claimed.run, lag))
         else:
@@ -673,7 +675,7 @@ class Worker:
                 kept = self._executor.run(
                     claimed,
                     interrupt=entry.interrupt,
-                    on_done=lambda outcome: self._done(entry, outcome, started_at),
+                    on_done=lambda outcome: self._done(entry, outcome),
                     on_abandoned=lambda: self._abandoned(runner),
                 )
         except Exception:  # the lease will expire and the reaper retries the run
@@ -690,11 +692,10 @@ class Worker:
                 return
             self._started(run, lag=lag)
 
-    def _done(
-        self, entry: _InFlight, outcome: domain.RunOutcome | None, started_at: datetime
-    ) -> None:
+    def _done(self, entry: _InFlight, outcome: domain.RunOutcome | None) -> None:
         """The attempt ended (on the runner's thread, or the one that drove on after it)."""
         claimed = entry.claimed
+        started_at = entry.started_at or self._clock.now()
         finishing = queued = False
         try:
             with self._changed:
@@ -714,6 +715,8 @@ class Worker:
                     attempt=claimed.attempt,
                     outcome=outcome,
                     now=self._clock.now(),
+                    # Written only when the row's differs (claimed ahead, or it waited).
+                    started_at=None if started_at == claimed.run.started_at else started_at,
                 )
                 with self._changed:
                     wants_runs = self._wants_runs()

@@ -116,11 +116,17 @@ class GroupCommitWriter:
         attempt: int,
         outcome: domain.RunOutcome,
         now: datetime,
+        started_at: datetime | None = None,
     ) -> Future[domain.Run | None]:
         """Queue a fenced finish; the future gives what :meth:`RunQueue.finish` would return,
         once its batch committed (or the exception that failed the batch)."""
         request = domain.Finish(
-            run_id=run_id, worker_id=worker_id, attempt=attempt, outcome=outcome, now=now
+            run_id=run_id,
+            worker_id=worker_id,
+            attempt=attempt,
+            outcome=outcome,
+            now=now,
+            started_at=started_at,
         )
         future: Future[domain.Run | None] = Future()
         self._put(_Finish(request, future))

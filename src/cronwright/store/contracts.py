@@ -606,10 +606,13 @@ class RunQueue(Protocol):
         attempt: int,
         outcome: domain.RunOutcome,
         now: datetime,
+        started_at: datetime | None = None,
     ) -> domain.Run | None:
         """End an attempt, fenced on ``(worker_id, attempt, state = running)``; None if fenced
         out (the worker lost the run). Failure with attempts left: back to ``pending`` at
-        ``now + backoff``, the error kept; after the last attempt: ``failed``/``timed_out``."""
+        ``now + backoff``, the error kept; after the last attempt: ``failed``/``timed_out``.
+        ``started_at``: the attempt's real start, written over the row's when given (a run
+        claimed ahead has its planned start there)."""
         ...
 
     def write_batch(

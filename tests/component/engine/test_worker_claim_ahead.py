@@ -450,3 +450,21 @@ def test_a_held_run_started_late_within_the_misfire_grace_runs(bench: Bench) -> 
     assert recorder.ran.wait(10)
     pool.stop(GRACE)
     assert bench.get(run).state is State.SUCCEEDED
+
+
+def test_a_held_run_that_started_late_records_when_it_really_started(bench: Bench) -> None:
+    """Its row said its planned start from the claim; the finish writes the real one, so a
+    run's history (and every lag read from it) shows the time its runner took it."""
+    recorder = Recorder(bench)
+    t0 = bench.clock.now()
+    run = scheduled_run(bench, t0 + HALF, misfire_grace=timedelta(seconds=5))
+    pool = ahead_worker(bench)
+    pool.claim_once()
+    assert bench.get(run).started_at == t0 + HALF  # planned, while it is held
+    bench.clock.advance(HALF + timedelta(seconds=2))
+    assert pool.start_due() == 1
+    assert recorder.ran.wait(10)
+    pool.stop(GRACE)
+    done = bench.get(run)
+    assert (done.state, done.started_at) == (State.SUCCEEDED, t0 + HALF + timedelta(seconds=2))
+    assert recorder.started == [done.started_at]

@@ -73,6 +73,8 @@ class AttemptEnds:
                 continue
             del running[finish.run_id]  # a second finish of this attempt is fenced out
             outcome, now = finish.outcome, finish.now
+            if finish.started_at is not None:  # the real start, after the planned one
+                row = row._replace(started_at=finish.started_at)
             if outcome.state is domain.RunState.SUCCEEDED:
                 succeeded.append(_Success(row, outcome.result, now))
                 results.append(_succeeded_run(row, outcome.result, now))
@@ -81,6 +83,8 @@ class AttemptEnds:
                 values = self.after_failed_attempt(
                     connection, row, outcome.state, outcome.error, now
                 )
+                if finish.started_at is not None:
+                    values["started_at"] = finish.started_at
                 results.append(update_run(connection, row.id, values))
         if succeeded:
             self._write_successes(connection, succeeded)
@@ -132,6 +136,7 @@ class AttemptEnds:
                     _success_values(done)
                     | {
                         "result": column_types.sqlite_json(done.result),
+                        "started_at": column_types.sqlite_instant(done.row.started_at),
                         "finished_at": column_types.sqlite_instant(done.now),
                     }
                     for done in succeeded
@@ -266,6 +271,7 @@ def _success_values(done: _Success) -> dict[str, Any]:
         "b_worker": done.row.worker_id,
         "b_attempt": done.row.attempt,
         "result": done.result,
+        "started_at": done.row.started_at,
         "finished_at": done.now,
     }
 
@@ -341,6 +347,7 @@ def _fenced_update() -> sa.Update:
             result=sa.bindparam("result", type_=runs.result.type),
             error=None,
             reason=None,
+            started_at=sa.bindparam("started_at", type_=runs.started_at.type),
             finished_at=sa.bindparam("finished_at", type_=runs.finished_at.type),
             lease_expires_at=None,
         )

@@ -249,12 +249,18 @@ class SqlRunQueue:
         attempt: int,
         outcome: domain.RunOutcome,
         now: datetime,
+        started_at: datetime | None = None,
     ) -> domain.Run | None:
         [finished] = self.write_batch(
             (),
             [
                 domain.Finish(
-                    run_id=run_id, worker_id=worker_id, attempt=attempt, outcome=outcome, now=now
+                    run_id=run_id,
+                    worker_id=worker_id,
+                    attempt=attempt,
+                    outcome=outcome,
+                    now=now,
+                    started_at=started_at,
                 )
             ],
         )
