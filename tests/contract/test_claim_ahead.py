@@ -256,3 +256,16 @@ def test_a_finish_writes_the_real_start_of_a_run_held_ahead(
     assert finished is not None
     assert finished.state is (State.SUCCEEDED if succeeds else State.PENDING)
     assert finished.started_at == env.get(soon).started_at == late
+
+
+def test_pending_within_counts_the_pending_runs_available_in_a_window(
+    env: Env, runs: sql_queue.SqlRunQueue, t0: datetime
+) -> None:
+    before = env.run(at=t0 - SECOND)
+    at_start = [env.run(at=t0) for _ in range(3)]
+    env.run(at=t0 + SECOND)  # at the window's end: counted
+    env.run(at=t0 + SECOND + timedelta(microseconds=1))  # after it
+    assert runs.pending_within(since=t0, until=t0 + SECOND) == 4
+    claim_ahead(runs, "w1", t0, limit=2, ahead_limit=0)  # two runs no longer pending
+    assert {env.get(before).state, env.get(at_start[0]).state} == {State.RUNNING}
+    assert runs.pending_within(since=t0, until=t0 + SECOND) == 3

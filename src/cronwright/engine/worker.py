@@ -17,6 +17,10 @@ others (``running`` in the database, counted by every limit) and heartbeated.
 With ``claim_ahead`` (on in every process bootstrap builds), a claim also takes up to ``hold``
 runs due within that horizon: held by :mod:`cronwright.engine.timed_starts` until their time,
 then handed to the runners together, so that only a thread wake-up happens at the fire time.
+A burst (more runs due at one time than half the horizon leaves time to claim) is claimed from
+as long before its time as that takes at the measured cost a run (:meth:`Worker.claim_ahead_at`,
+at most ``MAX_EARLY``); a worker holds no more than its runners start within ``HOLD_FOR`` at
+its runs' recent durations, leaving the rest of a burst of long runs to the other workers.
 Held runs are leased, heartbeated and counted by every limit like the others; see
 :meth:`cronwright.store.run_queue.sql_queue.RunQueue.claim` for how overlap and misfire treat them.
 
@@ -57,8 +61,17 @@ DEFAULT_POLL_INTERVAL = timedelta(seconds=1)
 DEFAULT_IDLE_POLL_INTERVAL = timedelta(seconds=5)
 DEFAULT_SHUTDOWN_GRACE = timedelta(seconds=30)
 DEFAULT_CLAIM_AHEAD = timedelta(seconds=1)  # for the processes bootstrap builds
-DEFAULT_HOLD = 2000  # runs held ahead of their time, at most
+DEFAULT_HOLD = 10_000  # runs held ahead of their time, at most
 MAX_AHEAD_BATCH = 500  # runs claimed ahead per claim: the claim holds the write lock meanwhile
+# A burst (more runs due at one time than half the horizon lets a worker claim) is claimed
+# ahead from as long before its time as that takes, at the cost a run measured so far (this
+# one until then) times EARLY_MARGIN, but at most MAX_EARLY before.
+DEFAULT_CLAIM_COST = timedelta(microseconds=250)
+EARLY_MARGIN = 1.5
+MAX_EARLY = timedelta(seconds=5)
+# A worker holds at most what its runners start within this, by its runs' recent durations
+# (and at least one run a runner): a burst of long runs is left for the rest of the cluster.
+HOLD_FOR = timedelta(seconds=1)
 # How long a read that found no run due within the claim-ahead horizon is trusted without a
 # wake-up: runs written meanwhile by another process are claimed ahead this much later.
 AHEAD_RECHECK = timedelta(milliseconds=100)
@@ -175,6 +188,11 @@ class Worker:
         self._advertised: domain.Capabilities | None = None  # in the registry row
         self._ahead = claim_ahead
         self._hold = hold if claim_ahead > timedelta(0) else 0
+        self._max_early = min(MAX_EARLY, (lease - heartbeat - claim_ahead) / 2)
+        # (from when, up to when): the claims ahead of a burst, early enough to hold it all.
+        self._burst: tuple[datetime, datetime] | None = None
+        self._claim_cost = DEFAULT_CLAIM_COST  # a run's claim ahead and preparation, measured
+        self._run_time: timedelta | None = None  # a run on a runner, measured (None: no run yet)
         self._starts: TimedStarts[_InFlight] = TimedStarts(clock, self._due)
         self._on_held = on_held
         self._held = 0  # runs in flight held in the timed starts
@@ -233,11 +251,19 @@ class Worker:
             # Only a worker with a runner idle now claims ahead: one whose runners are all busy
             # would hold runs that may have to wait for a runner at their time, while another
             # worker sits idle (and would take every slot of a schedule from the others).
-            ahead_free = min(self._hold - holding, MAX_AHEAD_BATCH) if self._idle_runner() else 0
+            ahead_free = (
+                min(self._hold_limit() - holding, MAX_AHEAD_BATCH) if self._idle_runner() else 0
+            )
             if free <= 0 and ahead_free <= 0:
                 return []
         now = self._clock.now()
         horizon = now + self._ahead
+        if self._burst is not None:
+            claim_from, reach = self._burst
+            if reach <= now:  # its time came
+                self._burst = None
+            elif claim_from <= now:
+                horizon = max(horizon, reach)
         if self._found_nothing:
             # The last claim found nothing: a read (no write lock) tells whether a run is due
             # now (or within the horizon), which is all an idle worker's poll needs to know.
@@ -264,7 +290,7 @@ class Worker:
             # against ``hold``, not against the runners'.
             process_capacity=capacity + finishing + holding + max(0, ahead_free),
             capabilities=None if self._capabilities is None else self._capabilities(),
-            ahead=self._ahead,
+            ahead=horizon - now,
             ahead_limit=max(0, ahead_free),
         )
         self.counters.claimed(len(claimed))
@@ -277,6 +303,8 @@ class Worker:
                 entry.held = True
                 held.append((start_at, entry))
                 self._prepare(entry)  # before its time: only the action is left
+        if held:
+            self._measure_claim(now, len(claimed))
         asked = max(0, free) + max(0, ahead_free)
         # All it asked for, or all it asked for ahead (at 1,000 runs a second, a second's runs
         # take several claims ahead): there may be more to take at once.
@@ -285,6 +313,8 @@ class Worker:
         )
         if not self._more:  # nothing more to take now: when will there be?
             self._next_available_at = self._runs.next_available_at(after=horizon)
+            if self._burst is not None and self._burst[0] <= now:
+                self._burst = None  # claimed all it could ahead of that burst
         if claimed:
             with self._changed:
                 for entry in entries:
@@ -299,6 +329,35 @@ class Worker:
                 if self._on_held is not None:
                     self._on_held()
         return claimed
+
+    def claim_ahead_at(self, upcoming: datetime) -> datetime:
+        """When to claim ahead the runs due at ``upcoming``: half the horizon before, or, for
+        more runs than that leaves time to claim, as long before as claiming them takes (with
+        a margin, at most ``MAX_EARLY``); the claims from then reach as far as ``upcoming``."""
+        early = self._ahead / 2
+        if self._hold and upcoming - self._clock.now() > early:
+            due = self._runs.pending_within(since=upcoming, until=upcoming + self._ahead / 2)
+            needed = self._claim_cost * min(due, self._hold_limit()) * EARLY_MARGIN
+            if needed > early:
+                early = min(needed, self._max_early)
+                self._burst = (upcoming - early, upcoming + self._ahead / 2)
+        return upcoming - early
+
+    def _measure_claim(self, started: datetime, count: int) -> None:
+        """Note what a claim ahead of ``count`` runs and their preparation cost a run."""
+        took = self._clock.now() - started
+        if took > timedelta(0):  # (a fake clock that did not move measures nothing)
+            self._claim_cost = (self._claim_cost * 3 + took / count) / 4
+
+    def _hold_limit(self) -> int:
+        """``hold``, or what the runners start within ``HOLD_FOR`` at the runs' recent
+        durations, if less (at least a run a runner): a worker holding a burst it starts late
+        would keep it from the idle workers of the cluster."""
+        run_time = self._run_time
+        if self._hold == 0 or run_time is None or run_time <= timedelta(0):
+            return self._hold
+        startable = int(self._concurrency * (HOLD_FOR / run_time))
+        return min(self._hold, max(self._concurrency, startable))
 
     def _upcoming(self, now: datetime, horizon: datetime) -> datetime | None:
         """The earliest pending run after ``now``. A read found none within the horizon a
@@ -590,9 +649,9 @@ class Worker:
             # are written ahead of their second: no wake-up comes then).
             deadline = self._clock.now() + wait
             if upcoming is not None:
-                # Half the horizon ahead: claims ahead of runs due at a whole second happen
-                # half a second from the starts of the second before.
-                deadline = min(deadline, upcoming - self._ahead / 2)
+                # Half the horizon ahead (claims ahead of runs due at a whole second happen
+                # half a second from the starts of the second before), earlier for a burst.
+                deadline = min(deadline, self.claim_ahead_at(upcoming))
             self._clock.sleep_until(deadline)
             if self._clock.now() < deadline:  # woken: look often again
                 idle_polls = 0
@@ -695,10 +754,16 @@ class Worker:
     def _done(self, entry: _InFlight, outcome: domain.RunOutcome | None) -> None:
         """The attempt ended (on the runner's thread, or the one that drove on after it)."""
         claimed = entry.claimed
-        started_at = entry.started_at or self._clock.now()
+        now = self._clock.now()
+        started_at = entry.started_at or now
         finishing = queued = False
         try:
             with self._changed:
+                if now > started_at:  # how long a run keeps a runner, for _hold_limit
+                    took = now - started_at
+                    self._run_time = (
+                        took if self._run_time is None else (self._run_time * 9 + took) / 10
+                    )
                 # Decided under the lock that stop() takes to choose what to release: a run
                 # is either released or finishing, never both.
                 if outcome is not None and not entry.released:
@@ -714,7 +779,7 @@ class Worker:
                     worker_id=self.worker_id,
                     attempt=claimed.attempt,
                     outcome=outcome,
-                    now=self._clock.now(),
+                    now=now,
                     # Written only when the row's differs (claimed ahead, or it waited).
                     started_at=None if started_at == claimed.run.started_at else started_at,
                 )

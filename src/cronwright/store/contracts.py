@@ -579,6 +579,11 @@ class RunQueue(Protocol):
         claim finds nothing, the worker sleeps until then rather than a whole poll interval."""
         ...
 
+    def pending_within(self, *, since: datetime, until: datetime) -> int:
+        """How many pending runs are available from ``since`` to ``until`` (both included): how
+        much a worker claiming ahead has to take before a burst's time, to start early enough."""
+        ...
+
     def heartbeat(
         self,
         worker_id: str,

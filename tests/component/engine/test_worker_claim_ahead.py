@@ -468,3 +468,81 @@ def test_a_held_run_that_started_late_records_when_it_really_started(bench: Benc
     done = bench.get(run)
     assert (done.state, done.started_at) == (State.SUCCEEDED, t0 + HALF + timedelta(seconds=2))
     assert recorder.started == [done.started_at]
+
+
+def test_a_burst_is_claimed_ahead_as_early_as_claiming_it_takes(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty runs due at one time, at 100 ms a run to claim (as if measured): the claims start
+    3 s before (20 x 100 ms x 1.5) and reach the burst's time, beyond the 1 s horizon; a lone
+    run is claimed half the horizon before, as ever."""
+    monkeypatch.setattr(worker, "DEFAULT_CLAIM_COST", timedelta(milliseconds=100))
+    Recorder(bench)
+    t0 = bench.clock.now()
+    burst_at = t0 + 10 * AHEAD
+    workflow = note_workflow(bench, "burst")
+    burst = [run_at(bench, workflow, burst_at) for _ in range(20)]
+    lone = future_run(bench, t0 + 20 * AHEAD)
+    pool = ahead_worker(bench)
+    assert pool.claim_ahead_at(lone.available_at) == lone.available_at - AHEAD / 2
+    assert pool.claim_ahead_at(burst_at) == burst_at - timedelta(seconds=3)
+    bench.clock.advance(timedelta(seconds=6))  # 4 s before the burst: not yet
+    assert pool.claim_once() == []
+    bench.clock.advance(timedelta(seconds=1))  # 3 s before
+    assert sorted(c.id for c in pool.claim_once()) == sorted(run.id for run in burst)
+    assert pool.held == 20
+    pool.stop(GRACE)
+
+
+def test_a_burst_that_claiming_cannot_outrun_starts_at_most_max_early_before(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worker, "DEFAULT_CLAIM_COST", timedelta(seconds=1))
+    Recorder(bench)
+    t0 = bench.clock.now()
+    workflow = note_workflow(bench, "burst")
+    for _ in range(20):
+        run_at(bench, workflow, t0 + 10 * AHEAD)
+    pool = ahead_worker(bench)
+    assert pool.claim_ahead_at(t0 + 10 * AHEAD) == t0 + 10 * AHEAD - worker.MAX_EARLY
+    pool.stop(GRACE)
+
+
+def test_a_worker_whose_runs_take_long_holds_no_more_than_its_runners_start_in_a_second(
+    bench: Bench,
+) -> None:
+    """Runs seen taking 2 s each on 2 runners: of a burst due at one time the worker holds 2
+    (one a runner), not its ``hold`` of 10, and leaves the rest to the cluster's other
+    workers."""
+    started = threading.Event()
+
+    def two_seconds(ctx: StepContext) -> None:
+        bench.clock.advance(timedelta(seconds=2))
+        started.set()
+
+    bench.functions.register("note", two_seconds)
+    t0 = bench.clock.now()
+    first = future_run(bench, t0)
+    pool = ahead_worker(bench, concurrency=2, prefetch=0, hold=10)
+    assert [c.id for c in pool.claim_once()] == [first.id]
+    assert started.wait(10)
+    wait_until_idle(pool)
+    later = bench.clock.now() + HALF
+    workflow = note_workflow(bench, "burst")
+    burst = [run_at(bench, workflow, later) for _ in range(6)]
+    pool.wake()
+    assert len(pool.claim_once()) == 2
+    assert pool.held == 2
+    other = Worker(bench.queue, bench.executor, bench.clock, worker_id="w2", claim_ahead=AHEAD)
+    assert len(other.claim_once()) == 4
+    assert sorted(str(bench.get(run).worker_id) for run in burst) == ["w1"] * 2 + ["w2"] * 4
+    pool.stop(GRACE)
+    other.stop(GRACE)
+
+
+def wait_until_idle(pool: Worker) -> None:
+    for _ in range(1000):
+        if pool.active == 0:
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError(f"{pool.active} run(s) still in flight")

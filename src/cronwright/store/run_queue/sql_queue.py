@@ -171,6 +171,13 @@ class SqlRunQueue:
             ).scalar_one()
             return found
 
+    def pending_within(self, *, since: datetime, until: datetime) -> int:
+        with self._engine.connect() as connection:
+            counted: int = connection.execute(
+                _pending_within(), {"b_since": since, "b_until": until}
+            ).scalar_one()
+            return counted
+
     def _routing_for(self, capabilities: domain.Capabilities) -> routing.Routing:
         known = self._routing
         if known is None or known.capabilities != capabilities:
@@ -447,6 +454,18 @@ def _next_available() -> sa.Select[Any]:
     return sa.select(sa.func.min(runs.available_at)).where(
         runs.state == _PENDING,
         runs.available_at > sa.bindparam("b_after", type_=runs.available_at.type),
+    )
+
+
+@functools.cache
+def _pending_within() -> sa.Select[Any]:
+    runs = RunRow.__table__.c
+    return sa.select(sa.func.count()).where(  # the claim index: (state, available_at, id)
+        runs.state == _PENDING,
+        runs.available_at.between(
+            sa.bindparam("b_since", type_=runs.available_at.type),
+            sa.bindparam("b_until", type_=runs.available_at.type),
+        ),
     )
 
 
