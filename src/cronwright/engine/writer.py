@@ -83,6 +83,8 @@ class GroupCommitWriter:
         self._idle = False  # the writer thread waits for a first item: wake it on one
         self._wake = threading.Event()  # an item came while idle, or closing
         self._more = threading.Event()  # a full batch, a flush or closing: no delay
+        # A flush or closing: no holding back either (a full batch still is held back).
+        self._urgent = threading.Event()
         self._closing = False
         self._flushing = 0  # barriers queued: write without the delay
         self._lock = threading.Lock()  # starting and stopping the thread; _flushing
@@ -159,11 +161,13 @@ class GroupCommitWriter:
             self._closing = True
         self._wake.set()
         self._more.set()
+        self._urgent.set()
         if thread is not None:
             thread.join()
         with self._lock:
             self._thread = None
             self._closing = False
+            self._urgent.clear()
 
     @property
     def pending(self) -> int:
@@ -187,7 +191,10 @@ class GroupCommitWriter:
             isinstance(item, _Barrier) or self._closing or self._busy is None or not self._busy()
         ):
             self._wake.set()
-        if isinstance(item, _Barrier) or len(self._queued) >= self._max_batch:
+        if isinstance(item, _Barrier):
+            self._urgent.set()
+            self._more.set()
+        elif len(self._queued) >= self._max_batch:
             self._more.set()
 
     def _loop(self) -> None:
@@ -218,16 +225,20 @@ class GroupCommitWriter:
                     if isinstance(item, _Barrier):
                         with self._lock:
                             self._flushing -= 1
+                            if not self._flushing and not self._closing:
+                                self._urgent.clear()
                         item.written.set()
 
     def _defer(self) -> None:
         busy = self._busy
         if busy is None:
             return
+        # Not on ``_more``: a full batch sets it, and a burst's records fill batches faster
+        # than they are written while its starts are still waiting for a runner.
         for _ in range(self._max_defer_steps):
             if self._closing or self._flushing or not busy():
                 return
-            self._more.wait(_DEFER_STEP)
+            self._urgent.wait(_DEFER_STEP)
 
     def _write(self, batch: list[domain.StepRecord | _Finish]) -> None:
         if not batch:

@@ -169,6 +169,40 @@ def test_a_failed_batch_fails_its_finishes_and_those_of_runs_missing_a_step(
     assert bench.get(claimed.run).state is State.RUNNING
 
 
+class Batches:
+    """A queue that only notes the size of each batch it is given."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def write_batch(
+        self, steps: Sequence[domain.StepRecord], finishes: Sequence[domain.Finish]
+    ) -> list[domain.Run | None]:
+        self.sizes.append(len(steps) + len(finishes))
+        return [None] * len(finishes)
+
+
+def test_a_full_batch_is_held_back_while_starts_wait_too(bench: Bench) -> None:
+    """At a burst's time the queue fills faster than a batch: being full must not let the
+    writer take the GIL and the database from the starts while ``busy()``."""
+    bench.run([python_step("s", "noop")])
+    [claimed] = bench.queue.claim("w1", now=bench.clock.now(), limit=1)
+    batches = Batches()
+    writer = GroupCommitWriter(batches, max_delay=timedelta(0), max_batch=4)  # type: ignore[arg-type]
+    starting = threading.Event()
+    starting.set()
+    writer.defer_while(starting.is_set, at_most=timedelta(seconds=30))
+    for _ in range(10):
+        writer.record_step(step_record(claimed, bench))
+    threading.Event().wait(0.3)  # the writer's own thread would have written by now
+    assert batches.sizes == []
+    starting.clear()
+    writer.wake()
+    writer.flush()
+    assert batches.sizes == [4, 4, 2]
+    writer.close()
+
+
 # -- the worker's buffer -------------------------------------------------------------------------
 
 
