@@ -193,6 +193,7 @@ class Node:
                 claim_ahead=options.claim_ahead,
                 hold=options.hold,
                 on_held=None if self.heap is None else self.heap.freeze,
+                collector=self.heap,
             )
             self.reaper = reaper.Reaper(self.queue, self.clocks(), live_window=options.lease)
         self.alerter = alerter

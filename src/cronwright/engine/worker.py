@@ -75,6 +75,9 @@ HOLD_FOR = timedelta(seconds=1)
 # How long a read that found no run due within the claim-ahead horizon is trusted without a
 # wake-up: runs written meanwhile by another process are claimed ahead this much later.
 AHEAD_RECHECK = timedelta(milliseconds=100)
+# The garbage collector is held off while runs handed on at their time wait for runners, for
+# at most this long (see cronwright.engine.heap).
+COLLECTOR_HELD_AT_MOST = timedelta(seconds=2)
 # The group-commit writer holds its batch back while held runs are due within this: a batch
 # takes the GIL (and SQLite's write lock) for milliseconds to tens of milliseconds.
 QUIET_BEFORE_STARTS = timedelta(milliseconds=25)
@@ -100,6 +103,14 @@ def _missed(claimed: domain.ClaimedRun, now: datetime) -> bool:
 
 def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Collector(Protocol):
+    """The switch of the garbage collector (:class:`cronwright.engine.heap.HeapSettler`)."""
+
+    def hold_off(self) -> None: ...
+
+    def let_go(self) -> None: ...
 
 
 class RunListener(Protocol):
@@ -147,12 +158,15 @@ class Worker:
         claim_ahead: timedelta = timedelta(0),
         hold: int = DEFAULT_HOLD,
         on_held: Callable[[], None] | None = None,
+        collector: Collector | None = None,
     ) -> None:
         """``capabilities``: what this worker can execute, read at each claim (python functions
         may be registered late); it claims only runs it can execute. None: anything.
         ``report``: the process's loop health, written to the registry row at each beat.
         ``on_held``: called after a claim that took runs ahead and prepared them (the node
-        freezes the heap there: :meth:`cronwright.engine.heap.HeapSettler.freeze`)."""
+        freezes the heap there: :meth:`cronwright.engine.heap.HeapSettler.freeze`).
+        ``collector``: held off while runs handed on at their time wait for runners, for at
+        most ``COLLECTOR_HELD_AT_MOST``."""
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         prefetch = 2 * concurrency if prefetch is None else prefetch
@@ -195,6 +209,8 @@ class Worker:
         self._run_time: timedelta | None = None  # a run on a runner, measured (None: no run yet)
         self._starts: TimedStarts[_InFlight] = TimedStarts(clock, self._due)
         self._on_held = on_held
+        self._collector = collector
+        self._collector_held_since: datetime | None = None
         self._held = 0  # runs in flight held in the timed starts
         # Starts made while runs due now waited for a runner: logged and told to the listeners
         # once none waits (a start's report is not part of the start).
@@ -428,6 +444,9 @@ class Worker:
                     continue
                 entry.handed_on = True
                 due.append(entry)
+            if due and self._collector is not None:
+                self._collector.hold_off()  # until each has a runner: _let_collector_go
+                self._collector_held_since = now
             self._buffer.put_due(due)
             self._work.notify(len(due))
             self._changed.notify_all()
@@ -490,6 +509,9 @@ class Worker:
 
     def beat(self) -> set[domain.RunId]:
         """Extend the leases of the runs in flight; stop the ones this worker lost."""
+        held_since = self._collector_held_since  # no runner came to let it go: all are busy
+        if held_since is not None and self._clock.now() - held_since > COLLECTOR_HELD_AT_MOST:
+            self._let_collector_go()
         with self._changed:
             ids = set(self._in_flight)
         changed = None
@@ -551,6 +573,7 @@ class Worker:
             thread.join()
         self._threads.clear()
         self._starts.stop()
+        self._let_collector_go()
         self._release(self._unstarted())  # buffered runs no thread will take: back now
         deadline = self._clock.now() + grace
         with self._changed:
@@ -693,6 +716,7 @@ class Worker:
                     if wants_runs:
                         self._clock.wake()  # the buffer ran dry: claim now
                 if handed_on and not buffer.due_waiting:
+                    self._let_collector_go()
                     self._writer.wake()  # every run due now has a runner: records may go
                 if not self._execute(entry, me):
                     return  # abandoned in a step: a new runner took this one's place
@@ -715,6 +739,9 @@ class Worker:
         claimed = entry.claimed
         entry.runner = runner
         now = self._clock.now()
+        held_since = self._collector_held_since
+        if held_since is not None and now - held_since > COLLECTOR_HELD_AT_MOST:
+            self._let_collector_go()
         if entry.handed_on and _missed(claimed, now):  # stalled since it was handed on
             self._give_back_missed([entry])
             return True
@@ -741,6 +768,11 @@ class Worker:
             log.exception("run %s attempt %s could not be executed", claimed.id, claimed.attempt)
             self._let_go(entry)
         return kept
+
+    def _let_collector_go(self) -> None:
+        if self._collector is not None and self._collector_held_since is not None:
+            self._collector_held_since = None
+            self._collector.let_go()
 
     def _report_starts(self) -> None:
         """Log the starts made while runs due now waited (on whichever thread gets here)."""

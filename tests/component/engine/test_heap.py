@@ -29,6 +29,7 @@ class Node:
 def unfrozen_after() -> Iterator[None]:
     yield
     gc.unfreeze()  # the rest of the suite runs with the collector as it found it
+    gc.enable()
 
 
 def test_a_cycle_that_became_garbage_while_frozen_is_freed_at_the_next_settle() -> None:
@@ -134,3 +135,28 @@ def test_an_app_settles_its_heap_unless_told_not_to(tmp_path: Path) -> None:
     finally:
         settling.close()
         left_alone.close()
+
+
+def test_the_collector_is_held_off_until_let_go_once_the_heap_is_settled() -> None:
+    settler = HeapSettler(SystemClock())
+    settler.hold_off()  # not settled yet: the process is not warm, nothing is changed
+    assert gc.isenabled()
+    settler.settle()
+    settler.hold_off()
+    assert not gc.isenabled()
+    settler.let_go()
+    assert gc.isenabled()
+    settler.let_go()  # once is enough: a second does nothing
+    assert gc.isenabled()
+    settler.hold_off()
+    settler.release()  # a stopped node lets the collector go too
+    assert gc.isenabled()
+
+
+def test_a_collector_the_program_turned_off_stays_off() -> None:
+    settler = HeapSettler(SystemClock())
+    settler.settle()
+    gc.disable()
+    settler.hold_off()
+    settler.let_go()
+    assert not gc.isenabled()

@@ -546,3 +546,57 @@ def wait_until_idle(pool: Worker) -> None:
             return
         threading.Event().wait(0.01)
     raise AssertionError(f"{pool.active} run(s) still in flight")
+
+
+class Switch:
+    """A collector switch that notes what the worker told it."""
+
+    def __init__(self) -> None:
+        self.told: list[str] = []
+
+    def hold_off(self) -> None:
+        self.told.append("hold off")
+
+    def let_go(self) -> None:
+        self.told.append("let go")
+
+
+def test_the_collector_is_held_off_from_a_hand_on_until_each_run_has_a_runner(
+    bench: Bench,
+) -> None:
+    recorder = Recorder(bench)
+    t0 = bench.clock.now()
+    future_run(bench, t0 + HALF)
+    switch = Switch()
+    pool = ahead_worker(bench, collector=switch)
+    pool.claim_once()
+    assert switch.told == []  # held: nothing waits for a runner yet
+    bench.clock.advance(HALF)
+    assert pool.start_due() == 1
+    assert recorder.ran.wait(10)
+    pool.stop(GRACE)
+    assert switch.told == ["hold off", "let go"]
+
+
+def test_a_collector_held_off_while_every_runner_is_busy_is_let_go_after_a_while(
+    bench: Bench,
+) -> None:
+    release = threading.Event()
+    bench.functions.register("note", lambda ctx: release.wait(10))
+    t0 = bench.clock.now()
+    for _ in range(2):
+        future_run(bench, t0 + HALF)
+    switch = Switch()
+    pool = ahead_worker(bench, collector=switch, concurrency=1, prefetch=0)
+    assert len(pool.claim_once()) == 2
+    bench.clock.advance(HALF)
+    pool.start_due()  # one runner takes the first; the second waits for it
+    assert switch.told == ["hold off"]
+    bench.clock.advance(worker.COLLECTOR_HELD_AT_MOST)
+    pool.beat()
+    assert switch.told == ["hold off"]  # not past the limit yet
+    bench.clock.advance(timedelta(milliseconds=1))
+    pool.beat()
+    assert switch.told == ["hold off", "let go"]
+    release.set()
+    pool.stop(GRACE)
