@@ -19,8 +19,10 @@ runs due within that horizon: held by :mod:`cronwright.engine.timed_starts` unti
 then handed to the runners together, so that only a thread wake-up happens at the fire time.
 A burst (more runs due at one time than half the horizon leaves time to claim) is claimed from
 as long before its time as that takes at the measured cost a run (:meth:`Worker.claim_ahead_at`,
-at most ``MAX_EARLY``); a worker holds no more than its runners start within ``HOLD_FOR`` at
-its runs' recent durations, leaving the rest of a burst of long runs to the other workers.
+at most ``MAX_EARLY``); a worker holds no more than it was seen to start within ``HOLD_FOR``
+(when more runs were due at once than it has runners), leaving the rest of a burst of long runs
+to the other workers. Until every run handed on at its time has started, records wait, claims
+ahead wait and the garbage collector is held off.
 Held runs are leased, heartbeated and counted by every limit like the others; see
 :meth:`cronwright.store.run_queue.sql_queue.RunQueue.claim` for how overlap and misfire treat them.
 
@@ -130,7 +132,7 @@ class _InFlight:
     released: bool = False
     finishing: bool = False  # executed; its finish is queued for the writer
     held: bool = False  # claimed ahead: waits for its time in the timed starts
-    handed_on: bool = False  # claimed ahead, its time came: waits in the buffer for a runner
+    handed_on: bool = False  # claimed ahead, its time came: not started yet
     prepared: Prepared | None = None  # claimed ahead: ready to start (Executor.prepare)
     runner: threading.Thread | None = None  # driving it
     started_at: datetime | None = None  # when a runner started it
@@ -206,12 +208,19 @@ class Worker:
         # (from when, up to when): the claims ahead of a burst, early enough to hold it all.
         self._burst: tuple[datetime, datetime] | None = None
         self._claim_cost = DEFAULT_CLAIM_COST  # a run's claim ahead and preparation, measured
-        self._run_time: timedelta | None = None  # a run on a runner, measured (None: no run yet)
+        # Runs a second this worker started from a hand-on that had more than its runners
+        # (None: never measured), from the spell of starts (began, runs handed on) under way.
+        self._start_rate: float | None = None
+        self._spell: tuple[datetime, int] = (_LONG_AGO, 0)
         self._starts: TimedStarts[_InFlight] = TimedStarts(clock, self._due)
         self._on_held = on_held
         self._collector = collector
         self._collector_held_since: datetime | None = None
         self._held = 0  # runs in flight held in the timed starts
+        # Runs handed on at their time whose action has not been called yet: until none is
+        # left, records wait, claims ahead wait and the collector is held off.
+        self._starting = 0
+        self._starting_lock = threading.Lock()
         # Starts made while runs due now waited for a runner: logged and told to the listeners
         # once none waits (a start's report is not part of the start).
         self._unreported: deque[tuple[domain.Run, timedelta]] = deque()
@@ -267,8 +276,12 @@ class Worker:
             # Only a worker with a runner idle now claims ahead: one whose runners are all busy
             # would hold runs that may have to wait for a runner at their time, while another
             # worker sits idle (and would take every slot of a schedule from the others).
+            # Nor while runs handed on at their time are starting: the claim would take the
+            # GIL and the database from them (it comes once they have: _started_one).
             ahead_free = (
-                min(self._hold_limit() - holding, MAX_AHEAD_BATCH) if self._idle_runner() else 0
+                min(self._hold_limit() - holding, MAX_AHEAD_BATCH)
+                if self._idle_runner() and not self._starting
+                else 0
             )
             if free <= 0 and ahead_free <= 0:
                 return []
@@ -366,13 +379,13 @@ class Worker:
             self._claim_cost = (self._claim_cost * 3 + took / count) / 4
 
     def _hold_limit(self) -> int:
-        """``hold``, or what the runners start within ``HOLD_FOR`` at the runs' recent
-        durations, if less (at least a run a runner): a worker holding a burst it starts late
-        would keep it from the idle workers of the cluster."""
-        run_time = self._run_time
-        if self._hold == 0 or run_time is None or run_time <= timedelta(0):
+        """``hold``, or what this worker started within ``HOLD_FOR`` when more runs were due
+        at once than it has runners, if less (at least a run a runner): a worker holding a
+        burst it starts late would keep it from the idle workers of the cluster."""
+        rate = self._start_rate
+        if self._hold == 0 or rate is None:
             return self._hold
-        startable = int(self._concurrency * (HOLD_FOR / run_time))
+        startable = int(rate * HOLD_FOR.total_seconds())
         return min(self._hold, max(self._concurrency, startable))
 
     def _upcoming(self, now: datetime, horizon: datetime) -> datetime | None:
@@ -417,10 +430,10 @@ class Worker:
         return capacity - (len(self._in_flight) - self._finishing - self._held)
 
     def _starts_near(self) -> bool:
-        """Whether runs handed on at their time wait for a runner, or held runs are due within
+        """Whether runs handed on at their time have not all started, or held runs are due within
         ``QUIET_BEFORE_STARTS``: a batch of records written now would hold the GIL and the
         database when they start. Lock-free (the writer asks before each batch)."""
-        if self._buffer.due_waiting:
+        if self._starting:
             return True
         earliest = self._starts.peek_earliest()
         return earliest is not None and earliest - self._clock.now() <= QUIET_BEFORE_STARTS
@@ -445,8 +458,12 @@ class Worker:
                 entry.handed_on = True
                 due.append(entry)
             if due and self._collector is not None:
-                self._collector.hold_off()  # until each has a runner: _let_collector_go
+                self._collector.hold_off()  # until each started: _started_one
                 self._collector_held_since = now
+            with self._starting_lock:
+                began, runs = self._spell if self._starting else (now, 0)
+                self._spell = (began, runs + len(due))
+                self._starting += len(due)
             self._buffer.put_due(due)
             self._work.notify(len(due))
             self._changed.notify_all()
@@ -633,6 +650,8 @@ class Worker:
                 unstarted.append(entry)
             unstarted.reverse()
             self._changed.notify_all()
+        for entry in unstarted:
+            self._started_one(entry)  # (a run handed on that will not start here)
         self._writer.wake()  # records held back for runs due now: those will not start here
         self._report_starts()
         return held + unstarted
@@ -709,15 +728,12 @@ class Worker:
                     return
                 self._busy += 1
             while (taken := buffer.take()) is not None:
-                entry, handed_on = taken
+                entry, _ = taken
                 if not buffer:
                     with self._changed:
                         wants_runs = self._wants_runs()
                     if wants_runs:
                         self._clock.wake()  # the buffer ran dry: claim now
-                if handed_on and not buffer.due_waiting:
-                    self._let_collector_go()
-                    self._writer.wake()  # every run due now has a runner: records may go
                 if not self._execute(entry, me):
                     return  # abandoned in a step: a new runner took this one's place
                 if self._unreported and not self._due_waiting():
@@ -743,6 +759,7 @@ class Worker:
         if held_since is not None and now - held_since > COLLECTOR_HELD_AT_MOST:
             self._let_collector_go()
         if entry.handed_on and _missed(claimed, now):  # stalled since it was handed on
+            self._started_one(entry)
             self._give_back_missed([entry])
             return True
         # A run claimed ahead was planned to start at its row's ``started_at``: it starts now,
@@ -753,6 +770,7 @@ class Worker:
             self._unreported.append((claimed.run, lag))
         else:
             self._started(claimed.run, lag=lag)
+        self._started_one(entry)
         kept = True
         try:
             if entry.prepared is not None:
@@ -768,6 +786,32 @@ class Worker:
             log.exception("run %s attempt %s could not be executed", claimed.id, claimed.attempt)
             self._let_go(entry)
         return kept
+
+    def _started_one(self, entry: _InFlight) -> None:
+        """``entry``'s action is about to be called (or it will not be): once every run handed
+        on has got that far, records, claims ahead and the collector may go."""
+        if not entry.handed_on:
+            return
+        entry.handed_on = False
+        with self._starting_lock:
+            self._starting -= 1
+            last = self._starting == 0
+        if last:
+            self._measure_starts()
+            self._let_collector_go()
+            self._writer.wake()
+            self._clock.wake()  # claims ahead waited for the starts
+
+    def _measure_starts(self) -> None:
+        """The spell of starts just ended: how many runs a second it started, if more were due
+        at once than there are runners (fewer say nothing of what the runners can take)."""
+        began, runs = self._spell
+        took = (self._clock.now() - began).total_seconds()
+        if runs > self._concurrency and took > 0:
+            rate = runs / took
+            self._start_rate = (
+                rate if self._start_rate is None else (self._start_rate * 3 + rate) / 4
+            )
 
     def _let_collector_go(self) -> None:
         if self._collector is not None and self._collector_held_since is not None:
@@ -791,11 +835,6 @@ class Worker:
         finishing = queued = False
         try:
             with self._changed:
-                if now > started_at:  # how long a run keeps a runner, for _hold_limit
-                    took = now - started_at
-                    self._run_time = (
-                        took if self._run_time is None else (self._run_time * 9 + took) / 10
-                    )
                 # Decided under the lock that stop() takes to choose what to release: a run
                 # is either released or finishing, never both.
                 if outcome is not None and not entry.released:

@@ -508,12 +508,13 @@ def test_a_burst_that_claiming_cannot_outrun_starts_at_most_max_early_before(
     pool.stop(GRACE)
 
 
-def test_a_worker_whose_runs_take_long_holds_no_more_than_its_runners_start_in_a_second(
+def test_a_worker_whose_runs_take_long_holds_no_more_than_it_starts_in_a_second(
     bench: Bench,
 ) -> None:
-    """Runs seen taking 2 s each on 2 runners: of a burst due at one time the worker holds 2
-    (one a runner), not its ``hold`` of 10, and leaves the rest to the cluster's other
-    workers."""
+    """Four runs due at once on 2 runners, each run taking 2 s: the last started 2-4 s after
+    the first, so the worker starts at most 2 a second. Of a burst due at one time it then
+    holds 2 (at least one a runner), not its ``hold`` of 10, and leaves the rest to the
+    cluster's other workers."""
     started = threading.Event()
 
     def two_seconds(ctx: StepContext) -> None:
@@ -522,14 +523,17 @@ def test_a_worker_whose_runs_take_long_holds_no_more_than_its_runners_start_in_a
 
     bench.functions.register("note", two_seconds)
     t0 = bench.clock.now()
-    first = future_run(bench, t0)
+    workflow = note_workflow(bench, "first")
+    for _ in range(4):
+        run_at(bench, workflow, t0 + HALF)
     pool = ahead_worker(bench, concurrency=2, prefetch=0, hold=10)
-    assert [c.id for c in pool.claim_once()] == [first.id]
+    assert len(pool.claim_once()) == 4
+    bench.clock.advance(HALF)
+    assert pool.start_due() == 4
     assert started.wait(10)
     wait_until_idle(pool)
     later = bench.clock.now() + HALF
-    workflow = note_workflow(bench, "burst")
-    burst = [run_at(bench, workflow, later) for _ in range(6)]
+    burst = [run_at(bench, note_workflow(bench, f"b-{n}"), later) for n in range(6)]
     pool.wake()
     assert len(pool.claim_once()) == 2
     assert pool.held == 2
@@ -599,4 +603,32 @@ def test_a_collector_held_off_while_every_runner_is_busy_is_let_go_after_a_while
     pool.beat()
     assert switch.told == ["hold off", "let go"]
     release.set()
+    pool.stop(GRACE)
+
+
+def test_no_claim_ahead_while_runs_handed_on_have_not_all_started(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim ahead holds the GIL and the database for milliseconds: it waits until every run
+    handed on at its time has started (here no runner thread is let start, so the runners are
+    idle and the handed-on runs wait), then comes."""
+    recorder = Recorder(bench)
+    t0 = bench.clock.now()
+    for _ in range(2):
+        future_run(bench, t0 + HALF)
+    pool = ahead_worker(bench, concurrency=4)
+    start_runners = pool._start_runners
+    monkeypatch.setattr(pool, "_start_runners", lambda: None)
+    assert len(pool.claim_once()) == 2
+    bench.clock.advance(HALF)
+    assert pool.start_due() == 2
+    next_second = future_run(bench, t0 + 3 * HALF)
+    pool.wake()
+    assert pool.claim_once() == []
+    monkeypatch.setattr(pool, "_start_runners", start_runners)
+    with pool._changed:
+        pool._start_runners()
+    assert recorder.ran.wait(10)
+    wait_until_idle(pool)
+    assert [c.id for c in pool.claim_once()] == [next_second.id]
     pool.stop(GRACE)
