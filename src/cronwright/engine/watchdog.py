@@ -9,8 +9,11 @@ hands the run to another thread); the watchdog only decides when.
 
 The thread starts with the first watch and ends after ``linger`` with nothing to watch, so an
 idle executor holds no thread. While it lives it looks every ``check_every`` whether or not
-anything is watched: a watch is then one dictionary insert under a lock, with no wake-up to send
-(runs of a burst start thousands of watched steps a second).
+anything is watched: a watch is then one dictionary insert and an unwatch one removal, with no
+lock and no wake-up (runs of a burst start thousands of watched steps a second on many runner
+threads; a lock they all take made each wait for the GIL when another held it, ~1.8 ms a
+watch in a burst). Single dictionary operations are atomic in CPython; the thread's end is
+decided under a lock that only starting and ending the thread take.
 """
 
 from __future__ import annotations
@@ -59,18 +62,19 @@ class Watchdog:
         """Call ``expire`` (on the watchdog's thread) once ``deadline`` passes or ``interrupt``
         is set, unless :meth:`unwatch` comes first; returns the token for it."""
         token = next(self._tokens)
-        with self._lock:
-            self._watched[token] = _Watch(deadline, interrupt, expire)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._loop, name="cronwright-watchdog", daemon=True
-                )
-                self._thread.start()
+        self._watched[token] = _Watch(deadline, interrupt, expire)
+        # Read after the insert: a thread that ends later sees this watch (see _loop).
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._loop, name="cronwright-watchdog", daemon=True
+                    )
+                    self._thread.start()
         return token
 
     def unwatch(self, token: int) -> None:
-        with self._lock:
-            self._watched.pop(token, None)
+        self._watched.pop(token, None)
 
     @property
     def running(self) -> bool:
@@ -80,8 +84,7 @@ class Watchdog:
 
     @property
     def watching(self) -> int:
-        with self._lock:
-            return len(self._watched)
+        return len(self._watched)
 
     def _loop(self) -> None:
         idle_rounds = 0  # of check_every each: the linger counted without reading a clock
@@ -90,30 +93,39 @@ class Watchdog:
             # Read before taking the lock: a clock read may be a database round trip, and
             # every runner starting or ending a step needs the lock.
             now = self._clock.now()
-            with self._lock:
-                if not self._watched:
-                    idle_rounds += 1
-                    if idle_rounds * self._check_every >= self._linger:
-                        self._thread = None  # the next watch starts a new thread
-                        return
-                    continue
-                idle_rounds = 0
-                due = [
-                    token
-                    for token, watch in self._watched.items()
-                    if watch.interrupt.is_set() or now >= watch.deadline
-                ]
-                expiring = [self._watched.pop(token) for token in due]
+            if not self._watched:
+                idle_rounds += 1
+                if idle_rounds * self._check_every >= self._linger and self._end():
+                    return
+                continue
+            idle_rounds = 0
+            due = [
+                token
+                for token, watch in list(self._watched.items())  # a copy made at once
+                if watch.interrupt.is_set() or now >= watch.deadline
+            ]
+            expiring = [
+                watch for token in due if (watch := self._watched.pop(token, None)) is not None
+            ]  # (one unwatched meanwhile is gone: its step returned in time)
             for watch in expiring:  # outside the lock: expiring starts threads, takes locks
                 try:
                     watch.expire()
                 except Exception:
                     log.exception("expiring a step failed")
 
+    def _end(self) -> bool:
+        """End the thread unless a watch came; whether it ends. A watch inserted before the
+        second look is seen there; one inserted after it sees no thread and starts one."""
+        with self._lock:
+            self._thread = None
+            if not self._watched:
+                return True
+            self._thread = threading.current_thread()
+            return False
+
     def _wait_seconds(self) -> float:
         """Until the earliest deadline, at most ``check_every`` (interrupts are polled)."""
-        with self._lock:
-            deadlines = [watch.deadline for watch in self._watched.values()]
+        deadlines = [watch.deadline for watch in list(self._watched.values())]
         if not deadlines:
             return self._check_every
         left = (min(deadlines) - self._clock.now()).total_seconds()

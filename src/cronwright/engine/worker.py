@@ -832,7 +832,7 @@ class Worker:
         claimed = entry.claimed
         now = self._clock.now()
         started_at = entry.started_at or now
-        finishing = queued = False
+        finishing = queued = wants_runs = False
         try:
             with self._changed:
                 # Decided under the lock that stop() takes to choose what to release: a run
@@ -840,6 +840,7 @@ class Worker:
                 if outcome is not None and not entry.released:
                     entry.finishing = finishing = True
                     self._finishing += 1
+                    wants_runs = self._wants_runs()  # its runner is free
             if not finishing:
                 self._ended(claimed.run, None, self._clock.now() - started_at)
             else:
@@ -854,8 +855,6 @@ class Worker:
                     # Written only when the row's differs (claimed ahead, or it waited).
                     started_at=None if started_at == claimed.run.started_at else started_at,
                 )
-                with self._changed:
-                    wants_runs = self._wants_runs()
                 if wants_runs:
                     self._clock.wake()  # its runner is free: claim now
                 future.add_done_callback(

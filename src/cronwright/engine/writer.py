@@ -137,7 +137,7 @@ class GroupCommitWriter:
     def wake(self) -> None:
         """Look at the queue now: what ``busy()`` (see :meth:`defer_while`) held back may go.
         Cheap when the writer is not idle."""
-        if self._idle:
+        if self._idle and not self._wake.is_set():
             self._wake.set()
 
     def discard_steps(self, attempts: Iterable[tuple[domain.RunId, int]]) -> None:
@@ -187,14 +187,24 @@ class GroupCommitWriter:
         # The writer sets _idle before its last look at the queue, so either it sees this item
         # or this sees it idle. While ``busy()`` (runs due now wait for a runner) an idle
         # writer is left asleep: the caller that ends the busy spell calls :meth:`wake`.
-        if self._idle and (
-            isinstance(item, _Barrier) or self._closing or self._busy is None or not self._busy()
+        # An event is set only when it is not: setting takes its lock, which the runners of a
+        # burst, each queueing its records, would all queue for (each wait costing a GIL
+        # hand-over).
+        if (
+            self._idle
+            and not self._wake.is_set()
+            and (
+                isinstance(item, _Barrier)
+                or self._closing
+                or self._busy is None
+                or not self._busy()
+            )
         ):
             self._wake.set()
         if isinstance(item, _Barrier):
             self._urgent.set()
             self._more.set()
-        elif len(self._queued) >= self._max_batch:
+        elif len(self._queued) >= self._max_batch and not self._more.is_set():
             self._more.set()
 
     def _loop(self) -> None:
