@@ -66,6 +66,35 @@ def test_the_thread_ends_when_idle_and_a_new_watch_starts_it_again(t0: datetime)
     assert second.wait(5)
 
 
+class _RacedWatchdog(Watchdog):
+    """Lands a watch from another thread just as its idle thread decides to end: the watch
+    takes no lock, and it sees the thread still there."""
+
+    def __init__(self, clock: FakeClock, at: datetime) -> None:
+        super().__init__(clock, check_every=CHECK, linger=CHECK)
+        self.raced = threading.Event()
+        self._at = at
+        self._landed = False
+
+    def _end(self) -> bool:
+        if not self._landed:
+            self._landed = True
+            other = threading.Thread(
+                target=lambda: self.watch(self._at, threading.Event(), self.raced.set)
+            )
+            other.start()
+            other.join()
+        return super()._end()
+
+
+def test_a_watch_made_while_the_thread_ends_is_still_looked_at(t0: datetime) -> None:
+    watchdog = _RacedWatchdog(FakeClock(t0), t0)
+    first = threading.Event()
+    watchdog.watch(t0, threading.Event(), first.set)
+    assert first.wait(5)
+    assert watchdog.raced.wait(5), "the watch made as the thread ended was left unwatched"
+
+
 class _ProbingClock:
     """A clock that, whenever the watchdog's thread reads it, checks from another thread that
     the watchdog still answers (its lock is free): a clock read may be a database round trip."""
@@ -79,8 +108,8 @@ class _ProbingClock:
         if threading.current_thread().name == "cronwright-watchdog" and self.watchdog is not None:
             watchdog, done = self.watchdog, threading.Event()
 
-            def probe() -> None:
-                assert watchdog.watching >= 0  # takes the watchdog's lock
+            def probe() -> None:  # what a runner does around a step
+                watchdog.unwatch(watchdog.watch(datetime.max, threading.Event(), lambda: None))
                 done.set()
 
             threading.Thread(target=probe, daemon=True).start()
