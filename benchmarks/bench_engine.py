@@ -29,7 +29,8 @@ time of the scheduler tick that wrote it, not of its commit.
   its scheduler, workers and reaper for ``--idle-seconds``; the CPU time it used.
 
 Targets (2 cores): every run executed and recorded, none missed, at >= 10x APScheduler's
-throughput with a lag p99 <= 1 s; idle under 1% of a core.
+throughput with a lag p99 <= 1 s; idle under 1% of a core. The ratio is printed twice: to the
+last finish (APScheduler's figure is to its last job's start), and to the last commit.
 """
 
 from __future__ import annotations
@@ -94,6 +95,13 @@ class Burst:
     @property
     def throughput(self) -> float:
         return self.executed / self.finished_by if self.finished_by > 0 else float("inf")
+
+    @property
+    def committed_throughput(self) -> float | None:
+        """Runs a second counted to the commit of the last outcome, not the last finish."""
+        if self.committed_by is None:
+            return None
+        return self.executed / self.committed_by if self.committed_by > 0 else float("inf")
 
     def line(self) -> str:
         created = "" if self.created_by is None else f"all created T{self.created_by:+.2f} s, "
@@ -472,10 +480,16 @@ def main() -> None:
             for key in ("sqlite", "postgres", "postgres-fsync-off"):
                 if key in results:
                     ours = results[key]
+                    committed = ours.committed_throughput
                     print(
                         f"ratio {ours.name} / APScheduler: throughput "
-                        f"{ours.throughput / aps.throughput:.1f}x, lag p99 "
-                        f"{ours.lag_p99:.2f} s vs {aps.lag_p99:.2f} s"
+                        f"{ours.throughput / aps.throughput:.1f}x"
+                        + (
+                            ""
+                            if committed is None
+                            else f" ({committed / aps.throughput:.1f}x to the last commit)"
+                        )
+                        + f", lag p99 {ours.lag_p99:.2f} s vs {aps.lag_p99:.2f} s"
                     )
             dropped = results["aps-default"]
             print(
