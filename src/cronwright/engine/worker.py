@@ -71,9 +71,12 @@ MAX_AHEAD_BATCH = 500  # runs claimed ahead per claim: the claim holds the write
 DEFAULT_CLAIM_COST = timedelta(microseconds=250)
 EARLY_MARGIN = 1.5
 MAX_EARLY = timedelta(seconds=5)
-# A worker holds at most what its runners start within this, by its runs' recent durations
-# (and at least one run a runner): a burst of long runs is left for the rest of the cluster.
+# A worker holds at most what it was seen to start within this (and at least one run a
+# runner): a burst of long runs is left for the rest of the cluster.
 HOLD_FOR = timedelta(seconds=1)
+# How long the count of the runs due at an instant is trusted: the claim loop asks when to
+# claim ahead each time it sleeps, many times a second under load.
+EARLY_RECHECK = timedelta(milliseconds=250)
 # How long a read that found no run due within the claim-ahead horizon is trusted without a
 # wake-up: runs written meanwhile by another process are claimed ahead this much later.
 AHEAD_RECHECK = timedelta(milliseconds=100)
@@ -167,8 +170,8 @@ class Worker:
         ``report``: the process's loop health, written to the registry row at each beat.
         ``on_held``: called after a claim that took runs ahead and prepared them (the node
         freezes the heap there: :meth:`cronwright.engine.heap.HeapSettler.freeze`).
-        ``collector``: held off while runs handed on at their time wait for runners, for at
-        most ``COLLECTOR_HELD_AT_MOST``."""
+        ``collector``: held off until the runs handed on at their time have all started, for
+        at most ``COLLECTOR_HELD_AT_MOST``."""
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         prefetch = 2 * concurrency if prefetch is None else prefetch
@@ -208,6 +211,8 @@ class Worker:
         # (from when, up to when): the claims ahead of a burst, early enough to hold it all.
         self._burst: tuple[datetime, datetime] | None = None
         self._claim_cost = DEFAULT_CLAIM_COST  # a run's claim ahead and preparation, measured
+        # (instant, when counted, claim from): the last answer of claim_ahead_at.
+        self._early: tuple[datetime, datetime, datetime] | None = None
         # Runs a second this worker started from a hand-on that had more than its runners
         # (None: never measured), from the spell of starts (began, runs handed on) under way.
         self._start_rate: float | None = None
@@ -364,12 +369,17 @@ class Worker:
         more runs than that leaves time to claim, as long before as claiming them takes (with
         a margin, at most ``MAX_EARLY``); the claims from then reach as far as ``upcoming``."""
         early = self._ahead / 2
-        if self._hold and upcoming - self._clock.now() > early:
+        now = self._clock.now()
+        known = self._early
+        if known is not None and known[0] == upcoming and now - known[1] < EARLY_RECHECK:
+            return known[2]
+        if self._hold and upcoming - now > early:
             due = self._runs.pending_within(since=upcoming, until=upcoming + self._ahead / 2)
             needed = self._claim_cost * min(due, self._hold_limit()) * EARLY_MARGIN
             if needed > early:
                 early = min(needed, self._max_early)
                 self._burst = (upcoming - early, upcoming + self._ahead / 2)
+        self._early = (upcoming, now, upcoming - early)
         return upcoming - early
 
     def _measure_claim(self, started: datetime, count: int) -> None:
@@ -766,11 +776,11 @@ class Worker:
         # or then if a runner took it early; a run claimed now waited in the buffer since.
         entry.started_at = max(now, claimed.run.started_at or now)
         lag = entry.started_at - claimed.run.scheduled_for
+        self._started_one(entry)
         if self._due_waiting():  # report it once the runs due now have all started
             self._unreported.append((claimed.run, lag))
         else:
             self._started(claimed.run, lag=lag)
-        self._started_one(entry)
         kept = True
         try:
             if entry.prepared is not None:

@@ -632,3 +632,28 @@ def test_no_claim_ahead_while_runs_handed_on_have_not_all_started(
     wait_until_idle(pool)
     assert [c.id for c in pool.claim_once()] == [next_second.id]
     pool.stop(GRACE)
+
+
+def test_when_to_claim_a_burst_is_counted_once_in_a_while_not_at_every_sleep(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim loop asks before each sleep, many times a second under load: a count of the
+    runs due at an instant is trusted for ``EARLY_RECHECK``."""
+    Recorder(bench)
+    at = bench.clock.now() + 10 * AHEAD
+    future_run(bench, at)
+    counts: list[datetime] = []
+    pending_within = bench.queue.pending_within
+
+    def counted(*, since: datetime, until: datetime) -> int:
+        counts.append(since)
+        return pending_within(since=since, until=until)
+
+    monkeypatch.setattr(bench.queue, "pending_within", counted)
+    pool = ahead_worker(bench)
+    assert pool.claim_ahead_at(at) == pool.claim_ahead_at(at) == at - AHEAD / 2
+    assert counts == [at]
+    bench.clock.advance(worker.EARLY_RECHECK)
+    pool.claim_ahead_at(at)
+    assert counts == [at, at]
+    pool.stop(GRACE)
