@@ -83,6 +83,9 @@ class MemoryQueue:
     def next_available_at(self, *, after: datetime) -> datetime | None:
         return self.at if self.pending and self.at > after else None
 
+    def pending_within(self, *, since: datetime, until: datetime) -> int:
+        return len(self.pending) if since <= self.at <= until else 0
+
     def heartbeat(self, *args: Any, **kwargs: Any) -> set[domain.RunId]:
         return set()
 

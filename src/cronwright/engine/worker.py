@@ -374,7 +374,11 @@ class Worker:
         if known is not None and known[0] == upcoming and now - known[1] < EARLY_RECHECK:
             return known[2]
         if self._hold and upcoming - now > early:
-            due = self._runs.pending_within(since=upcoming, until=upcoming + self._ahead / 2)
+            try:
+                due = self._runs.pending_within(since=upcoming, until=upcoming + self._ahead / 2)
+            except Exception:  # (the database may be restarting) claim as for a few runs
+                log.exception("could not count the runs due at %s", upcoming.isoformat())
+                due = 0
             needed = self._claim_cost * min(due, self._hold_limit()) * EARLY_MARGIN
             if needed > early:
                 early = min(needed, self._max_early)

@@ -657,3 +657,21 @@ def test_when_to_claim_a_burst_is_counted_once_in_a_while_not_at_every_sleep(
     pool.claim_ahead_at(at)
     assert counts == [at, at]
     pool.stop(GRACE)
+
+
+def test_a_count_that_fails_leaves_the_claims_ahead_at_half_the_horizon(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim loop asks outside its claim's error handling: a database that does not answer
+    must not end the loop."""
+    Recorder(bench)
+    at = bench.clock.now() + 10 * AHEAD
+    future_run(bench, at)
+
+    def down(*, since: datetime, until: datetime) -> int:
+        raise ConnectionError("database restarting")
+
+    monkeypatch.setattr(bench.queue, "pending_within", down)
+    pool = ahead_worker(bench)
+    assert pool.claim_ahead_at(at) == at - AHEAD / 2
+    pool.stop(GRACE)
