@@ -41,7 +41,11 @@ class SystemClock:
         self._woken.clear()
 
     def wake(self) -> None:
-        self._woken.set()
+        # Set only when not set: setting takes the event's lock, and in a burst every run's end
+        # wakes the claim loop. A sleeper clears it before it looks for work, so a wake-up
+        # skipped here is one it has not yet looked past.
+        if not self._woken.is_set():
+            self._woken.set()
 
 
 class FakeClock:

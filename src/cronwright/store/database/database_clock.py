@@ -80,7 +80,8 @@ class DatabaseClock:
         self._woken.clear()
 
     def wake(self) -> None:
-        self._woken.set()
+        if not self._woken.is_set():  # (as SystemClock.wake)
+            self._woken.set()
 
     def _resync(self) -> None:
         before = self._monotonic()
