@@ -20,9 +20,9 @@ the next whole second then allocate into empty young generations, and the caches
 since the settle are frozen too. What a freeze keeps that becomes cyclic garbage later waits
 for the next settle; a node that stops unfreezes the heap.
 
-While runs handed on at their time wait for runners, the worker holds the collector off
-(:meth:`HeapSettler.hold_off`, then :meth:`HeapSettler.let_go` once each has a runner, at most
-2 s later, freezing what was made meanwhile): in a burst of 10,000 starts the young
+While runs handed on at their time have not all started, the worker holds the collector off
+(:meth:`HeapSettler.hold_off`, then :meth:`HeapSettler.let_go` once the last one started, at
+most 2 s later, freezing what was made meanwhile): in a burst of 10,000 starts the young
 collections took ~130 ms and a full one ~110 ms. Runs leave no cycles, so nothing waits for
 the collector meanwhile but what other code makes; a program that turned the collector off
 keeps it off.
@@ -109,8 +109,8 @@ class HeapSettler:
             gc.freeze()
 
     def hold_off(self) -> None:
-        """Keep the collector from running until :meth:`let_go` (runs wait for runners to
-        start them): once settled, and only if it is on."""
+        """Keep the collector from running until :meth:`let_go` (runs handed on at their time
+        are starting): once settled, and only if it is on."""
         with self._lock:
             if self._settled and not self._holding and gc.isenabled():
                 gc.disable()

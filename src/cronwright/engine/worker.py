@@ -80,8 +80,8 @@ EARLY_RECHECK = timedelta(milliseconds=250)
 # How long a read that found no run due within the claim-ahead horizon is trusted without a
 # wake-up: runs written meanwhile by another process are claimed ahead this much later.
 AHEAD_RECHECK = timedelta(milliseconds=100)
-# The garbage collector is held off while runs handed on at their time wait for runners, for
-# at most this long (see cronwright.engine.heap).
+# The garbage collector is held off until the runs handed on at their time have all started,
+# for at most this long (see cronwright.engine.heap).
 COLLECTOR_HELD_AT_MOST = timedelta(seconds=2)
 # The group-commit writer holds its batch back while held runs are due within this: a batch
 # takes the GIL (and SQLite's write lock) for milliseconds to tens of milliseconds.
@@ -193,7 +193,7 @@ class Worker:
         # The executor's step recorder should be this writer too, so that a run's step records
         # and its finish share batches (see cronwright.bootstrap).
         self._writer = writer or GroupCommitWriter(runs)
-        # Records wait while runs handed on at their time wait for a runner, and while held
+        # Records wait while runs handed on at their time have not all started, and while held
         # runs are about to be handed on: at a fire time the starts come first.
         self._writer.defer_while(self._starts_near)
         self._lease = lease
