@@ -106,18 +106,24 @@ def test_a_signal_drains_running_workflows_then_exits_0(tmp_path: Path, signame:
                 input={"seconds": 3},
                 overlap="skip",
             )
+            # Wait for the action itself: a run claimed ahead of its time is already
+            # "running" in the API, and a signal before its start gives it back instead.
             started = wait_until(
-                lambda: runs(client, schedule_id=made["id"], state="running"), 60, process.describe
+                lambda: re.search(
+                    rf"run (\d+) started: schedule {made['id']}, attempt 1, lag \d+\.\d+s",
+                    process.stderr,
+                ),
+                60,
+                process.describe,
             )
             process.signal(getattr(signal, signame))
             assert process.wait(timeout=60) == 0, process.describe()
         assert f"received {signame}: draining" in process.stderr
-        assert re.search(r"run \d+ started: schedule \d+, attempt 1, lag \d+\.\d+s", process.stderr)
         # The process is gone: read what became of the run from a fresh server on the same file.
         again, url, token = start_serve(tmp_path)
         try:
             with api_client(url, token) as client:
-                run_after = client.get(f"/runs/{started[0]['id']}").json()
+                run_after = client.get(f"/runs/{started[1]}").json()
         finally:
             again.signal(signal.SIGTERM)
             again.wait()
