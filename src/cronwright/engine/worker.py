@@ -47,6 +47,7 @@ from typing import Protocol
 
 from cronwright import clock, domain
 from cronwright.engine import loop
+from cronwright.engine.backlog import Backlog
 from cronwright.engine.buffer import RunBuffer
 from cronwright.engine.executor import Executor, Prepared
 from cronwright.engine.stats import Counters
@@ -190,6 +191,8 @@ class Worker:
         self._clock = clock
         self._concurrency = concurrency
         self._prefetch = prefetch
+        # Runs due now kept waiting for a runner: ``prefetch``, more while behind.
+        self._backlog = Backlog(prefetch=prefetch, most=MAX_AHEAD_BATCH, window=HOLD_FOR)
         # The executor's step recorder should be this writer too, so that a run's step records
         # and its finish share batches (see cronwright.bootstrap).
         self._writer = writer or GroupCommitWriter(runs)
@@ -268,7 +271,9 @@ class Worker:
         """Claim runs for the free threads and the local buffer, in one transaction, and hand
         them to the executor threads; nothing while the buffer still holds half its prefetch
         (a bigger batch later costs one transaction instead of many)."""
-        capacity = self._concurrency + self._prefetch
+        now = self._clock.now()
+        self._backlog.measure(now)
+        capacity = self._concurrency + self._backlog.room
         # Set again below when a claim took all it asked for; a claim that returns early (no
         # room, nothing due) must not leave the loop thinking there is more to take at once:
         # it would spin, claiming nothing, while the runners need the GIL.
@@ -290,7 +295,6 @@ class Worker:
             )
             if free <= 0 and ahead_free <= 0:
                 return []
-        now = self._clock.now()
         horizon = now + self._ahead
         if self._burst is not None:
             claim_from, reach = self._burst
@@ -339,6 +343,7 @@ class Worker:
                 self._prepare(entry)  # before its time: only the action is left
         if held:
             self._measure_claim(now, len(claimed))
+        self._backlog.claimed(now, asked=max(0, free), got=len(claimed) - len(held))
         asked = max(0, free) + max(0, ahead_free)
         # All it asked for, or all it asked for ahead (at 1,000 runs a second, a second's runs
         # take several claims ahead): there may be more to take at once.
@@ -440,7 +445,7 @@ class Worker:
 
     def _free(self) -> int:
         """Room for runs to execute now (under ``self._changed``): held runs do not count."""
-        capacity = self._concurrency + self._prefetch
+        capacity = self._concurrency + self._backlog.room
         return capacity - (len(self._in_flight) - self._finishing - self._held)
 
     def _starts_near(self) -> bool:
@@ -779,6 +784,7 @@ class Worker:
         # A run claimed ahead was planned to start at its row's ``started_at``: it starts now,
         # or then if a runner took it early; a run claimed now waited in the buffer since.
         entry.started_at = max(now, claimed.run.started_at or now)
+        self._backlog.started()
         lag = entry.started_at - claimed.run.scheduled_for
         self._started_one(entry)
         if self._due_waiting():  # report it once the runs due now have all started

@@ -169,3 +169,67 @@ def test_an_idle_worker_reads_instead_of_claiming(bench: Bench) -> None:
     assert [claimed.id for claimed in pool.claim_once()] == [run.id]  # due now: claimed
     assert len(claims) == 2
     pool.stop(GRACE)
+
+
+def wait_until_idle(pool: Worker) -> None:
+    for _ in range(1000):
+        if pool.active == 0:
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError(f"{pool.active} run(s) still in flight")
+
+
+def test_a_worker_behind_keeps_as_many_runs_waiting_as_it_started_in_the_last_second(
+    bench: Bench,
+) -> None:
+    """More runs due now than its room: a worker takes ``concurrency + prefetch`` a claim at
+    first, then as many more as its runners started within the last second (a backlog in a
+    few large claims: a claim costs mostly per claim), and ``prefetch`` again once caught up."""
+    bench.functions.register("noop", lambda ctx: None)
+    for _ in range(60):
+        bench.run([python_step("s", "noop")])
+    pool = worker(bench, concurrency=2, prefetch=2)
+    taken = []
+    for _ in range(6):  # one claim every 200 ms, each after the runs before it ended
+        taken.append(len(pool.claim_once()))
+        wait_until_idle(pool)
+        bench.clock.advance(timedelta(milliseconds=200))
+    assert taken == [4, 4, 4, 4, 4, 2 + 20]  # 20 started within the first second
+    assert len(pool.claim_once()) == 60 - 42  # fewer than it asked for: caught up
+    wait_until_idle(pool)
+    for _ in range(10):
+        bench.run([python_step("s", "noop")])
+    bench.clock.advance(timedelta(seconds=1))
+    assert len(pool.claim_once()) == 4
+    pool.stop(GRACE)
+
+
+def test_a_worker_behind_on_long_runs_keeps_no_more_waiting_than_its_prefetch(
+    bench: Bench,
+) -> None:
+    """Its runners started two runs within the second: it keeps ``prefetch`` runs waiting, no
+    more, and leaves the rest of the backlog to the other workers of the cluster."""
+    gate = threading.Event()
+    calls = itertools.count(1)
+    two_started = threading.Event()
+
+    def wait(ctx: StepContext) -> None:
+        if next(calls) == 2:
+            two_started.set()
+        gate.wait(30)
+
+    bench.functions.register("wait", wait)
+    for _ in range(20):
+        bench.run([python_step("s", "wait")])
+    pool = worker(bench, concurrency=2, prefetch=2)
+    assert len(pool.claim_once()) == 4
+    assert two_started.wait(10)
+    bench.clock.advance(timedelta(seconds=1))
+    assert pool.claim_once() == []
+    gate.set()
+    wait_until_idle(pool)
+    assert len(pool.claim_once()) == 4  # two started a second: room for two waiting
+    other = Worker(bench.queue, bench.executor, bench.clock, worker_id="w2", concurrency=2)
+    assert len(other.claim_once()) == 2 + 4
+    pool.stop(GRACE)
+    other.stop(GRACE)
