@@ -313,7 +313,10 @@ class Worker:
             # A read tells whether any run is due within the horizon: if none, the claim asks
             # for none ahead (its candidates would be read for nothing, under the write lock).
             upcoming = self._upcoming(now, horizon)
-            if upcoming is None or upcoming > horizon:
+            # Nor before it is time to claim them: woken early (its last start made, a run
+            # ended), a worker would take every run of the next instant before the other
+            # workers of the cluster wake (at that time) to share them.
+            if upcoming is None or upcoming > horizon or self.claim_ahead_at(upcoming) > now:
                 ahead_free = 0
                 if free <= 0:
                     self._next_available_at = upcoming

@@ -622,7 +622,7 @@ def test_no_claim_ahead_while_runs_handed_on_have_not_all_started(
     assert len(pool.claim_once()) == 2
     bench.clock.advance(HALF)
     assert pool.start_due() == 2
-    next_second = future_run(bench, t0 + 3 * HALF)
+    next_second = future_run(bench, t0 + 2 * HALF)  # to be claimed from now
     pool.wake()
     assert pool.claim_once() == []
     monkeypatch.setattr(pool, "_start_runners", start_runners)
@@ -675,3 +675,23 @@ def test_a_count_that_fails_leaves_the_claims_ahead_at_half_the_horizon(
     pool = ahead_worker(bench)
     assert pool.claim_ahead_at(at) == at - AHEAD / 2
     pool.stop(GRACE)
+
+
+def test_a_worker_woken_early_waits_to_claim_ahead_until_half_the_horizon_before(
+    bench: Bench,
+) -> None:
+    """Woken by its own runs (its last start made, a run ended), a worker claiming at once
+    everything within its horizon took every run of the next second before the other workers
+    of the cluster woke to share them (they wake half the horizon before: claim_ahead_at)."""
+    Recorder(bench)
+    t0 = bench.clock.now()
+    run = future_run(bench, t0 + AHEAD)
+    pool = ahead_worker(bench)
+    other = Worker(bench.queue, bench.executor, bench.clock, worker_id="w2", claim_ahead=AHEAD)
+    assert pool.claim_ahead_at(t0 + AHEAD) == t0 + HALF
+    bench.clock.advance(timedelta(milliseconds=100))
+    assert pool.claim_once() == []
+    bench.clock.advance(HALF - timedelta(milliseconds=100))
+    assert [c.id for c in other.claim_once()] == [run.id]
+    pool.stop(GRACE)
+    other.stop(GRACE)
