@@ -296,12 +296,14 @@ class Worker:
             if free <= 0 and ahead_free <= 0:
                 return []
         horizon = now + self._ahead
+        in_burst = False  # claiming ahead of a burst: claim after claim until all is held
         if self._burst is not None:
             claim_from, reach = self._burst
             if reach <= now:  # its time came
                 self._burst = None
             elif claim_from <= now:
                 horizon = max(horizon, reach)
+                in_burst = True
         if self._found_nothing:
             # The last claim found nothing: a read (no write lock) tells whether a run is due
             # now (or within the horizon), which is all an idle worker's poll needs to know.
@@ -315,8 +317,13 @@ class Worker:
             upcoming = self._upcoming(now, horizon)
             # Nor before it is time to claim them: woken early (its last start made, a run
             # ended), a worker would take every run of the next instant before the other
-            # workers of the cluster wake (at that time) to share them.
-            if upcoming is None or upcoming > horizon or self.claim_ahead_at(upcoming) > now:
+            # workers of the cluster wake (at that time) to share them. (A burst's claims go
+            # on once begun: the runs left to claim shrink the time it says they need.)
+            if (
+                upcoming is None
+                or upcoming > horizon
+                or (not in_burst and self.claim_ahead_at(upcoming) > now)
+            ):
                 ahead_free = 0
                 if free <= 0:
                     self._next_available_at = upcoming

@@ -494,6 +494,32 @@ def test_a_burst_is_claimed_ahead_as_early_as_claiming_it_takes(
     pool.stop(GRACE)
 
 
+def test_a_bursts_claims_go_on_once_begun_though_fewer_runs_are_left_to_claim(
+    bench: Bench, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Claimed 5 at a time, 20 runs at 100 ms a run: from 3 s before. Once 5 are held the 15
+    left need only 2.25 s by the same count; the next claims still come at once, not 2.25 s
+    before (when 20 more might be left than time to claim them)."""
+    monkeypatch.setattr(worker, "DEFAULT_CLAIM_COST", timedelta(milliseconds=100))
+    monkeypatch.setattr(worker, "MAX_AHEAD_BATCH", 5)
+    Recorder(bench)
+    t0 = bench.clock.now()
+    burst_at = t0 + 10 * AHEAD
+    workflow = note_workflow(bench, "burst")
+    for _ in range(20):
+        run_at(bench, workflow, burst_at)
+    pool = ahead_worker(bench)
+    bench.clock.advance(timedelta(seconds=7))
+    assert pool.claim_ahead_at(burst_at) == bench.clock.now()  # (the claim loop asks first)
+    taken = []
+    for _ in range(4):
+        taken.append(len(pool.claim_once()))
+        bench.clock.advance(worker.EARLY_RECHECK)  # the count of the runs left is read again
+    assert taken == [5, 5, 5, 5]
+    assert pool.held == 20
+    pool.stop(GRACE)
+
+
 def test_a_burst_that_claiming_cannot_outrun_starts_at_most_max_early_before(
     bench: Bench, monkeypatch: pytest.MonkeyPatch
 ) -> None:
