@@ -8,7 +8,8 @@ finishes in batches. A runner abandoned in a step past its time (a sync function
 stopped) is replaced by a new runner at once and ends when the step returns.
 
 The claim loop keeps up to ``concurrency + prefetch`` runs (``prefetch`` defaults to twice the
-concurrency): those executing, a local buffer of claimed runs waiting for a runner, and those whose
+concurrency; more while the worker is behind, see :mod:`cronwright.engine.backlog`): those
+executing, a local buffer of claimed runs waiting for a runner, and those whose
 finish is being written. It claims when the
 buffer runs low (or a runner is idle), up to the room left, in one transaction, then sleeps until
 a run ends, a wake-up arrives or the poll interval passes. Buffered runs are leased like the
