@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from tests.support.rows import add_run
 from cronwright import actions, domain
 from cronwright.clock import FakeClock
 from cronwright.engine.executor import Executor
+from cronwright.engine.worker import Worker
 from cronwright.store.catalog import sql_catalog
 from cronwright.store.run_queue import sql_queue
 
@@ -73,6 +75,15 @@ class Bench:
 
     def steps(self, run: domain.Run) -> list[domain.RunStep]:
         return self.store.list_run_steps(self.org.id, run.id)
+
+
+def wait_until_idle(pool: Worker) -> None:
+    """Wait (10 s at most) until ``pool`` has no run in flight."""
+    for _ in range(1000):
+        if pool.active == 0:
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError(f"{pool.active} run(s) still in flight")
 
 
 def python_step(name: str, function: str, *depends_on: str) -> dict[str, object]:

@@ -5,7 +5,7 @@ import threading
 from datetime import timedelta
 from typing import Any
 
-from tests.component.engine.conftest import Bench, python_step
+from tests.component.engine.conftest import Bench, python_step, wait_until_idle
 
 from cronwright import domain
 from cronwright.actions import StepContext
@@ -169,14 +169,6 @@ def test_an_idle_worker_reads_instead_of_claiming(bench: Bench) -> None:
     assert [claimed.id for claimed in pool.claim_once()] == [run.id]  # due now: claimed
     assert len(claims) == 2
     pool.stop(GRACE)
-
-
-def wait_until_idle(pool: Worker) -> None:
-    for _ in range(1000):
-        if pool.active == 0:
-            return
-        threading.Event().wait(0.01)
-    raise AssertionError(f"{pool.active} run(s) still in flight")
 
 
 def test_a_worker_behind_keeps_as_many_runs_waiting_as_it_started_in_the_last_second(

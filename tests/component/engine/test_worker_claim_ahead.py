@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from tests.component.engine.conftest import Bench, python_step
+from tests.component.engine.conftest import Bench, python_step, wait_until_idle
 from tests.support.rows import add_run
 
 from cronwright import domain
@@ -568,14 +568,6 @@ def test_a_worker_whose_runs_take_long_holds_no_more_than_it_starts_in_a_second(
     assert sorted(str(bench.get(run).worker_id) for run in burst) == ["w1"] * 2 + ["w2"] * 4
     pool.stop(GRACE)
     other.stop(GRACE)
-
-
-def wait_until_idle(pool: Worker) -> None:
-    for _ in range(1000):
-        if pool.active == 0:
-            return
-        threading.Event().wait(0.01)
-    raise AssertionError(f"{pool.active} run(s) still in flight")
 
 
 class Switch:
