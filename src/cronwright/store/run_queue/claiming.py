@@ -229,9 +229,12 @@ class _Claim:
         full_orgs = [
             org_id for org_id, maximum in org_limits.items() if running_by_org[org_id] >= maximum
         ]
-        # A margin for runs that are skipped, missed or kept waiting instead of claimed.
+        # A margin for runs that are skipped, missed or kept waiting instead of claimed. Not a
+        # wide one: the rows it locks are hidden from the other claimers (SKIP LOCKED) until
+        # this claim commits. With a quarter, of 1,000 runs due at one instant two processes
+        # claiming together took 685 and 315, and the one with more set the second's p99.
         candidates = self._candidates(
-            batch=room + max(10, room // 4),
+            batch=room + max(10, room // 10),
             exclude_orgs=full_orgs,
             exclude_workflows=sorted(known_unrunnable),
             ahead_only=ahead_only,
