@@ -12,7 +12,6 @@ few within the window and keeps no more than ``prefetch`` from the other workers
 
 from __future__ import annotations
 
-import itertools
 from datetime import datetime, timedelta
 
 
@@ -21,37 +20,30 @@ class Backlog:
         self._prefetch = prefetch
         self._most = max(prefetch, most)
         self._window = window
-        self._numbers = itertools.count(1)
-        self._started = 0  # runs started so far
-        # While behind: since when the current window runs, and the starts made before it.
+        # While behind: since when the current window runs, and the runs taken before it.
         self._counting: tuple[datetime, int] | None = None
         self.room = prefetch  # runs due now to keep waiting for a runner
 
-    def started(self) -> None:
-        """A runner starts a run (any thread, no lock)."""
-        # ``next`` on a C counter is atomic: no start is lost, though two runners may store
-        # their numbers out of order and the count read may lag by a start for a moment.
-        self._started = next(self._numbers)
-
-    def claimed(self, now: datetime, *, asked: int, got: int) -> None:
-        """A claim asked for ``asked`` runs due now and got ``got`` (claims ahead aside)."""
+    def claimed(self, now: datetime, *, asked: int, got: int, taken: int) -> None:
+        """A claim asked for ``asked`` runs due now and got ``got`` (claims ahead aside);
+        ``taken``: how many runs the runners have taken so far, in all."""
         if asked <= 0:  # it asked for none due now: it says nothing of how many there are
             return
         if got < asked:  # caught up
             self._counting = None
             self.room = self._prefetch
         elif self._counting is None:
-            self._counting = (now, self._started)
+            self._counting = (now, taken)
 
-    def measure(self, now: datetime) -> None:
-        """Size ``room`` from the starts of the window that ended (the claim loop, before a
-        claim)."""
+    def measure(self, now: datetime, *, taken: int) -> None:
+        """Size ``room`` from the runs taken in the window that ended (the claim loop, before
+        a claim); ``taken`` as for :meth:`claimed`."""
         if self._counting is None:
             return
         began, before = self._counting
         took = now - began
         if took < self._window:
             return
-        starts = (self._started - before) * (self._window / took)
+        starts = (taken - before) * (self._window / took)
         self.room = max(self._prefetch, min(self._most, int(starts)))
-        self._counting = (now, self._started)
+        self._counting = (now, taken)

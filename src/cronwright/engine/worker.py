@@ -244,6 +244,7 @@ class Worker:
         self._work = threading.Condition(lock)  # the buffer has runs, or the worker stops
         # Claimed, waiting for a runner.
         self._buffer: RunBuffer[_InFlight] = RunBuffer(lambda e: e.claimed.run.available_at)
+        self._buffered = 0  # runs ever put in the buffer (under the lock)
         self._runners: set[threading.Thread] = set()  # not abandoned
         self._busy = 0  # runners awake, taking runs from the buffer or driving one
         self._finishing = 0  # runs in flight whose finish is queued for the writer
@@ -273,8 +274,6 @@ class Worker:
         them to the executor threads; nothing while the buffer still holds half its prefetch
         (a bigger batch later costs one transaction instead of many)."""
         now = self._clock.now()
-        self._backlog.measure(now)
-        capacity = self._concurrency + self._backlog.room
         # Set again below when a claim took all it asked for; a claim that returns early (no
         # room, nothing due) must not leave the loop thinking there is more to take at once:
         # it would spin, claiming nothing, while the runners need the GIL.
@@ -282,6 +281,8 @@ class Worker:
         with self._changed:
             if self._stopping.is_set():
                 return []
+            self._backlog.measure(now, taken=self._taken())
+            capacity = self._concurrency + self._backlog.room
             finishing, holding = self._finishing, self._held
             free = self._free() if self._wants_runs() else 0
             # Only a worker with a runner idle now claims ahead: one whose runners are all busy
@@ -354,7 +355,9 @@ class Worker:
                 self._prepare(entry)  # before its time: only the action is left
         if held:
             self._measure_claim(now, len(claimed))
-        self._backlog.claimed(now, asked=max(0, free), got=len(claimed) - len(held))
+        with self._changed:
+            taken = self._taken()
+        self._backlog.claimed(now, asked=max(0, free), got=len(claimed) - len(held), taken=taken)
         asked = max(0, free) + max(0, ahead_free)
         # All it asked for, or all it asked for ahead (at 1,000 runs a second, a second's runs
         # take several claims ahead): there may be more to take at once.
@@ -371,6 +374,7 @@ class Worker:
                     self._in_flight[entry.claimed.id] = entry
                     if not entry.held:
                         self._buffer.put(entry)
+                        self._buffered += 1
                 self._held += len(held)
                 self._start_runners()
                 self._work.notify(len(claimed) - len(held))
@@ -454,6 +458,11 @@ class Worker:
         busy = len(self._in_flight) - self._finishing - self._held
         return busy < self._concurrency
 
+    def _taken(self) -> int:
+        """Runs the runners have taken from the buffer so far (under ``self._changed``:
+        counted from the puts, made under it, since runners take without a lock)."""
+        return self._buffered - len(self._buffer)
+
     def _free(self) -> int:
         """Room for runs to execute now (under ``self._changed``): held runs do not count."""
         capacity = self._concurrency + self._backlog.room
@@ -495,6 +504,7 @@ class Worker:
                 self._spell = (began, runs + len(due))
                 self._starting += len(due)
             self._buffer.put_due(due)
+            self._buffered += len(due)
             self._work.notify(len(due))
             self._changed.notify_all()
         if not due:  # no runner will say that the runs due now all started
@@ -795,7 +805,6 @@ class Worker:
         # A run claimed ahead was planned to start at its row's ``started_at``: it starts now,
         # or then if a runner took it early; a run claimed now waited in the buffer since.
         entry.started_at = max(now, claimed.run.started_at or now)
-        self._backlog.started()
         lag = entry.started_at - claimed.run.scheduled_for
         self._started_one(entry)
         if self._due_waiting():  # report it once the runs due now have all started
