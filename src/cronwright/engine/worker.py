@@ -281,7 +281,8 @@ class Worker:
         with self._changed:
             if self._stopping.is_set():
                 return []
-            self._backlog.measure(now, taken=self._taken())
+            taken = self._taken()  # by the runners so far, as of ``now``
+            self._backlog.measure(now, taken=taken)
             capacity = self._concurrency + self._backlog.room
             finishing, holding = self._finishing, self._held
             free = self._free() if self._wants_runs() else 0
@@ -355,8 +356,6 @@ class Worker:
                 self._prepare(entry)  # before its time: only the action is left
         if held:
             self._measure_claim(now, len(claimed))
-        with self._changed:
-            taken = self._taken()
         self._backlog.claimed(now, asked=max(0, free), got=len(claimed) - len(held), taken=taken)
         asked = max(0, free) + max(0, ahead_free)
         # All it asked for, or all it asked for ahead (at 1,000 runs a second, a second's runs
